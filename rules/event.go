@@ -1,0 +1,165 @@
+package rules
+
+import "strconv"
+
+// Kind is the type of a Value. The zero Kind is KindNull.
+type Kind uint8
+
+// The kinds of values an event field can hold.
+const (
+	KindNull Kind = iota
+	KindBool
+	KindInt
+	KindFloat
+	KindString
+)
+
+// String returns the kind's name as used in messages and reports.
+func (k Kind) String() string {
+	switch k {
+	case KindNull:
+		return "null"
+	case KindBool:
+		return "boolean"
+	case KindInt:
+		return "int"
+	case KindFloat:
+		return "float"
+	case KindString:
+		return "string"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Value is one field value of an event. It is a small tagged union so that
+// sources can fill events without allocating. The zero Value is null.
+type Value struct {
+	Kind  Kind
+	Int   int64   // KindInt; KindBool as 0 or 1
+	Float float64 // KindFloat
+	Str   string  // KindString
+}
+
+// Null is the null value.
+func Null() Value { return Value{} }
+
+// Int returns an int value.
+func Int(i int64) Value { return Value{Kind: KindInt, Int: i} }
+
+// Float returns a float value.
+func Float(f float64) Value { return Value{Kind: KindFloat, Float: f} }
+
+// Str returns a string value.
+func Str(s string) Value { return Value{Kind: KindString, Str: s} }
+
+// Bool returns a boolean value.
+func Bool(b bool) Value {
+	if b {
+		return Value{Kind: KindBool, Int: 1}
+	}
+	return Value{Kind: KindBool}
+}
+
+// IsNull reports whether v is null.
+func (v Value) IsNull() bool { return v.Kind == KindNull }
+
+// Number returns v as a float64 when it is an int or a float.
+func (v Value) Number() (float64, bool) {
+	switch v.Kind {
+	case KindInt:
+		return float64(v.Int), true
+	case KindFloat:
+		return v.Float, true
+	}
+	return 0, false
+}
+
+// AppendText appends v's text form to b without allocating for numbers.
+func (v Value) AppendText(b []byte) []byte {
+	switch v.Kind {
+	case KindNull:
+		return append(b, "null"...)
+	case KindBool:
+		return strconv.AppendBool(b, v.Int != 0)
+	case KindInt:
+		return strconv.AppendInt(b, v.Int, 10)
+	case KindFloat:
+		return strconv.AppendFloat(b, v.Float, 'g', -1, 64)
+	case KindString:
+		return append(b, v.Str...)
+	}
+	return b
+}
+
+// String returns v's text form: the string itself, a number in Go's
+// shortest form, true/false, or "null".
+func (v Value) String() string {
+	if v.Kind == KindString {
+		return v.Str
+	}
+	return string(v.AppendText(nil))
+}
+
+// Any returns v as a Go value for expression evaluation: nil, bool, int,
+// float64 or string.
+func (v Value) Any() any {
+	switch v.Kind {
+	case KindBool:
+		return v.Int != 0
+	case KindInt:
+		return int(v.Int)
+	case KindFloat:
+		return v.Float
+	case KindString:
+		return v.Str
+	}
+	return nil
+}
+
+// Field is a named, typed field of a Shape.
+type Field struct {
+	Name     string // dotted for fields of nested records: "a.b"
+	Kind     Kind   // the declared kind; KindNull when it varies or is unknown
+	Nullable bool   // the field may hold null (an Avro union with "null")
+	Type     string // the declared type as the writer wrote it, for reports
+}
+
+// Shape describes the fields of the events of one event type as one writer
+// produced them. Events of the same shape share one *Shape, so checks
+// resolve field names to positions once per shape, not once per event.
+// A Shape is immutable once made.
+type Shape struct {
+	event  string
+	fields []Field
+	index  map[string]int
+}
+
+// NewShape returns the shape of events of type event with the given fields.
+func NewShape(event string, fields []Field) *Shape {
+	s := &Shape{event: event, fields: append([]Field(nil), fields...), index: make(map[string]int, len(fields))}
+	for i, f := range s.fields {
+		s.index[f.Name] = i
+	}
+	return s
+}
+
+// Event returns the event type, such as "MovieWatchEvent".
+func (s *Shape) Event() string { return s.event }
+
+// Fields returns the shape's fields in order. The caller must not modify it.
+func (s *Shape) Fields() []Field { return s.fields }
+
+// Index returns the position of the named field, or -1.
+func (s *Shape) Index(name string) int {
+	if i, ok := s.index[name]; ok {
+		return i
+	}
+	return -1
+}
+
+// Event is one record as checks see it. audit.Event satisfies it.
+type Event interface {
+	Shape() *Shape
+	// Value returns the value of the field at position i of Shape().Fields().
+	Value(i int) Value
+}
