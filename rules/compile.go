@@ -1,0 +1,383 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Book is a compiled rule book: the checks of a Config, bound to their
+// reference sets. A Book is immutable and shared by all goroutines; each
+// goroutine evaluates events with its own Evaluator.
+type Book struct {
+	Checks []*Check // in the order of the config's rules; Outcome.Check indexes it
+	file   string
+}
+
+// Check is one compiled rule.
+type Check struct {
+	Name        string
+	Event       string   // a built-in event type, "*" or an extra type
+	Field       string   // the checked field; "" for row_count, unique and expr without field
+	Fields      []string // unique: the fields whose combination must not repeat
+	Kind        RuleKind
+	Severity    Severity // never SeverityUnset
+	Tolerance   Tolerance
+	Description string
+	Where       string
+	Rule        Rule // the rule as the config states it
+
+	lo, hi  float64 // between; min uses lo, max uses hi
+	values  valueSet
+	re      *regexp.Regexp
+	set     Set
+	where   *program
+	expr    *program
+	maxNull float64
+	rowMin  int64
+	rowMax  int64 // < 0: none
+	reads   []string
+}
+
+// Compile turns a validated config into a Book. refs holds the loaded
+// reference sets by name; every reference an in_reference rule names must
+// be there. Compile returns an ErrorList when it cannot compile a rule,
+// which happens only for configs that Parse did not validate.
+func Compile(cfg *Config, refs map[string]Set) (*Book, error) {
+	b := &Book{file: cfg.File}
+	var errs ErrorList
+	for _, r := range cfg.Rules {
+		c := &Check{
+			Name:        r.Name,
+			Event:       r.Event,
+			Field:       r.Field,
+			Fields:      r.Fields,
+			Kind:        r.Kind,
+			Severity:    r.Severity,
+			Tolerance:   r.Tolerance,
+			Description: r.Description,
+			Where:       r.Where,
+			Rule:        r,
+			rowMax:      -1,
+		}
+		fail := func(format string, args ...any) {
+			errs = append(errs, &Error{File: cfg.File, Line: r.Pos.Line, Column: r.Pos.Column,
+				Rule: r.Name, Msg: fmt.Sprintf(format, args...)})
+		}
+		if c.Severity == SeverityUnset {
+			c.Severity = SeverityError
+		}
+		if r.Event == "" {
+			fail("missing event")
+		}
+		if r.Kind.needsField() && r.Field == "" {
+			fail("missing field")
+		}
+		switch r.Kind {
+		case RuleBetween:
+			c.lo, c.hi = r.Between[0], r.Between[1]
+		case RuleMin:
+			c.lo = r.Min
+		case RuleMax:
+			c.hi = r.Max
+		case RuleIn, RuleNotIn:
+			c.values = newValueSet(r.Values)
+		case RuleNotNull:
+		case RulePattern:
+			re, err := compilePattern(r.Pattern)
+			if err != nil {
+				fail("%v", err)
+			}
+			c.re = re
+		case RuleInReference:
+			c.set = refs[r.Reference]
+			if c.set == nil {
+				fail("reference %q is not loaded", r.Reference)
+			}
+		case RuleUnique:
+			if len(r.Fields) == 0 {
+				fail("unique lists no fields")
+			}
+		case RuleMaxNullRatio:
+			c.maxNull = r.MaxNullRatio
+		case RuleRowCount:
+			c.rowMin, c.rowMax = r.RowCount.Min, r.RowCount.Max
+		case RuleExpr:
+			prog, e := compileExpr(r.Expr, r.Event)
+			if e != nil {
+				fail("bad expr: %s", e.msg)
+			}
+			c.expr = prog
+		default:
+			fail("no check")
+		}
+		if r.Where != "" {
+			prog, e := compileExpr(r.Where, r.Event)
+			if e != nil {
+				fail("bad where: %s", e.msg)
+			}
+			c.where = prog
+		}
+		c.reads = c.fieldsRead()
+		b.Checks = append(b.Checks, c)
+	}
+	if len(errs) > 0 {
+		return nil, errs.sorted()
+	}
+	return b, nil
+}
+
+// fieldsRead lists every field the check needs in an event, without
+// repeats. An event whose shape lacks one is not checked.
+func (c *Check) fieldsRead() []string {
+	var s []string
+	add := func(names ...string) {
+		for _, n := range names {
+			if n != "" && !contains(s, n) {
+				s = append(s, n)
+			}
+		}
+	}
+	add(c.Field)
+	add(c.Fields...)
+	if c.where != nil {
+		add(c.where.names...)
+	}
+	if c.expr != nil {
+		add(c.expr.names...)
+	}
+	return s
+}
+
+// Status judges a check from its counts over a run: checked events and
+// failed ones. For row_count, checked is the number of events and failed
+// is ignored; for max_null_ratio, failed is the number of nulls; for
+// unique, failed is the number of repeated combinations. A failing check
+// is StatusFail, or StatusWarn when its severity is warn.
+func (c *Check) Status(checked, failed int64) Status {
+	var bad bool
+	switch c.Kind {
+	case RuleRowCount:
+		bad = checked < c.rowMin || c.rowMax >= 0 && checked > c.rowMax
+	case RuleMaxNullRatio:
+		limit := c.maxNull * float64(checked)
+		bad = float64(failed) > limit*(1+1e-12)+1e-9
+	default:
+		bad = failed > c.Tolerance.Allowed(checked)
+	}
+	switch {
+	case !bad:
+		return StatusPass
+	case c.Severity == SeverityWarn:
+		return StatusWarn
+	}
+	return StatusFail
+}
+
+// Params returns the check's condition in a few words for reports, such as
+// "between [1, 5]" or "in [200] where status == 200".
+func (c *Check) Params() string {
+	var s string
+	switch c.Kind {
+	case RuleBetween:
+		s = fmt.Sprintf("between [%s, %s]", fmtNum(c.lo), fmtNum(c.hi))
+	case RuleMin:
+		s = "min " + fmtNum(c.lo)
+	case RuleMax:
+		s = "max " + fmtNum(c.hi)
+	case RuleIn, RuleNotIn:
+		s = c.Kind.String() + " " + valuesText(c.Rule.Values)
+	case RuleNotNull:
+		s = "not_null"
+	case RulePattern:
+		s = "pattern " + c.Rule.Pattern
+	case RuleInReference:
+		s = "in_reference " + c.Rule.Reference
+	case RuleUnique:
+		s = "unique [" + strings.Join(c.Fields, ", ") + "]"
+	case RuleMaxNullRatio:
+		s = "max_null_ratio " + fmtNum(c.maxNull)
+	case RuleRowCount:
+		switch {
+		case c.rowMax < 0:
+			s = fmt.Sprintf("row_count min %d", c.rowMin)
+		case c.rowMin == 0:
+			s = fmt.Sprintf("row_count max %d", c.rowMax)
+		default:
+			s = fmt.Sprintf("row_count min %d, max %d", c.rowMin, c.rowMax)
+		}
+	case RuleExpr:
+		s = "expr " + c.Rule.Expr
+	default:
+		s = c.Kind.String()
+	}
+	if c.Where != "" {
+		s += " where " + c.Where
+	}
+	return s
+}
+
+func valuesText(vals []Value) string {
+	const show = 10
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, v := range vals {
+		if i == show {
+			fmt.Fprintf(&b, ", … (%d values)", len(vals))
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if v.Kind == KindString {
+			b.WriteString(strconv.Quote(v.Str))
+		} else {
+			b.WriteString(v.String())
+		}
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// Describe returns the fields the check reads in e as "name=value" pairs,
+// for the sample of a failing event, such as a repeated unique
+// combination. It is slow; call it for samples only.
+func (c *Check) Describe(e Event) string {
+	s := e.Shape()
+	var b strings.Builder
+	for _, name := range c.reads {
+		i := s.Index(name)
+		if i < 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		v := e.Value(i)
+		b.WriteString(name)
+		b.WriteByte('=')
+		if v.Kind == KindString {
+			b.WriteString(strconv.Quote(v.Str))
+		} else {
+			b.WriteString(v.String())
+		}
+	}
+	return b.String()
+}
+
+// CheckShape checks the rules that name s.Event() against the fields a
+// writer schema declares, once the schema is known: a field the schema
+// lacks (the rule then skips these events), a numeric rule on a field
+// that is not a number, an in or not_in list of the wrong type. Each error
+// is an *Error citing the rule. Rules for "*" are not checked: they apply
+// to the types that have their fields.
+func (b *Book) CheckShape(s *Shape) []error {
+	var errs []error
+	for _, c := range b.Checks {
+		if c.Event != s.Event() {
+			continue
+		}
+		fail := func(format string, args ...any) {
+			errs = append(errs, &Error{File: b.file, Line: c.Rule.Pos.Line, Column: c.Rule.Pos.Column,
+				Rule: c.Name, Msg: fmt.Sprintf(format, args...)})
+		}
+		for _, name := range c.reads {
+			if s.Index(name) < 0 {
+				fail("this writer schema of %s has no field %q%s, so the rule skips its events; its fields are %s",
+					s.Event(), name, didYouMean(name, fieldNames(s.Fields())), list(fieldNames(s.Fields()), "and"))
+			}
+		}
+		i := s.Index(c.Field)
+		if c.Field == "" || i < 0 {
+			continue
+		}
+		f := s.Fields()[i]
+		if f.Kind == KindNull {
+			continue
+		}
+		switch {
+		case c.Kind.numeric() && f.Kind != KindInt && f.Kind != KindFloat:
+			fail("%s needs a number, but this writer schema of %s declares %s as %s", c.Kind, s.Event(), f.Name, f.Type)
+		case c.Kind == RuleIn || c.Kind == RuleNotIn:
+			for _, v := range c.Rule.Values {
+				if !sameType(f.Kind, v.Kind) {
+					fail("%s lists %s (%s), but this writer schema of %s declares %s as %s", c.Kind, strings.Trim(valuesText([]Value{v}), "[]"), v.Kind, s.Event(), f.Name, f.Type)
+					break
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// valueSet holds the values of an in or not_in list. Ints and floats that
+// are equal match each other; strings match strings only.
+type valueSet struct {
+	ints   map[int64]struct{}
+	floats map[float64]struct{} // not whole numbers
+	strs   map[string]struct{}
+	bools  [2]bool
+}
+
+func newValueSet(vals []Value) valueSet {
+	var s valueSet
+	for _, v := range vals {
+		switch v.Kind {
+		case KindInt:
+			if s.ints == nil {
+				s.ints = map[int64]struct{}{}
+			}
+			s.ints[v.Int] = struct{}{}
+		case KindFloat:
+			if i, ok := wholeNumber(v.Float); ok {
+				if s.ints == nil {
+					s.ints = map[int64]struct{}{}
+				}
+				s.ints[i] = struct{}{}
+				continue
+			}
+			if s.floats == nil {
+				s.floats = map[float64]struct{}{}
+			}
+			s.floats[v.Float] = struct{}{}
+		case KindString:
+			if s.strs == nil {
+				s.strs = map[string]struct{}{}
+			}
+			s.strs[v.Str] = struct{}{}
+		case KindBool:
+			s.bools[v.Int&1] = true
+		}
+	}
+	return s
+}
+
+func wholeNumber(f float64) (int64, bool) {
+	if f != math.Trunc(f) || f < -9.2e18 || f > 9.2e18 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+func (s *valueSet) has(v Value) bool {
+	switch v.Kind {
+	case KindInt:
+		_, ok := s.ints[v.Int]
+		return ok
+	case KindFloat:
+		if i, whole := wholeNumber(v.Float); whole {
+			_, ok := s.ints[i]
+			return ok
+		}
+		_, ok := s.floats[v.Float]
+		return ok
+	case KindString:
+		_, ok := s.strs[v.Str]
+		return ok
+	case KindBool:
+		return s.bools[v.Int&1]
+	}
+	return false
+}

@@ -1,0 +1,242 @@
+package rules
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Outcome is the result of one check on one event.
+type Outcome struct {
+	Check  int  // index in Book.Checks
+	Failed bool // the event fails the check; always false for row_count and unique
+	// Value is the checked field's value; for unique, the first field's;
+	// for a failed expression, Str("error: ...") when it could not be
+	// evaluated. It may point into the event's buffers: copy what you keep.
+	Value Value
+	// Key is a 128-bit hash of a unique check's field combination, typed
+	// so that int 1 and string "1" differ. The caller counts repeats.
+	Key [2]uint64
+}
+
+// Evaluator runs a Book's checks over events. It keeps per-shape plans and
+// scratch space, so it is for one goroutine; make one per goroutine with
+// Book.NewEvaluator.
+type Evaluator struct {
+	book      *Book
+	plans     map[*Shape]*plan
+	lastShape *Shape
+	lastPlan  *plan
+	out       []Outcome
+	vm        vm.VM
+	env       map[string]any
+	buf       []byte
+	digest    xxhash.Digest
+}
+
+// plan is what an Evaluator does with events of one shape: the checks
+// that apply to it, with field names resolved to positions.
+type plan struct {
+	steps []step
+}
+
+type step struct {
+	check  int
+	c      *Check
+	field  int   // position of c.Field; -1 when none
+	fields []int // unique
+	where  []int // positions of c.where.names
+	expr   []int // positions of c.expr.names
+}
+
+// maxPlans bounds the shapes an Evaluator remembers.
+const maxPlans = 4096
+
+// NewEvaluator returns an Evaluator of b's checks.
+func (b *Book) NewEvaluator() *Evaluator {
+	return &Evaluator{book: b, plans: map[*Shape]*plan{}, env: map[string]any{}}
+}
+
+func (ev *Evaluator) plan(s *Shape) *plan {
+	if p, ok := ev.plans[s]; ok {
+		return p
+	}
+	if len(ev.plans) >= maxPlans {
+		// Sources that make a shape per file would otherwise grow this
+		// without end; plans are cheap to make again.
+		clear(ev.plans)
+	}
+	p := &plan{}
+	for i, c := range ev.book.Checks {
+		if c.Event != "*" && c.Event != s.Event() {
+			continue
+		}
+		st := step{check: i, c: c, field: -1}
+		ok := true
+		if c.Field != "" {
+			st.field = s.Index(c.Field)
+			ok = st.field >= 0
+		}
+		resolve := func(names []string) []int {
+			idx := make([]int, len(names))
+			for j, n := range names {
+				idx[j] = s.Index(n)
+				if idx[j] < 0 {
+					ok = false
+				}
+			}
+			return idx
+		}
+		st.fields = resolve(c.Fields)
+		if c.where != nil {
+			st.where = resolve(c.where.names)
+		}
+		if c.expr != nil {
+			st.expr = resolve(c.expr.names)
+		}
+		if ok {
+			p.steps = append(p.steps, st)
+		}
+	}
+	ev.plans[s] = p
+	return p
+}
+
+// Eval runs every check that applies to e: its event type matches (or the
+// check is for "*"), e's shape has every field the check reads, and its
+// where condition holds. It returns one Outcome per such check, in a
+// buffer that is valid until the next call.
+//
+// A where condition that fails at run time (say, comparing a null) counts
+// as a failure of the check, with the error as its Value, so that no
+// event slips through unseen.
+func (ev *Evaluator) Eval(e Event) []Outcome {
+	s := e.Shape()
+	p := ev.lastPlan
+	if s != ev.lastShape || p == nil {
+		p = ev.plan(s)
+		ev.lastShape, ev.lastPlan = s, p
+	}
+	out := ev.out[:0]
+	for i := range p.steps {
+		st := &p.steps[i]
+		c := st.c
+		o := Outcome{Check: st.check}
+		if st.field >= 0 {
+			o.Value = e.Value(st.field)
+		}
+		if c.where != nil {
+			ok, err := ev.run(c.where, st.where, e)
+			if err != nil {
+				o.Failed, o.Value = true, Str("error: where: "+errorText(err))
+				out = append(out, o)
+				continue
+			}
+			if !ok {
+				continue
+			}
+		}
+		v := o.Value
+		switch c.Kind {
+		case RuleBetween:
+			if !v.IsNull() {
+				f, ok := v.Number()
+				o.Failed = !ok || f < c.lo || f > c.hi || f != f
+			}
+		case RuleMin:
+			if !v.IsNull() {
+				f, ok := v.Number()
+				o.Failed = !ok || !(f >= c.lo)
+			}
+		case RuleMax:
+			if !v.IsNull() {
+				f, ok := v.Number()
+				o.Failed = !ok || !(f <= c.hi)
+			}
+		case RuleIn:
+			o.Failed = !v.IsNull() && !c.values.has(v)
+		case RuleNotIn:
+			o.Failed = !v.IsNull() && c.values.has(v)
+		case RuleNotNull, RuleMaxNullRatio:
+			o.Failed = v.IsNull()
+		case RulePattern:
+			if !v.IsNull() {
+				if v.Kind == KindString {
+					o.Failed = !c.re.MatchString(v.Str)
+				} else {
+					ev.buf = v.AppendText(ev.buf[:0])
+					o.Failed = !c.re.Match(ev.buf)
+				}
+			}
+		case RuleInReference:
+			o.Failed = !v.IsNull() && !c.set.Has(v)
+		case RuleUnique:
+			o.Key = ev.key(st.fields, e)
+			if len(st.fields) > 0 {
+				o.Value = e.Value(st.fields[0])
+			}
+		case RuleRowCount:
+		case RuleExpr:
+			ok, err := ev.run(c.expr, st.expr, e)
+			switch {
+			case err != nil:
+				o.Failed, o.Value = true, Str("error: "+errorText(err))
+			case !ok:
+				o.Failed = true
+			}
+		}
+		out = append(out, o)
+	}
+	ev.out = out
+	return out
+}
+
+// run evaluates an expression over e's fields, reusing the evaluator's
+// VM and environment.
+func (ev *Evaluator) run(p *program, idx []int, e Event) (bool, error) {
+	for i, name := range p.names {
+		ev.env[name] = e.Value(idx[i]).Any()
+	}
+	res, err := ev.vm.Run(p.prog, ev.env)
+	if err != nil {
+		return false, err
+	}
+	b, _ := res.(bool)
+	return b, nil
+}
+
+// Seeds of the two halves of unique keys.
+const (
+	keySeed0 = 0x9e3779b97f4a7c15
+	keySeed1 = 0xc2b2ae3d27d4eb4f
+)
+
+// key hashes the values at idx with their kinds, so that int 1, float 1
+// and string "1" give different keys.
+func (ev *Evaluator) key(idx []int, e Event) [2]uint64 {
+	b := ev.buf[:0]
+	for _, i := range idx {
+		v := e.Value(i)
+		b = append(b, byte(v.Kind))
+		switch v.Kind {
+		case KindBool, KindInt:
+			b = binary.LittleEndian.AppendUint64(b, uint64(v.Int))
+		case KindFloat:
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.Float))
+		case KindString:
+			b = binary.AppendUvarint(b, uint64(len(v.Str)))
+			b = append(b, v.Str...)
+		}
+	}
+	ev.buf = b
+	var k [2]uint64
+	ev.digest.ResetWithSeed(keySeed0)
+	ev.digest.Write(b)
+	k[0] = ev.digest.Sum64()
+	ev.digest.ResetWithSeed(keySeed1)
+	ev.digest.Write(b)
+	k[1] = ev.digest.Sum64()
+	return k
+}

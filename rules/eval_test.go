@@ -1,0 +1,436 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+)
+
+// testEvent is the smallest Event: a shape and its values.
+type testEvent struct {
+	shape *Shape
+	vals  []Value
+}
+
+func (e *testEvent) Shape() *Shape     { return e.shape }
+func (e *testEvent) Value(i int) Value { return e.vals[i] }
+
+func builtinShape(event string) *Shape {
+	f, _ := BuiltinFields(event)
+	return NewShape(event, f)
+}
+
+// event makes an event of shape s from name/value pairs; fields not named
+// are null.
+func event(s *Shape, kv ...any) *testEvent {
+	e := &testEvent{shape: s, vals: make([]Value, len(s.Fields()))}
+	for i := 0; i+1 < len(kv); i += 2 {
+		j := s.Index(kv[i].(string))
+		if j < 0 {
+			panic("no field " + kv[i].(string))
+		}
+		e.vals[j] = kv[i+1].(Value)
+	}
+	return e
+}
+
+// book compiles rules (YAML list items) with the given reference sets.
+func book(t testing.TB, rules string, refs map[string]Set) *Book {
+	t.Helper()
+	src := minimal + "events: [Custom]\nreferences:\n  users: {path: users.txt}\n  movies: {path: m.csv, column: id}\nrules:\n" + rules
+	cfg, err := Parse(strings.NewReader(src), "c.yaml")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if refs == nil {
+		refs = map[string]Set{}
+	}
+	for _, name := range []string{"users", "movies"} {
+		if refs[name] == nil {
+			refs[name] = NewSetBuilder(0).Set()
+		}
+	}
+	b, err := Compile(cfg, refs)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	return b
+}
+
+func userSet(ids ...string) Set {
+	b := NewSetBuilder(len(ids))
+	for _, id := range ids {
+		b.Add(id)
+	}
+	return b.Set()
+}
+
+var (
+	watch  = builtinShape(MovieWatchEvent)
+	rating = builtinShape(MovieRatingEvent)
+	reco   = builtinShape(RecommendationRequest)
+	custom = NewShape("Custom", []Field{{Name: "code", Kind: KindNull}, {Name: "userId", Kind: KindNull}, {Name: "a.b", Kind: KindInt}})
+)
+
+func TestEval(t *testing.T) {
+	refs := map[string]Set{"users": userSet("u1", "42")}
+	type want struct {
+		applies bool
+		failed  bool
+		value   Value // checked only when set
+	}
+	pass := want{applies: true}
+	fail := want{applies: true, failed: true}
+	skip := want{}
+	for _, tc := range []struct {
+		name  string
+		rule  string
+		event *testEvent
+		want  want
+	}{
+		{"between inside", "{name: r, event: MovieRatingEvent, field: rating, between: [1, 5]}", event(rating, "rating", Int(3)), pass},
+		{"between low edge", "{name: r, event: MovieRatingEvent, field: rating, between: [1, 5]}", event(rating, "rating", Int(1)), pass},
+		{"between high edge", "{name: r, event: MovieRatingEvent, field: rating, between: [1, 5]}", event(rating, "rating", Int(5)), pass},
+		{"between below", "{name: r, event: MovieRatingEvent, field: rating, between: [1, 5]}", event(rating, "rating", Int(0)), want{true, true, Int(0)}},
+		{"between above float", "{name: r, event: MovieRatingEvent, field: rating, between: [1, 5]}", event(rating, "rating", Float(5.5)), fail},
+		{"between null passes", "{name: r, event: MovieRatingEvent, field: rating, between: [1, 5]}", event(rating), pass},
+		{"between on text fails", "{name: r, event: Custom, field: code, between: [1, 5]}", event(custom, "code", Str("3")), fail},
+		{"min", "{name: r, event: MovieWatchEvent, field: minute, min: 0}", event(watch, "minute", Int(-1)), fail},
+		{"min edge", "{name: r, event: MovieWatchEvent, field: minute, min: 0}", event(watch, "minute", Int(0)), pass},
+		{"max", "{name: r, event: RecommendationRequest, field: responseTime, max: 100}", event(reco, "responseTime", Int(101)), fail},
+		{"max edge", "{name: r, event: RecommendationRequest, field: responseTime, max: 100}", event(reco, "responseTime", Int(100)), pass},
+		{"in int", "{name: r, event: RecommendationRequest, field: status, in: [200]}", event(reco, "status", Int(200)), pass},
+		{"in int misses", "{name: r, event: RecommendationRequest, field: status, in: [200]}", event(reco, "status", Int(500)), want{true, true, Int(500)}},
+		{"in int matches whole float", "{name: r, event: RecommendationRequest, field: status, in: [200]}", event(reco, "status", Float(200)), pass},
+		{"in int refuses text", "{name: r, event: Custom, field: code, in: [200]}", event(custom, "code", Str("200")), fail},
+		{"in text", "{name: r, event: Custom, field: code, in: [a, b]}", event(custom, "code", Str("b")), pass},
+		{"in text refuses int", "{name: r, event: Custom, field: code, in: ['1']}", event(custom, "code", Int(1)), fail},
+		{"in bool", "{name: r, event: MovieWatchEvent, field: subtitles, in: [true]}", event(watch, "subtitles", Bool(false)), fail},
+		{"in null passes", "{name: r, event: RecommendationRequest, field: status, in: [200]}", event(reco), pass},
+		{"not_in", "{name: r, event: RecommendationRequest, field: server, not_in: [localhost]}", event(reco, "server", Str("localhost")), fail},
+		{"not_in other", "{name: r, event: RecommendationRequest, field: server, not_in: [localhost]}", event(reco, "server", Str("s1")), pass},
+		{"not_null", "{name: r, event: RecommendationRequest, field: recommendations, not_null: true}", event(reco), want{true, true, Null()}},
+		{"not_null set", "{name: r, event: RecommendationRequest, field: recommendations, not_null: true}", event(reco, "recommendations", Str("m1")), pass},
+		{"pattern is a full match", "{name: r, event: MovieWatchEvent, field: movieId, pattern: '[a-z]+'}", event(watch, "movieId", Str("abc1")), fail},
+		{"pattern matches", "{name: r, event: MovieWatchEvent, field: movieId, pattern: '[a-z]+|x'}", event(watch, "movieId", Str("abc")), pass},
+		{"pattern on an int's text", "{name: r, event: RecommendationRequest, field: status, pattern: '2\\d\\d'}", event(reco, "status", Int(204)), pass},
+		{"pattern null passes", "{name: r, event: MovieWatchEvent, field: movieId, pattern: '[a-z]+'}", event(watch), pass},
+		{"in_reference", "{name: r, event: '*', field: userId, in_reference: users}", event(watch, "userId", Str("u1")), pass},
+		{"in_reference unknown", "{name: r, event: '*', field: userId, in_reference: users}", event(rating, "userId", Str("u2")), want{true, true, Str("u2")}},
+		{"in_reference int by text", "{name: r, event: Custom, field: userId, in_reference: users}", event(custom, "userId", Int(42)), pass},
+		{"in_reference null passes", "{name: r, event: '*', field: userId, in_reference: users}", event(watch), pass},
+		{"max_null_ratio counts nulls", "{name: r, event: MovieWatchEvent, field: subtitles, max_null_ratio: 1%}", event(watch), fail},
+		{"max_null_ratio value", "{name: r, event: MovieWatchEvent, field: subtitles, max_null_ratio: 1%}", event(watch, "subtitles", Bool(true)), pass},
+		{"row_count only counts", "{name: r, event: MovieWatchEvent, row_count: {min: 5}}", event(watch), pass},
+		{"unique does not fail", "{name: r, event: MovieRatingEvent, unique: [userId, movieId]}", event(rating, "userId", Str("u"), "movieId", Str("m")), want{true, false, Str("u")}},
+		{"expr true", "{name: r, event: MovieRatingEvent, expr: rating >= 1 && userId != ''}", event(rating, "rating", Int(4), "userId", Str("u")), pass},
+		{"expr false", "{name: r, event: MovieRatingEvent, expr: rating >= 1}", event(rating, "rating", Int(0)), fail},
+		{"expr with field gives its value", "{name: r, event: MovieRatingEvent, field: rating, expr: rating >= 1}", event(rating, "rating", Int(0)), want{true, true, Int(0)}},
+		{"expr run-time error fails", "{name: r, event: MovieRatingEvent, expr: rating >= 1}", event(rating), want{true, true, Str("error: invalid operation: <nil> >= int")}},
+		{"expr nested field", "{name: r, event: Custom, expr: a.b > 1}", event(custom, "a.b", Int(2)), pass},
+		{"expr on a type without its fields", "{name: r, event: '*', expr: rating > 1}", event(watch), skip},
+		{"where false skips", "{name: r, event: RecommendationRequest, where: status == 200, field: recommendations, not_null: true}", event(reco, "status", Int(500)), skip},
+		{"where true applies", "{name: r, event: RecommendationRequest, where: status == 200, field: recommendations, not_null: true}", event(reco, "status", Int(200)), fail},
+		{"where run-time error fails", "{name: r, event: RecommendationRequest, where: status > 200, field: recommendations, not_null: true}", event(reco), want{true, true, Str("error: where: invalid operation: <nil> > int")}},
+		{"other event type", "{name: r, event: MovieRatingEvent, field: userId, not_null: true}", event(watch), skip},
+		{"star skips types without the field", "{name: r, event: '*', field: rating, not_null: true}", event(watch), skip},
+		{"star applies to types with the field", "{name: r, event: '*', field: rating, not_null: true}", event(rating), fail},
+		{"field missing from this shape", "{name: r, event: MovieWatchEvent, field: subtitles, not_null: true}",
+			event(NewShape(MovieWatchEvent, []Field{{Name: "minute", Kind: KindInt}})), skip},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := book(t, "  - "+tc.rule+"\n", refs)
+			out := b.NewEvaluator().Eval(tc.event)
+			if !tc.want.applies {
+				if len(out) != 0 {
+					t.Fatalf("got %+v, want no outcome", out)
+				}
+				return
+			}
+			if len(out) != 1 {
+				t.Fatalf("got %d outcomes %+v, want 1", len(out), out)
+			}
+			o := out[0]
+			if o.Check != 0 || o.Failed != tc.want.failed {
+				t.Errorf("got %+v, want failed=%v", o, tc.want.failed)
+			}
+			if tc.want.value != (Value{}) && o.Value != tc.want.value {
+				t.Errorf("value %+v, want %+v", o.Value, tc.want.value)
+			}
+		})
+	}
+}
+
+func TestEvalSeveralChecks(t *testing.T) {
+	b := book(t, `  - {name: a, event: '*', field: userId, not_null: true}
+  - {name: b, event: MovieWatchEvent, field: minute, min: 0}
+  - {name: c, event: MovieRatingEvent, field: rating, between: [1, 5]}
+  - {name: d, event: '*', row_count: {min: 1}}
+`, nil)
+	ev := b.NewEvaluator()
+	got := func(e Event) string {
+		var s []string
+		for _, o := range ev.Eval(e) {
+			s = append(s, b.Checks[o.Check].Name+map[bool]string{true: "!", false: ""}[o.Failed])
+		}
+		return strings.Join(s, " ")
+	}
+	// Shapes alternate, so the per-shape plans and the last-shape fast path
+	// both serve.
+	for i := 0; i < 3; i++ {
+		if s := got(event(watch, "userId", Str("u"), "minute", Int(-3))); s != "a b! d" {
+			t.Errorf("watch: %s", s)
+		}
+		if s := got(event(rating, "rating", Int(3))); s != "a! c d" {
+			t.Errorf("rating: %s", s)
+		}
+	}
+}
+
+func TestUniqueKeys(t *testing.T) {
+	b := book(t, "  - {name: u, event: Custom, unique: [code, userId]}\n  - {name: v, event: Custom, unique: [userId, code]}\n", nil)
+	ev := b.NewEvaluator()
+	key := func(code, user Value) [2][2]uint64 {
+		out := ev.Eval(event(custom, "code", code, "userId", user))
+		if len(out) != 2 {
+			t.Fatalf("got %d outcomes", len(out))
+		}
+		return [2][2]uint64{out[0].Key, out[1].Key}
+	}
+	a := key(Int(1), Str("u"))
+	if a != key(Int(1), Str("u")) {
+		t.Error("the same values gave different keys")
+	}
+	if a[0] == key(Str("1"), Str("u"))[0] {
+		t.Error(`int 1 and string "1" gave the same key`)
+	}
+	if a[0] == key(Float(1), Str("u"))[0] {
+		t.Error(`int 1 and float 1 gave the same key`)
+	}
+	if key(Str("ab"), Str("c"))[0] == key(Str("a"), Str("bc"))[0] {
+		t.Error(`"ab","c" and "a","bc" gave the same key`)
+	}
+	if a[0] == a[1] {
+		t.Error("field order does not change the key")
+	}
+	if key(Null(), Null())[0] == key(Str(""), Str(""))[0] {
+		t.Error("null and empty string gave the same key")
+	}
+	if a[0][0] == a[0][1] {
+		t.Error("the two halves of the key are equal")
+	}
+}
+
+// TestEvalAllocs holds the simple kinds to no allocation per event.
+func TestEvalAllocs(t *testing.T) {
+	b := book(t, `  - {name: a, event: MovieRatingEvent, field: rating, between: [1, 5]}
+  - {name: b, event: '*', field: userId, in_reference: users}
+  - {name: c, event: RecommendationRequest, field: status, in: [200]}
+  - {name: d, event: MovieWatchEvent, field: movieId, pattern: '[a-z0-9+]+'}
+  - {name: e, event: MovieRatingEvent, unique: [userId, movieId]}
+  - {name: f, event: '*', field: userId, not_null: true}
+  - {name: g, event: Custom, field: userId, in_reference: users}
+  - {name: h, event: RecommendationRequest, where: status == 200, field: recommendations, not_null: true}
+`, map[string]Set{"users": userSet("u1", "42")})
+	ev := b.NewEvaluator()
+	events := []Event{
+		event(rating, "rating", Int(9), "userId", Str("u1"), "movieId", Str("m")),
+		event(reco, "status", Int(200), "userId", Str("u2")),
+		event(watch, "movieId", Str("the+matrix+1999"), "userId", Str("u1")),
+		event(custom, "userId", Int(42)),
+	}
+	for _, e := range events {
+		ev.Eval(e)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		for _, e := range events {
+			ev.Eval(e)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per run, want 0", allocs)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	mk := func(kind RuleKind, sev Severity, tol Tolerance) *Check {
+		return &Check{Kind: kind, Severity: sev, Tolerance: tol, rowMax: -1}
+	}
+	for _, tc := range []struct {
+		name            string
+		c               *Check
+		checked, failed int64
+		want            Status
+	}{
+		{"no failures", mk(RuleBetween, SeverityError, Tolerance{}), 100, 0, StatusPass},
+		{"one failure", mk(RuleBetween, SeverityError, Tolerance{}), 100, 1, StatusFail},
+		{"warn severity", mk(RuleBetween, SeverityWarn, Tolerance{}), 100, 1, StatusWarn},
+		{"nothing checked", mk(RuleIn, SeverityError, Tolerance{}), 0, 0, StatusPass},
+		{"within count", mk(RuleIn, SeverityError, Tolerance{Count: 10}), 1000, 10, StatusPass},
+		{"over count", mk(RuleIn, SeverityError, Tolerance{Count: 10}), 1000, 11, StatusFail},
+		{"within percent", mk(RuleIn, SeverityError, Tolerance{Percent: 0.5, IsPercent: true}), 1000, 5, StatusPass},
+		{"over percent", mk(RuleIn, SeverityError, Tolerance{Percent: 0.5, IsPercent: true}), 1000, 6, StatusFail},
+		{"percent rounding", mk(RuleIn, SeverityError, Tolerance{Percent: 0.1, IsPercent: true}), 3000, 3, StatusPass},
+		{"percent of few events", mk(RuleIn, SeverityError, Tolerance{Percent: 10, IsPercent: true}), 9, 1, StatusFail},
+		{"percent over, warn", mk(RuleIn, SeverityWarn, Tolerance{Percent: 1, IsPercent: true}), 100, 2, StatusWarn},
+		{"hundred percent", mk(RuleIn, SeverityError, Tolerance{Percent: 100, IsPercent: true}), 100, 100, StatusPass},
+		{"unique repeats", mk(RuleUnique, SeverityError, Tolerance{Count: 1}), 100, 2, StatusFail},
+		{"null ratio under", &Check{Kind: RuleMaxNullRatio, Severity: SeverityError, maxNull: 0.01}, 100, 1, StatusPass},
+		{"null ratio over", &Check{Kind: RuleMaxNullRatio, Severity: SeverityError, maxNull: 0.01}, 100, 2, StatusFail},
+		{"null ratio over, warn", &Check{Kind: RuleMaxNullRatio, Severity: SeverityWarn, maxNull: 0.01}, 100, 2, StatusWarn},
+		{"null ratio zero", &Check{Kind: RuleMaxNullRatio, Severity: SeverityError}, 100, 1, StatusFail},
+		{"null ratio nothing checked", &Check{Kind: RuleMaxNullRatio, Severity: SeverityError, maxNull: 0.01}, 0, 0, StatusPass},
+		{"row_count within", &Check{Kind: RuleRowCount, Severity: SeverityError, rowMin: 10, rowMax: 20}, 15, 99, StatusPass},
+		{"row_count at min", &Check{Kind: RuleRowCount, Severity: SeverityError, rowMin: 10, rowMax: 20}, 10, 0, StatusPass},
+		{"row_count at max", &Check{Kind: RuleRowCount, Severity: SeverityError, rowMin: 10, rowMax: 20}, 20, 0, StatusPass},
+		{"row_count under", &Check{Kind: RuleRowCount, Severity: SeverityError, rowMin: 10, rowMax: 20}, 9, 0, StatusFail},
+		{"row_count over", &Check{Kind: RuleRowCount, Severity: SeverityWarn, rowMin: 10, rowMax: 20}, 21, 0, StatusWarn},
+		{"row_count no max", &Check{Kind: RuleRowCount, Severity: SeverityError, rowMin: 10, rowMax: -1}, 1e12, 0, StatusPass},
+		{"row_count none at all", &Check{Kind: RuleRowCount, Severity: SeverityError, rowMin: 1, rowMax: -1}, 0, 0, StatusFail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.c.Status(tc.checked, tc.failed); got != tc.want {
+				t.Errorf("Status(%d, %d) = %v, want %v", tc.checked, tc.failed, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCompileDefaults(t *testing.T) {
+	b := book(t, "  - {name: r, event: MovieWatchEvent, field: minute, min: 0}\n", nil)
+	c := b.Checks[0]
+	if c.Severity != SeverityError || c.Name != "r" || c.Field != "minute" || c.Kind != RuleMin {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestCompileMissingReference(t *testing.T) {
+	cfg, err := Parse(strings.NewReader(minimal+"references:\n  users: {path: u.txt}\nrules:\n  - {name: r, event: '*', field: userId, in_reference: users}\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compile(cfg, nil)
+	want := `c.yaml:9:5: rule "r": reference "users" is not loaded`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+func TestParams(t *testing.T) {
+	b := book(t, `  - {name: a, event: MovieRatingEvent, field: rating, between: [1, 5]}
+  - {name: b, event: MovieWatchEvent, field: minute, min: 0}
+  - {name: c, event: RecommendationRequest, field: status, in: [200, 204], where: server != ''}
+  - {name: d, event: Custom, field: code, not_in: [a, 1, 2.5, true, b, c, d, e, f, g, h]}
+  - {name: e, event: MovieRatingEvent, unique: [userId, movieId]}
+  - {name: f, event: MovieWatchEvent, row_count: {min: 1, max: 9}}
+  - {name: g, event: MovieWatchEvent, row_count: {max: 9}}
+  - {name: h, event: MovieWatchEvent, field: subtitles, max_null_ratio: 2%}
+  - {name: i, event: MovieWatchEvent, expr: minute < 500}
+  - {name: j, event: '*', field: userId, in_reference: users}
+  - {name: k, event: '*', field: userId, pattern: 'u\d+'}
+`, nil)
+	want := []string{
+		"between [1, 5]",
+		"min 0",
+		"in [200, 204] where server != ''",
+		`not_in ["a", 1, 2.5, true, "b", "c", "d", "e", "f", "g", … (11 values)]`,
+		"unique [userId, movieId]",
+		"row_count min 1, max 9",
+		"row_count max 9",
+		"max_null_ratio 0.02",
+		"expr minute < 500",
+		"in_reference users",
+		`pattern u\d+`,
+	}
+	for i, c := range b.Checks {
+		if got := c.Params(); got != want[i] {
+			t.Errorf("check %s: got %q, want %q", c.Name, got, want[i])
+		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	b := book(t, "  - {name: u, event: MovieRatingEvent, unique: [userId, movieId], where: rating > 0}\n", nil)
+	got := b.Checks[0].Describe(event(rating, "userId", Str("u1"), "movieId", Str("m1"), "rating", Int(3)))
+	if want := `userId="u1", movieId="m1", rating=3`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestCheckShape(t *testing.T) {
+	b := book(t, `  - {name: minute-ok, event: MovieWatchEvent, field: minute, min: 0}
+  - {name: movie-known, event: MovieWatchEvent, field: movieId, not_null: true}
+  - {name: any-user, event: '*', field: nope, not_null: true}
+  - {name: status-ok, event: RecommendationRequest, field: status, in: [200]}
+`, nil)
+	old := NewShape(MovieWatchEvent, []Field{
+		{Name: "userId", Kind: KindString, Type: "string"},
+		{Name: "minute", Kind: KindString, Type: "string"},
+		{Name: "subtitles", Kind: KindBool, Type: "boolean"},
+	})
+	want := []string{
+		`c.yaml:11:5: rule "minute-ok": min needs a number, but this writer schema of MovieWatchEvent declares minute as string`,
+		`c.yaml:12:5: rule "movie-known": this writer schema of MovieWatchEvent has no field "movieId", so the rule skips its events; its fields are userId, minute and subtitles`,
+	}
+	errs := b.CheckShape(old)
+	if len(errs) != len(want) {
+		t.Fatalf("got %v, want %d errors", errs, len(want))
+	}
+	for i := range want {
+		if errs[i].Error() != want[i] {
+			t.Errorf("got  %s\nwant %s", errs[i], want[i])
+		}
+	}
+	textStatus := NewShape(RecommendationRequest, []Field{{Name: "status", Kind: KindString, Type: "string"}})
+	errs = b.CheckShape(textStatus)
+	if len(errs) != 1 || errs[0].Error() != `c.yaml:14:5: rule "status-ok": in lists 200 (int), but this writer schema of RecommendationRequest declares status as string` {
+		t.Errorf("got %v", errs)
+	}
+	if errs := b.CheckShape(builtinShape(MovieWatchEvent)); len(errs) != 0 {
+		t.Errorf("the built-in shape: %v", errs)
+	}
+}
+
+func TestEnumStrings(t *testing.T) {
+	for _, k := range ruleKinds() {
+		if kindByName(k.String()) != k {
+			t.Errorf("kind %v does not round-trip", k)
+		}
+	}
+	if RuleUnset.String() != "unset" || SeverityWarn.String() != "warn" || SeverityError.String() != "error" ||
+		StatusPass.String() != "pass" || StatusWarn.String() != "warn" || StatusFail.String() != "fail" || StatusUnset.String() != "unset" {
+		t.Error("enum names changed")
+	}
+	if (Tolerance{Percent: 0.5, IsPercent: true}).String() != "0.5%" || (Tolerance{Count: 3}).String() != "3" {
+		t.Error("tolerance text changed")
+	}
+}
+
+// TestEvalConcurrent shares one Book between goroutines, each with its own
+// Evaluator, as audit does; run with -race.
+func TestEvalConcurrent(t *testing.T) {
+	b := book(t, `  - {name: a, event: '*', field: userId, in_reference: users}
+  - {name: b, event: RecommendationRequest, where: status == 200, expr: responseTime < 100}
+  - {name: c, event: MovieRatingEvent, unique: [userId, movieId]}
+`, map[string]Set{"users": userSet("u1")})
+	done := make(chan int)
+	for g := 0; g < 4; g++ {
+		go func() {
+			ev := b.NewEvaluator()
+			failed := 0
+			for i := 0; i < 500; i++ {
+				for _, o := range ev.Eval(event(reco, "userId", Str("u2"), "status", Int(200), "responseTime", Int(int64(i)))) {
+					if o.Failed {
+						failed++
+					}
+				}
+			}
+			done <- failed
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		// 500 unknown users, and responseTime >= 100 for 400 events.
+		if n := <-done; n != 900 {
+			t.Errorf("goroutine counted %d failures, want 900", n)
+		}
+	}
+}

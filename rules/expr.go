@@ -1,0 +1,179 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+)
+
+// program is a compiled where: or expr: expression.
+type program struct {
+	src  string
+	prog *vm.Program
+	// names are the event fields the expression reads, sorted. A rule
+	// applies only to events whose shape has all of them.
+	names []string
+}
+
+// exprError is a compile error with its place in the expression.
+type exprError struct {
+	msg    string
+	line   int // 1-based line in the expression; 0 when unknown
+	column int // 0-based rune column in that line
+}
+
+// compileExpr compiles src as a boolean expression over the fields of
+// event. For a built-in event type the fields are typed, so that
+// `status == "200"` on an int field fails here rather than on every event.
+func compileExpr(src, event string) (*program, *exprError) {
+	if strings.TrimSpace(src) == "" {
+		return nil, &exprError{msg: "the expression is empty"}
+	}
+	fields, typed := BuiltinFields(event)
+	opts := []expr.Option{expr.AsBool(), expr.Patch(dottedNames{})}
+	if typed {
+		env := make(map[string]any, len(fields))
+		for _, f := range fields {
+			env[f.Name] = zeroOf(f.Kind)
+		}
+		opts = append(opts, expr.Env(env))
+	} else {
+		// The fields of "*" and of extra event types are known only
+		// from the data.
+		opts = append(opts, expr.Env(map[string]any{}), expr.AllowUndefinedVariables())
+	}
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			msg := fe.Message
+			if name, ok := strings.CutPrefix(msg, "unknown name "); ok && typed {
+				msg += didYouMean(name, fieldNames(fields))
+			}
+			return nil, &exprError{msg: msg, line: fe.Line, column: fe.Column}
+		}
+		msg := err.Error()
+		if strings.HasPrefix(msg, "expected bool") {
+			msg = "the expression must be true or false: " + msg
+		}
+		return nil, &exprError{msg: msg}
+	}
+	w := &nameWalker{src: src, declared: map[string]bool{}, used: map[string]bool{}}
+	root := prog.Node()
+	ast.Walk(&root, w)
+	if w.err != nil {
+		return nil, w.err
+	}
+	names := make([]string, 0, len(w.used))
+	for n := range w.used {
+		if !w.declared[n] {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return &program{src: src, prog: prog, names: names}, nil
+}
+
+func zeroOf(k Kind) any {
+	switch k {
+	case KindBool:
+		return false
+	case KindInt:
+		return 0
+	case KindFloat:
+		return 0.0
+	case KindString:
+		return ""
+	}
+	return nil
+}
+
+func fieldNames(fields []Field) []string {
+	s := make([]string, len(fields))
+	for i, f := range fields {
+		s[i] = f.Name
+	}
+	return s
+}
+
+// dottedNames rewrites a.b.c into one identifier "a.b.c": event values
+// are scalars, so member access can only mean a field of a nested Avro
+// record, which shapes name with dots.
+type dottedNames struct{}
+
+func (dottedNames) Visit(node *ast.Node) {
+	m, ok := (*node).(*ast.MemberNode)
+	if !ok || m.Optional || m.Method {
+		return
+	}
+	id, ok := m.Node.(*ast.IdentifierNode)
+	if !ok || strings.HasPrefix(id.Value, "$") {
+		return
+	}
+	prop, ok := m.Property.(*ast.StringNode)
+	if !ok {
+		return
+	}
+	ast.Patch(node, &ast.IdentifierNode{Value: id.Value + "." + prop.Value})
+}
+
+// nameWalker collects the fields an expression reads and refuses what
+// cannot work on events.
+type nameWalker struct {
+	src      string
+	declared map[string]bool // let variables
+	used     map[string]bool
+	err      *exprError
+}
+
+func (w *nameWalker) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if strings.HasPrefix(n.Value, "$") {
+			w.fail(n, "$env is not available; name the fields directly")
+			return
+		}
+		w.used[n.Value] = true
+	case *ast.VariableDeclaratorNode:
+		w.declared[n.Name] = true
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok {
+			w.fail(n, fmt.Sprintf("unknown function %s", id.Value))
+		}
+	}
+}
+
+func (w *nameWalker) fail(n ast.Node, msg string) {
+	if w.err != nil {
+		return
+	}
+	// Locations count runes from the start of the expression.
+	e := &exprError{msg: msg, line: 1}
+	from := n.Location().From
+	for i, r := range []rune(w.src) {
+		if i == from {
+			break
+		}
+		e.column++
+		if r == '\n' {
+			e.line++
+			e.column = 0
+		}
+	}
+	w.err = e
+}
+
+// errorText returns a run-time error of an expression in one line.
+func errorText(err error) string {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return fe.Message
+	}
+	return err.Error()
+}

@@ -1,0 +1,248 @@
+package rules
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t testing.TB, dir, name, text string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	var err error
+	if strings.HasSuffix(strings.ToLower(name), ".gz") {
+		f, ferr := os.Create(path)
+		if ferr != nil {
+			t.Fatal(ferr)
+		}
+		zw := gzip.NewWriter(f)
+		_, err = zw.Write([]byte(text))
+		if cerr := zw.Close(); err == nil {
+			err = cerr
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	} else {
+		err = os.WriteFile(path, []byte(text), 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadSet(t *testing.T) {
+	dir := t.TempDir()
+	csvText := "\ufeffname,user_id,age\r\n" +
+		"ann,u1,30\r\n" +
+		"\"Bob, Jr.\",u2,41\r\n" +
+		"\"multi\nline\",\" u3 \",5\n" +
+		"eve,,7\n" +
+		"\n" +
+		"zed,42,1\n"
+	txtText := "# known users\nu1\n  u2  \n\n#u9\n42\nu1\n"
+	for _, tc := range []struct {
+		name string
+		ref  Reference
+		text string
+		in   []Value
+		out  []Value
+		n    int
+	}{
+		{"csv with quotes", Reference{Path: "users.csv", Column: "user_id"}, csvText,
+			[]Value{Str("u1"), Str("u2"), Str("u3"), Str("42"), Int(42), Float(42)},
+			[]Value{Str(""), Str("u9"), Str(" u3 "), Null(), Int(43), Str("ann"), Float(42.5)}, 4},
+		{"csv gzipped", Reference{Path: "users.csv.gz", Column: "user_id"}, csvText,
+			[]Value{Str("u1"), Str("u3"), Int(42)}, []Value{Str("u9")}, 4},
+		{"csv without quotes", Reference{Path: "plain.csv", Column: "id"}, "id\n7\n8\n7\n",
+			[]Value{Int(7), Str("8")}, []Value{Int(9)}, 2},
+		{"csv last column without final newline", Reference{Path: "last.csv", Column: "b"}, "a,b\n1,x\n2,y",
+			[]Value{Str("x"), Str("y")}, []Value{Str("1")}, 2},
+		{"txt with comments", Reference{Path: "users.txt", Column: ""}, txtText,
+			[]Value{Str("u1"), Str("u2"), Int(42)}, []Value{Str("u9"), Str("# known users"), Str("")}, 3},
+		{"txt gzipped", Reference{Path: "users.TXT.GZ"}, txtText,
+			[]Value{Str("u2"), Int(42)}, []Value{Str("u9")}, 3},
+		{"txt booleans by text", Reference{Path: "b.txt"}, "true\n",
+			[]Value{Bool(true)}, []Value{Bool(false)}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.ref.Name = "users"
+			tc.ref.Path = writeFile(t, dir, tc.ref.Path, tc.text)
+			s, err := LoadSet(tc.ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range tc.in {
+				if !s.Has(v) {
+					t.Errorf("Has(%#v) = false", v)
+				}
+			}
+			for _, v := range tc.out {
+				if s.Has(v) {
+					t.Errorf("Has(%#v) = true", v)
+				}
+			}
+			if s.Len() != tc.n {
+				t.Errorf("Len() = %d, want %d", s.Len(), tc.n)
+			}
+		})
+	}
+}
+
+func TestLoadSetErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, file, text, column string
+		want                     string // %s is the file's path
+	}{
+		{"missing column", "users.csv", "name,userid\nann,u1\n", "user_id",
+			`%s: no column "user_id" in the header (did you mean "userid"?); its columns are "name" and "userid"`},
+		{"short row", "short.csv", "name,user_id\nann,u1\nbob\n", "user_id",
+			`%s:3: the row has 1 fields, so no column "user_id" (field 2)`},
+		{"short quoted row", "shortq.csv", "name,user_id\n\"ann\",u1\n\"bob\"\n", "user_id",
+			`%s:3: the row has 1 fields, so no column "user_id" (field 2)`},
+		{"bad quotes", "badq.csv", "name,user_id\nann,u1\n\"bob,u2\n", "user_id",
+			`%s:3:9: extraneous or missing " in quoted-field`},
+		{"empty csv", "empty.csv", "", "user_id",
+			`%s: the file is empty; it needs a header row naming column "user_id"`},
+		{"not gzip", "fake.txt.gz", "u1\nu2\nu3\nu4\n", "",
+			`%s: not a gzip file: gzip: invalid header`},
+		{"avro", "ids.avro", "", "",
+			`%s: LoadSet reads .csv and .txt files; Avro references are read by the Avro reader`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.file)
+			if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadSet(Reference{Name: "users", Path: path, Column: tc.column})
+			want := fmt.Sprintf(tc.want, path)
+			if err == nil || err.Error() != want {
+				t.Errorf("got  %v\nwant %s", err, want)
+			}
+		})
+	}
+	_, err := LoadSet(Reference{Name: "users", Path: filepath.Join(dir, "nope.txt")})
+	if err == nil || !strings.HasPrefix(err.Error(), "open ") || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestSetBuilder(t *testing.T) {
+	b := NewSetBuilder(0)
+	// Enough ids to fill several chunks of every bucket, short and long
+	// (over 15 bytes), with repeats.
+	for i := 0; i < 300_000; i++ {
+		b.Add(fmt.Sprintf("user-%d", i))
+		b.AddBytes([]byte(fmt.Sprintf("a-much-longer-user-id-%d", i%1000)))
+	}
+	b.AddBytes([]byte("user-7"))
+	b.Add("")
+	edge := []string{"123456789012345", "1234567890123456", "x\x00", "x", strings.Repeat("é", 200)}
+	for _, id := range edge {
+		b.Add(id)
+	}
+	s := b.Set()
+	if want := 300_000 + 1000 + 1 + len(edge); s.Len() != want {
+		t.Errorf("Len() = %d, want %d", s.Len(), want)
+	}
+	for _, id := range append(edge, "user-0", "user-299999", "user-123456", "", "a-much-longer-user-id-999") {
+		if !s.Has(Str(id)) {
+			t.Errorf("missing %.20q", id)
+		}
+	}
+	for _, id := range []string{"user-300000", "a-much-longer-user-id-1000", "12345678901234", "x\x00\x00", "123456789012345 "} {
+		if s.Has(Str(id)) {
+			t.Errorf("has %q, never added", id)
+		}
+	}
+	if b.Set().Len() != 0 {
+		t.Error("the builder is not empty after Set")
+	}
+	if n := NewSetBuilder(0).Set().Len(); n != 0 {
+		t.Errorf("empty set has %d ids", n)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		s.Has(Int(123456))
+		s.Has(Float(12))
+		s.Has(Str("user-1"))
+		s.Has(Str("a-much-longer-user-id-7"))
+	})
+	if allocs != 0 {
+		t.Errorf("Has allocates %v times", allocs)
+	}
+}
+
+// writeIDs writes a CSV of n users, the ids in the second column.
+func writeIDs(tb testing.TB, path string, n int) {
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "name,user_id,signup")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(w, "user%d,%d,2024-01-%02d\n", i, 10_000_000+i*7, i%28+1)
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkLoadSet loads 5M ids from a CSV file and reports the heap the
+// set keeps (MB-kept) and the bytes allocated while loading (MB-alloc).
+func BenchmarkLoadSet(b *testing.B) {
+	const n = 5_000_000
+	path := filepath.Join(b.TempDir(), "users.csv")
+	writeIDs(b, path, n)
+	ref := Reference{Name: "users", Path: path, Column: "user_id"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		s, err := LoadSet(ref)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(start)
+		runtime.ReadMemStats(&after)
+		alloc := after.TotalAlloc - before.TotalAlloc
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if s.Len() != n || !s.Has(Int(10_000_007)) {
+			b.Fatalf("got %d ids", s.Len())
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MB-kept")
+		b.ReportMetric(float64(alloc)/(1<<20), "MB-alloc")
+		b.ReportMetric(d.Seconds(), "s/load")
+		runtime.KeepAlive(s)
+	}
+}
+
+func BenchmarkSetHas(b *testing.B) {
+	sb := NewSetBuilder(1 << 20)
+	for i := 0; i < 1<<20; i++ {
+		sb.Add(fmt.Sprint(i))
+	}
+	s := sb.Set()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if !s.Has(Int(int64(i & (1<<20 - 1)))) {
+			b.Fatal("missing")
+		}
+	}
+}
