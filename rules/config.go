@@ -23,8 +23,10 @@ const (
 	FormatKafkaLog = "kafka-log"
 )
 
-// Placeholders that paths may contain. {date} is the scanned day.
-const placeholderDate = "{date}"
+// placeholders lists what paths, report.out and drift.history may
+// contain: the scanned day as YYYY-MM-DD, or its year, month and day of
+// the month, zero-padded.
+func placeholders() []string { return []string{"{date}", "{year}", "{month}", "{day}"} }
 
 // Defaults of the report section.
 const (
@@ -46,8 +48,9 @@ type Config struct {
 	References []Reference // in file order
 	Events     []string    // extra event types beyond the built-in ones
 	Rules      []Rule
-	// Drift is the drift section, undecoded; nil when absent.
-	Drift  *yaml.Node
+	// Drift is the drift section with its defaults filled in; nil when
+	// the config has none, which disables drift checks.
+	Drift  *Drift
 	Report Report
 	// File is the name the config was read under, for messages and for
 	// resolving the relative paths it holds.
@@ -68,7 +71,7 @@ func (c *Config) Reference(name string) (Reference, bool) {
 type Input struct {
 	Name   string
 	Format string   // FormatAvro or FormatKafkaLog
-	Paths  []string // globs, which may contain {date}
+	Paths  []string // globs, which may contain {date}, {year}, {month} and {day}
 	Pos    Pos
 }
 
@@ -77,7 +80,7 @@ type Input struct {
 // (.csv.gz, .txt.gz).
 type Reference struct {
 	Name   string
-	Path   string // may contain {date}
+	Path   string // may contain {date}, {year}, {month} and {day}
 	Column string // the CSV column to read, for .csv
 	Field  string // the field to collect, for .avro
 	Pos    Pos
@@ -85,7 +88,7 @@ type Reference struct {
 
 // Report says where reports go and how much they keep.
 type Report struct {
-	Out              string   // directory; may contain {date}
+	Out              string   // directory; may contain {date}, {year}, {month} and {day}
 	Formats          []string // of html, markdown, json
 	Samples          int      // failing samples kept per rule
 	MalformedSamples int      // malformed-line samples kept
@@ -545,20 +548,32 @@ func (p *parser) number(sc scope, n *yaml.Node, what string) (float64, bool) {
 
 const maxFloat = 1.7976931348623157e308
 
-// checkPlaceholders reports {name} placeholders other than {date}.
+// checkPlaceholders reports the first {name} placeholder in s that is not
+// one of placeholders().
 func (p *parser) checkPlaceholders(sc scope, n *yaml.Node, what, s string) {
+	if msg := placeholderProblem(what, s); msg != "" {
+		p.errorf(sc, n, "%s", msg)
+	}
+}
+
+// placeholderProblem describes the first unknown placeholder in s, or
+// returns "".
+func placeholderProblem(what, s string) string {
 	for rest := s; ; {
 		i := strings.IndexByte(rest, '{')
 		if i < 0 {
-			return
+			return ""
 		}
 		j := strings.IndexByte(rest[i:], '}')
 		if j < 0 {
-			return
+			return ""
 		}
-		if ph := rest[i : i+j+1]; ph != placeholderDate {
-			p.errorf(sc, n, "%s %q has the unknown placeholder %s; the only one is {date}", what, s, ph)
-			return
+		if ph := rest[i : i+j+1]; !contains(placeholders(), ph) {
+			hint := ""
+			if sug := suggest(ph, placeholders()); sug != "" {
+				hint = " (did you mean " + sug + "?)"
+			}
+			return fmt.Sprintf("%s %q has the unknown placeholder %s%s; the placeholders are {date} (YYYY-MM-DD), {year}, {month} and {day}", what, s, ph, hint)
 		}
 		rest = rest[i+j+1:]
 	}
@@ -637,10 +652,8 @@ func (p *parser) config(root *yaml.Node) *Config {
 			}
 		}
 	}
-	if kv, ok := top["drift"]; ok && !isNull(kv.val) {
-		if p.mapping(scope{}, kv.val, "drift") {
-			cfg.Drift = resolve(kv.val)
-		}
+	if kv, ok := top["drift"]; ok {
+		cfg.Drift = p.drift(kv)
 	}
 	if kv, ok := top["report"]; ok && !isNull(kv.val) {
 		p.report(kv.val, &cfg.Report)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -57,8 +58,10 @@ func TestParseExample(t *testing.T) {
 	if len(cfg.Events) != 1 || cfg.Events[0] != "PlaybackError" {
 		t.Errorf("events: %v", cfg.Events)
 	}
-	if cfg.Drift == nil {
-		t.Error("drift: nil, want the empty mapping")
+	wantDrift := DefaultDrift()
+	wantDrift.Pos = Pos{40, 8}
+	if cfg.Drift == nil || !reflect.DeepEqual(*cfg.Drift, wantDrift) {
+		t.Errorf("drift: %+v, want the defaults %+v", cfg.Drift, wantDrift)
 	}
 	if r := cfg.Report; r.Out != ".dqaudit/reports/{date}" || strings.Join(r.Formats, ",") != "html,markdown,json" ||
 		r.Samples != 5 || r.MalformedSamples != 10 {
@@ -114,15 +117,68 @@ var invalidCases = map[string][]string{
 	"alias-cycle.yaml": {`10:9: alias *r refers to a node that contains it, so it never ends`},
 	"bad-expr.yaml":    {`9:24: rule "fast-responses": bad expr: unexpected token EOF`},
 	"bad-glob.yaml": {
-		`5:13: input "stream": path "archive/{day}/*.log.gz" has the unknown placeholder {day}; the only one is {date}`,
+		`5:13: input "stream": path "archive/{dat}/*.log.gz" has the unknown placeholder {dat} (did you mean {date}?); the placeholders are {date} (YYYY-MM-DD), {year}, {month} and {day}`,
 		`5:39: input "stream": bad glob "archive/[a-/*.log": syntax error in pattern`,
 	},
-	"bad-pattern.yaml":         {"10:14: rule \"movie-id-shape\": bad pattern (RE2 syntax): missing closing ]: `[a-z+`"},
-	"bad-where.yaml":           {`9:19: rule "recommendations-present": bad where: invalid operation: == (mismatched types int and string)`},
-	"between-count.yaml":       {`10:14: rule "rating-in-range": between needs two numbers [lo, hi] (got 1)`},
-	"between-not-number.yaml":  {`10:15: rule "rating-in-range": the low bound of between must be a number, got the string "one"`},
-	"between-order.yaml":       {`10:14: rule "rating-in-range": between [5, 1] has its low bound above its high bound; write [1, 5]`},
-	"deep-nesting.yaml":        {`6: invalid YAML: nested too deeply (exceeded max depth of 10000); a rule book needs a handful of levels`},
+	"bad-pattern.yaml":        {"10:14: rule \"movie-id-shape\": bad pattern (RE2 syntax): missing closing ]: `[a-z+`"},
+	"bad-where.yaml":          {`9:19: rule "recommendations-present": bad where: invalid operation: == (mismatched types int and string)`},
+	"between-count.yaml":      {`10:14: rule "rating-in-range": between needs two numbers [lo, hi] (got 1)`},
+	"between-not-number.yaml": {`10:15: rule "rating-in-range": the low bound of between must be a number, got the string "one"`},
+	"between-order.yaml":      {`10:14: rule "rating-in-range": between [5, 1] has its low bound above its high bound; write [1, 5]`},
+	"deep-nesting.yaml":       {`6: invalid YAML: nested too deeply (exceeded max depth of 10000); a rule book needs a handful of levels`},
+	"drift-baseline.yaml":     {`7:13: drift: baseline must be previous, {window: N} or the path of a profile JSON file, got "previus" (did you mean "previous"?)`},
+	"drift-check-missing.yaml": {
+		`8:7: drift check #1: unknown key "metrc" (did you mean "metric"?)`,
+		`8:7: drift check #1: missing event; name MovieRatingEvent, MovieWatchEvent or RecommendationRequest, or a type listed under events:`,
+		`8:7: drift check #1: missing field; name the field to compare`,
+		`9:7: drift check "rating": missing field; name the field of MovieRatingEvent to compare: time, userId, movieId or rating`,
+		`9:7: drift check "rating": missing metric; use psi, js, linf, quantile_change, mean_change or null_ratio_change`,
+	},
+	"drift-duplicate-check.yaml": {
+		`12:13: drift check "rating-shift": duplicate drift check name; the first drift check with this name is at line 8`,
+		`20:7: drift check "MovieWatchEvent.minute:quantile_change": duplicate drift check name; the first drift check with this name is at line 16 (a check without a name is named event.field:metric, so give one of them a name)`,
+	},
+	"drift-level.yaml": {
+		`7:18: drift: missing_hours must be warn, fail or off, got "warning"`,
+		`8:11: drift: schema must be warn, fail or off, got false; write off to turn it off`,
+	},
+	"drift-metric-field.yaml":     {`10:15: drift check "MovieRatingEvent.userId:mean_change": mean_change needs a numeric field, but MovieRatingEvent's userId is a string`},
+	"drift-not-mapping.yaml":      {`6:8: drift must be a mapping, got the string "off"; remove the section to turn drift checks off`},
+	"drift-outliers.yaml":         {`7:3: drift: outliers compares today with each day of a window baseline, but the baseline is previous (the default); set baseline: {window: 7} or remove outliers`},
+	"drift-quantile-extra.yaml":   {`12:7: drift check "minute-mean": quantile applies only to quantile_change, not mean_change; remove it`},
+	"drift-quantile-missing.yaml": {`8:7: drift check "minute-p95": quantile_change needs quantile, a number between 0 and 1 such as 0.95`},
+	"drift-quantile-range.yaml":   {`12:17: drift check "minute-p95": quantile must be between 0 and 1, exclusive (such as 0.95), got 95`},
+	"drift-several-errors.yaml": {
+		`8:12: drift: history is empty`,
+		`9:13: drift: baseline window must be from 1 to 365 days, got 0`,
+		`10:15: drift: min_events must be 0 or more, got -5`,
+		`11:19: drift: default_checks must be true or false, got the string "yes"`,
+		`12:21: drift: malformed: warn 0.01 is above fail 0.005; a check must warn before it fails`,
+		`13:11: drift: schema must be warn, fail or off, got "warm" (did you mean "warn"?)`,
+		`19:13: drift check "rating-distribution": warn must be a number, got the string "0.1"; write it without quotes`,
+		`24:13: drift check "PlaybackError.code:quantile_change": warn 0.2 (quantile_change's default) is above fail 0.1; a check must warn before it fails`,
+		`25:13: drift check "rating-distribution": duplicate drift check name; the first drift check with this name is at line 15`,
+		`28:15: drift check "rating-distribution": unknown metric "jsd" (did you mean "js"?); use psi, js, linf, quantile_change, mean_change or null_ratio_change`,
+	},
+	"drift-star-event.yaml": {`9:14: drift check "users": event "*" is not allowed: a drift check compares one field of one event type; name MovieRatingEvent, MovieWatchEvent or RecommendationRequest, or a type listed under events:`},
+	"drift-thresholds.yaml": {
+		`7:11: drift: volume must be a mapping such as {warn: 0.3, fail: 0.5}, or off, got the number 0.3`,
+		`8:21: drift: malformed: warn must be a number, got the string "0.5%"; write the share as a number: 0.005`,
+		`8:33: drift: malformed: fail 2 can never be reached; a change of share is at most 1`,
+		`9:21: drift: anomalies: warn must be 0 or more, got -1`,
+		`9:25: drift: anomalies: unknown key "fial" (did you mean "fail"?)`,
+		`15:13: drift check "subtitles-shift": fail 1.5 can never be reached; js is at most 1`,
+	},
+	"drift-unknown-event.yaml":  {`8:14: drift check "MovieRatingEvnt.rating:psi": unknown event type "MovieRatingEvnt" (did you mean "MovieRatingEvent"?); name MovieRatingEvent, MovieWatchEvent or RecommendationRequest, or a type listed under events:`},
+	"drift-unknown-field.yaml":  {`9:14: drift check "MovieRatingEvent.ratng:psi": MovieRatingEvent has no field "ratng" (did you mean "rating"?); its fields are time, userId, movieId and rating`},
+	"drift-unknown-key.yaml":    {`7:3: drift: unknown key "basline" (did you mean "baseline"?)`},
+	"drift-unknown-metric.yaml": {`11:15: drift check "rating-distribution": unknown metric "pis" (did you mean "psi"?); use psi, js, linf, quantile_change, mean_change or null_ratio_change`},
+	"drift-warn-above-fail.yaml": {
+		`7:18: drift: volume: warn 0.6 is above fail 0.5; a check must warn before it fails`,
+		`8:21: drift: anomalies: warn 7 is above fail 6 (the default); a check must warn before it fails`,
+		`14:13: drift check "rating-distribution": warn 0.3 is above fail 0.25 (psi's default); a check must warn before it fails`,
+	},
+	"drift-window.yaml":        {`7:22: drift: baseline window must be from 1 to 365 days, got 400`},
 	"duplicate-input.yaml":     {`6:11: input "events": duplicate input name; the first input with this name is at line 3`},
 	"duplicate-key.yaml":       {`11:5: rule "minute-not-negative": duplicate key "field"; the first is at line 9`},
 	"duplicate-reference.yaml": {`10:3: reference "known_users": defined twice; the first is at line 7`},
@@ -146,7 +202,11 @@ var invalidCases = map[string][]string{
 	"not-null-false.yaml":      {`10:15: rule "subtitles-set": not_null: false checks nothing; set it to true or remove the rule`},
 	"reference-column.yaml":    {`8:5: reference "known_users": refs/users.csv is a CSV file; name the column that holds the ids with column:`},
 	"reference-path.yaml":      {`8:5: reference "known_users": missing path; name the .csv, .txt or .avro file of known ids`},
-	"report-format.yaml":       {`7:19: report: format "pdf" is not supported; use html, markdown or json`},
+	"placeholder.yaml": {
+		`7:12: drift: history ".dqaudit/history/{week}" has the unknown placeholder {week}; the placeholders are {date} (YYYY-MM-DD), {year}, {month} and {day}`,
+		`9:8: report: out "reports/{Date}" has the unknown placeholder {Date} (did you mean {date}?); the placeholders are {date} (YYYY-MM-DD), {year}, {month} and {day}`,
+	},
+	"report-format.yaml": {`7:19: report: format "pdf" is not supported; use html, markdown or json`},
 	"row-count.yaml": {
 		`9:5: rule "enough-ratings": row_count counts events, so it takes no field`,
 		`10:16: rule "enough-ratings": row_count min 100 is above its max 10`,

@@ -8,6 +8,11 @@
 //
 //	config.yaml:11:5: rule "rating-in-range": unknown key "betwen" (did you mean "between"?)
 //
+// The drift section decodes into a Drift with every default filled in:
+// the baseline a day is compared with, the thresholds of each family of
+// drift measures, and the drift checks of single fields. ParseBaseline
+// reads the same baselines from a command-line flag.
+//
 // Compile binds a valid Config to its loaded reference sets and returns a
 // Book: immutable checks shared by all goroutines. Each goroutine makes an
 // Evaluator from the Book and feeds it events; the Evaluator returns one
