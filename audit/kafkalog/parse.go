@@ -1,0 +1,526 @@
+package kafkalog
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+// The reasons a line is malformed, as passed to audit.Sink.Malformed.
+const (
+	ReasonUnknownShape    = "unknown_shape"
+	ReasonBadTime         = "bad_time"
+	ReasonBadMinute       = "bad_minute"
+	ReasonBadRating       = "bad_rating"
+	ReasonBadStatus       = "bad_status"
+	ReasonBadResponseTime = "bad_response_time"
+	ReasonInvalidText     = "invalid_text"
+	ReasonTooLong         = "too_long"
+)
+
+// maxTooLongText caps the prefix of a too-long line handed to the sink.
+const maxTooLongText = 1024
+
+// The request prefixes of the three shapes, after "<time>,<userId>,".
+const (
+	watchPrefix  = "GET /data/m/"
+	ratingPrefix = "GET /rate/"
+	recPrefix    = "recommendation request "
+)
+
+// shapes holds the Reader's three immutable shapes and where each field
+// sits in them, so the parser never looks names up per line.
+type shapes struct {
+	watch, rating, rec *rules.Shape
+
+	// field positions in watch and rating: time, userId, movieId, number
+	watchIdx, ratingIdx [4]int
+	// field positions in rec: time, userId, server, status, recommendations, responseTime
+	recIdx [6]int
+}
+
+func newShapes() *shapes {
+	s := &shapes{
+		watch:  builtinShape(rules.MovieWatchEvent, "subtitles"),
+		rating: builtinShape(rules.MovieRatingEvent, ""),
+		rec:    builtinShape(rules.RecommendationRequest, ""),
+	}
+	s.watchIdx = indexes4(s.watch, "time", "userId", "movieId", "minute")
+	s.ratingIdx = indexes4(s.rating, "time", "userId", "movieId", "rating")
+	for i, name := range []string{"time", "userId", "server", "status", "recommendations", "responseTime"} {
+		s.recIdx[i] = mustIndex(s.rec, name)
+	}
+	return s
+}
+
+// builtinShape returns the shape of a built-in event type without the
+// field named drop, which the log does not carry.
+func builtinShape(event, drop string) *rules.Shape {
+	fields, ok := rules.BuiltinFields(event)
+	if !ok {
+		panic("kafkalog: unknown built-in event " + event) // a broken catalogue, not input
+	}
+	kept := fields[:0:0]
+	for _, f := range fields {
+		if f.Name != drop {
+			kept = append(kept, f)
+		}
+	}
+	return rules.NewShape(event, kept)
+}
+
+func indexes4(s *rules.Shape, a, b, c, d string) [4]int {
+	return [4]int{mustIndex(s, a), mustIndex(s, b), mustIndex(s, c), mustIndex(s, d)}
+}
+
+func mustIndex(s *rules.Shape, name string) int {
+	i := s.Index(name)
+	if i < 0 {
+		panic(fmt.Sprintf("kafkalog: built-in %s has no field %q", s.Event(), name)) // a broken catalogue, not input
+	}
+	return i
+}
+
+// parser turns lines into events for one sink. It is used by one goroutine.
+type parser struct {
+	*shapes
+	sink    audit.Sink
+	file    int32
+	maxLine int
+	watch   *audit.Event
+	rating  *audit.Event
+	rec     *audit.Event
+}
+
+func newParser(s *shapes, sink audit.Sink, file int32, maxLine int) *parser {
+	return &parser{
+		shapes:  s,
+		sink:    sink,
+		file:    file,
+		maxLine: maxLine,
+		watch:   audit.NewEvent(s.watch),
+		rating:  audit.NewEvent(s.rating),
+		rec:     audit.NewEvent(s.rec),
+	}
+}
+
+// run hands one chunk to the sink and turns a panic of the sink into an
+// error, so that a broken sink fails its file, not the process.
+func (p *parser) run(c chunk) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if e, ok := v.(error); ok {
+				err = fmt.Errorf("panic: %w", e)
+			} else {
+				err = fmt.Errorf("panic: %v", v)
+			}
+		}
+	}()
+	if c.tooLong {
+		p.sink.Malformed(audit.Position{File: p.file, Line: c.line}, ReasonTooLong, c.data)
+		return nil
+	}
+	p.lines(c.data, c.line)
+	return nil
+}
+
+// lines parses data, whose first line has number line. The last line may
+// lack its newline.
+func (p *parser) lines(data []byte, line int64) {
+	for len(data) > 0 {
+		end, clean := scanLine(data)
+		p.line(data[:end], line, clean)
+		line++
+		if end == len(data) {
+			return
+		}
+		data = data[end+1:]
+	}
+}
+
+// line parses one line without its newline; clean says whether scanLine
+// found it free of invalid text.
+func (p *parser) line(ln []byte, n int64, clean bool) {
+	if k := len(ln); k > 0 && ln[k-1] == '\r' {
+		ln = ln[:k-1]
+	}
+	if len(ln) == 0 {
+		return
+	}
+	pos := audit.Position{File: p.file, Line: n}
+	if len(ln) > p.maxLine {
+		p.sink.Malformed(pos, ReasonTooLong, ln[:min(p.maxLine, maxTooLongText)])
+		return
+	}
+	if !clean {
+		p.sink.Malformed(pos, ReasonInvalidText, ln)
+		return
+	}
+	if reason := p.parse(ln, pos); reason != "" {
+		p.sink.Malformed(pos, reason, ln)
+	}
+}
+
+// parse hands ln to the sink as an event, or returns why it cannot. The
+// shape is recognised first; then fields are checked in field order, so
+// the reason is that of the first bad field.
+func (p *parser) parse(ln []byte, pos audit.Position) string {
+	c1 := bytes.IndexByte(ln, ',')
+	if c1 < 0 {
+		return ReasonUnknownShape
+	}
+	tm, rest := ln[:c1], ln[c1+1:]
+	c2 := bytes.IndexByte(rest, ',')
+	if c2 <= 0 { // no userId, or an empty one
+		return ReasonUnknownShape
+	}
+	user, req := rest[:c2], rest[c2+1:]
+	switch {
+	case hasPrefix(req, watchPrefix):
+		return p.parseWatch(tm, user, req[len(watchPrefix):], pos)
+	case hasPrefix(req, ratingPrefix):
+		return p.parseRating(tm, user, req[len(ratingPrefix):], pos)
+	case hasPrefix(req, recPrefix):
+		return p.parseRec(tm, user, req[len(recPrefix):], pos)
+	}
+	return ReasonUnknownShape
+}
+
+// parseWatch parses "<movieId>/<minute>.mpg".
+func (p *parser) parseWatch(tm, user, body []byte, pos audit.Position) string {
+	if !hasSuffix(body, ".mpg") {
+		return ReasonUnknownShape
+	}
+	body = body[:len(body)-len(".mpg")]
+	slash := bytes.LastIndexByte(body, '/')
+	if slash < 0 || !validID(body[:slash]) {
+		return ReasonUnknownShape
+	}
+	if !validTime(tm) {
+		return ReasonBadTime
+	}
+	minute, ok := parseInt(body[slash+1:])
+	if !ok {
+		return ReasonBadMinute
+	}
+	e, ix := p.watch, &p.watchIdx
+	v := e.Values
+	v[ix[0]] = str(tm)
+	v[ix[1]] = str(user)
+	v[ix[2]] = str(body[:slash])
+	v[ix[3]] = rules.Value{Kind: rules.KindInt, Int: minute}
+	e.Pos = pos
+	p.sink.Event(e)
+	return ""
+}
+
+// parseRating parses "<movieId>=<rating>".
+func (p *parser) parseRating(tm, user, body []byte, pos audit.Position) string {
+	eq := bytes.IndexByte(body, '=')
+	if eq < 0 || !validID(body[:eq]) {
+		return ReasonUnknownShape
+	}
+	if !validTime(tm) {
+		return ReasonBadTime
+	}
+	rating, ok := parseInt(body[eq+1:])
+	if !ok {
+		return ReasonBadRating
+	}
+	e, ix := p.rating, &p.ratingIdx
+	v := e.Values
+	v[ix[0]] = str(tm)
+	v[ix[1]] = str(user)
+	v[ix[2]] = str(body[:eq])
+	v[ix[3]] = rules.Value{Kind: rules.KindInt, Int: rating}
+	e.Pos = pos
+	p.sink.Event(e)
+	return ""
+}
+
+// parseRec parses "<server>, status <code>, result: <text>, <n> ms". The
+// result text may hold commas, so the tail is taken from the right.
+func (p *parser) parseRec(tm, user, body []byte, pos audit.Position) string {
+	if !hasSuffix(body, " ms") {
+		return ReasonUnknownShape
+	}
+	body = body[:len(body)-len(" ms")]
+	j := lastCommaSpace(body)
+	if j < 0 {
+		return ReasonUnknownShape
+	}
+	head, rt := body[:j], body[j+2:]
+	i := bytes.IndexByte(head, ',') // server holds no comma
+	if i <= 0 || !hasPrefix(head[i:], ", status ") {
+		return ReasonUnknownShape
+	}
+	server, head := head[:i], head[i+len(", status "):]
+	k := bytes.IndexByte(head, ',')
+	if k < 0 || !hasPrefix(head[k:], ", result:") {
+		// a status with a comma in it is a bad status, not another shape
+		if k = bytes.Index(head, []byte(", result:")); k < 0 {
+			return ReasonUnknownShape
+		}
+	}
+	code, result := head[:k], head[k+len(", result:"):]
+	if len(result) > 0 && result[0] == ' ' {
+		result = result[1:]
+	}
+	if !validTime(tm) {
+		return ReasonBadTime
+	}
+	status, ok := parseInt(code)
+	if !ok {
+		return ReasonBadStatus
+	}
+	ms, ok := parseInt(rt)
+	if !ok {
+		return ReasonBadResponseTime
+	}
+	e, ix := p.rec, &p.recIdx
+	v := e.Values
+	v[ix[0]] = str(tm)
+	v[ix[1]] = str(user)
+	v[ix[2]] = str(server)
+	v[ix[3]] = rules.Value{Kind: rules.KindInt, Int: status}
+	if len(result) == 0 {
+		v[ix[4]] = rules.Value{}
+	} else {
+		v[ix[4]] = str(result)
+	}
+	v[ix[5]] = rules.Value{Kind: rules.KindInt, Int: ms}
+	e.Pos = pos
+	p.sink.Event(e)
+	return ""
+}
+
+// lastCommaSpace returns the index of the last ", " in b, or -1.
+func lastCommaSpace(b []byte) int {
+	for {
+		j := bytes.LastIndexByte(b, ',')
+		if j < 0 || j+1 < len(b) && b[j+1] == ' ' {
+			return j
+		}
+		b = b[:j] // b[j+1] was ',' or beyond the end: no match at j
+	}
+}
+
+// str makes a string value that points into b: events are valid only
+// during the sink call, and b outlives it.
+func str(b []byte) rules.Value {
+	return rules.Value{Kind: rules.KindString, Str: unsafe.String(unsafe.SliceData(b), len(b))}
+}
+
+func hasPrefix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[:len(s)]) == s
+}
+
+func hasSuffix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
+}
+
+// validID reports whether b can be a movie id: a non-empty slug without
+// the bytes that separate the log's fields and the request path (',', '/',
+// ' ', '='). It tests eight bytes at a time; ids are short.
+func validID(b []byte) bool {
+	switch {
+	case len(b) == 0:
+		return false
+	case len(b) < 8:
+		for _, c := range b {
+			if c < 64 && idStops>>c&1 != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; ; i += 8 {
+		if i > len(b)-8 {
+			i = len(b) - 8 // the last word overlaps the one before
+		}
+		x := binary.LittleEndian.Uint64(b[i:])
+		if hasZero(x^(ones*','))|hasZero(x^(ones*'/'))|hasZero(x^(ones*' '))|hasZero(x^(ones*'=')) != 0 {
+			return false
+		}
+		if i == len(b)-8 {
+			return true
+		}
+	}
+}
+
+// idStops has bit c set for each byte c a movie id cannot hold.
+const idStops = 1<<',' | 1<<'/' | 1<<' ' | 1<<'='
+
+// hasZero is non-zero when a byte of x is zero.
+func hasZero(x uint64) uint64 { return (x - ones) &^ x & highs }
+
+// parseInt parses a signed decimal int64 as strconv.ParseInt(b, 10, 64)
+// does, without allocating.
+func parseInt(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	for len(b) > 1 && b[0] == '0' {
+		b = b[1:]
+	}
+	if len(b) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		d := c - '0'
+		if d > 9 {
+			return 0, false
+		}
+		u = u*10 + uint64(d)
+	}
+	switch {
+	case neg && u == 1<<63:
+		return math.MinInt64, true
+	case u > math.MaxInt64:
+		return 0, false
+	case neg:
+		return -int64(u), true
+	}
+	return int64(u), true
+}
+
+// validTime reports whether b is an ISO-8601 local date-time
+// YYYY-MM-DDTHH:MM:SS with an optional fraction of 1 to 9 digits, and a
+// real one: months 1-12, days within the month (leap years included),
+// hours 0-23, minutes and seconds 0-59.
+func validTime(b []byte) bool {
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return false
+	}
+	hi, lo := num2(b[0], b[1]), num2(b[2], b[3])
+	month, day := num2(b[5], b[6]), num2(b[8], b[9])
+	hour, minute, second := num2(b[11], b[12]), num2(b[14], b[15]), num2(b[17], b[18])
+	if hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1 ||
+		hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 {
+		return false
+	}
+	if day > daysIn(month, hi*100+lo) {
+		return false
+	}
+	if len(b) == 19 {
+		return true
+	}
+	frac := b[20:]
+	if b[19] != '.' || len(frac) == 0 || len(frac) > 9 {
+		return false
+	}
+	for _, c := range frac {
+		if c-'0' > 9 {
+			return false
+		}
+	}
+	return true
+}
+
+// num2 returns the two digits a and b as a number, or -1.
+func num2(a, b byte) int {
+	x, y := a-'0', b-'0'
+	if x > 9 || y > 9 {
+		return -1
+	}
+	return int(x)*10 + int(y)
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// Masks for eight-bytes-at-a-time tests.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+	lows  = 0x2020202020202020 // ' ' in every byte
+)
+
+// scanLine returns the index of the first newline in data, or len(data),
+// and whether the line before it is valid UTF-8 without control characters
+// (C0, DEL or C1), a final '\r' aside. It tests eight bytes at a time and
+// looks closer only at bytes outside printable ASCII, the newline among
+// them, so that splitting and checking take one pass.
+func scanLine(data []byte) (end int, clean bool) {
+	i := 0
+	for {
+		// Sixteen bytes a turn while they last, then eight.
+		for i+16 <= len(data) {
+			mx := special(binary.LittleEndian.Uint64(data[i:]))
+			my := special(binary.LittleEndian.Uint64(data[i+8:]))
+			if mx|my == 0 {
+				i += 16
+				continue
+			}
+			if mx != 0 {
+				i += bits.TrailingZeros64(mx) >> 3
+			} else {
+				i += 8 + bits.TrailingZeros64(my)>>3
+			}
+			goto look
+		}
+		if i+8 <= len(data) {
+			if m := special(binary.LittleEndian.Uint64(data[i:])); m == 0 {
+				i += 8
+				continue
+			} else {
+				i += bits.TrailingZeros64(m) >> 3
+			}
+		} else if i == len(data) {
+			return i, true
+		}
+	look:
+		c := data[i]
+		switch {
+		case c == '\n':
+			return i, true
+		case c == '\r' && (i+1 == len(data) || data[i+1] == '\n'):
+			i++ // the CR of a line end
+			continue
+		case c >= 0x20 && c < 0x7f:
+			i++ // printable, in the last few bytes of data
+			continue
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(data[i:])
+			if size > 1 && r > 0x9f { // valid and not a C1 control
+				i += size
+				continue
+			}
+		}
+		if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
+			return i + j, false
+		}
+		return len(data), false
+	}
+}
+
+// special flags the bytes of x outside printable ASCII: a byte below 0x20
+// borrows into its high bit, 0x7f carries into it, 0x80 and up have it
+// set. No borrow or carry comes from below the lowest such byte, so the
+// lowest flag is exact.
+func special(x uint64) uint64 {
+	return ((x-lows)&^x | x | (x + ones)) & highs
+}

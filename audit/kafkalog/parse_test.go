@@ -1,0 +1,264 @@
+package kafkalog
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+func TestValidTime(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{name: "plain", in: "2024-03-17T10:04:59", want: true},
+		{name: "midnight", in: "2024-01-01T00:00:00", want: true},
+		{name: "last second of year", in: "1999-12-31T23:59:59", want: true},
+		{name: "year zero", in: "0000-01-01T00:00:00", want: true},
+		{name: "leap day", in: "2024-02-29T12:00:00", want: true},
+		{name: "leap day of 2000", in: "2000-02-29T12:00:00", want: true},
+		{name: "leap day of 1900", in: "1900-02-29T12:00:00", want: false},
+		{name: "leap day of 2023", in: "2023-02-29T12:00:00", want: false},
+		{name: "feb 30", in: "2024-02-30T12:00:00", want: false},
+		{name: "apr 31", in: "2024-04-31T12:00:00", want: false},
+		{name: "dec 31", in: "2024-12-31T12:00:00", want: true},
+		{name: "day zero", in: "2024-01-00T12:00:00", want: false},
+		{name: "month 13", in: "2024-13-01T12:00:00", want: false},
+		{name: "month zero", in: "2024-00-01T12:00:00", want: false},
+		{name: "hour 24", in: "2024-01-01T24:00:00", want: false},
+		{name: "minute 60", in: "2024-01-01T10:60:00", want: false},
+		{name: "second 60", in: "2024-01-01T10:00:60", want: false},
+		{name: "missing seconds", in: "2024-01-01T10:00", want: false},
+		{name: "date only", in: "2024-01-01", want: false},
+		{name: "space for T", in: "2024-01-01 10:00:00", want: false},
+		{name: "lowercase t", in: "2024-01-01t10:00:00", want: false},
+		{name: "zone Z", in: "2024-01-01T10:00:00Z", want: false},
+		{name: "offset", in: "2024-01-01T10:00:00+01:00", want: false},
+		{name: "one-digit hour", in: "2024-01-01T1:00:00", want: false},
+		{name: "letter in year", in: "2O24-01-01T10:00:00", want: false},
+		{name: "signed month", in: "2024-+1-01T10:00:00", want: false},
+		{name: "trailing dot", in: "2024-01-01T10:00:00.", want: false},
+		{name: "comma fraction", in: "2024-01-01T10:00:00,5", want: false},
+		{name: "fraction 10 digits", in: "2024-01-01T10:00:00.0123456789", want: false},
+		{name: "fraction with letter", in: "2024-01-01T10:00:00.12a", want: false},
+		{name: "empty", in: "", want: false},
+	}
+	for k := 1; k <= 9; k++ {
+		tests = append(tests, struct {
+			name string
+			in   string
+			want bool
+		}{name: "fraction " + strconv.Itoa(k) + " digits", in: "2024-01-01T10:00:00." + "987654321"[:k], want: true})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := validTime([]byte(tc.in)); got != tc.want {
+				t.Errorf("validTime(%q) = %v, want %v", tc.in, got, tc.want)
+			}
+			if got := oracleTime(tc.in); got != tc.want {
+				t.Errorf("oracle(%q) = %v, want %v (the test's oracle disagrees)", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// oracleTime is validTime written with time.Parse, for tests and fuzzing.
+func oracleTime(s string) bool {
+	if len(s) < 19 || s[13] != ':' || s[16] != ':' {
+		return false // time.Parse takes one-digit hours
+	}
+	if len(s) > 19 && (s[19] != '.' || len(s) < 21 || len(s) > 29) {
+		return false // time.Parse takes "," and any number of digits
+	}
+	_, err := time.Parse("2006-01-02T15:04:05", s)
+	return err == nil
+}
+
+func TestParseInt(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		want   int64
+		wantOK bool
+	}{
+		{name: "zero", in: "0", want: 0, wantOK: true},
+		{name: "minute", in: "17", want: 17, wantOK: true},
+		{name: "negative", in: "-3", want: -3, wantOK: true},
+		{name: "plus", in: "+3", want: 3, wantOK: true},
+		{name: "minus zero", in: "-0", want: 0, wantOK: true},
+		{name: "leading zeros", in: "000000000000000000000042", want: 42, wantOK: true},
+		{name: "max", in: "9223372036854775807", want: math.MaxInt64, wantOK: true},
+		{name: "min", in: "-9223372036854775808", want: math.MinInt64, wantOK: true},
+		{name: "max plus one", in: "9223372036854775808", wantOK: false},
+		{name: "min minus one", in: "-9223372036854775809", wantOK: false},
+		{name: "twenty digits", in: "18446744073709551616", wantOK: false},
+		{name: "empty", in: "", wantOK: false},
+		{name: "sign only", in: "-", wantOK: false},
+		{name: "two signs", in: "--1", wantOK: false},
+		{name: "space", in: " 1", wantOK: false},
+		{name: "trailing space", in: "1 ", wantOK: false},
+		{name: "letters", in: "12a", wantOK: false},
+		{name: "float", in: "1.5", wantOK: false},
+		{name: "underscore", in: "1_000", wantOK: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := parseInt([]byte(tc.in))
+			if ok != tc.wantOK || (ok && got != tc.want) {
+				t.Errorf("parseInt(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.wantOK)
+			}
+			ref, err := strconv.ParseInt(tc.in, 10, 64)
+			if (err == nil) != ok || (ok && ref != got) {
+				t.Errorf("parseInt(%q) = %d, %v; strconv says %d, %v", tc.in, got, ok, ref, err)
+			}
+		})
+	}
+}
+
+func TestScanLine(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        string
+		wantEnd   int // -1: len(in)
+		wantClean bool
+	}{
+		{name: "ascii", in: "2024-01-01T10:00:00,1,GET /rate/up+2009=4", wantEnd: -1, wantClean: true},
+		{name: "empty", in: "", wantEnd: 0, wantClean: true},
+		{name: "newline only", in: "\n", wantEnd: 0, wantClean: true},
+		{name: "tilde", in: strings.Repeat("~", 17), wantEnd: -1, wantClean: true},
+		{name: "short line", in: "abc\ndef", wantEnd: 3, wantClean: true},
+		{name: "newline after a word", in: "abcdefghijklmnopq\nrs", wantEnd: 17, wantClean: true},
+		{name: "CRLF", in: "abcdefghij\r\nx", wantEnd: 11, wantClean: true},
+		{name: "CR at the end", in: "abc\r", wantEnd: 4, wantClean: true},
+		{name: "CR CR LF", in: "abc\r\r\n", wantEnd: 5, wantClean: false},
+		{name: "CR inside", in: "abc\rdefghijk\n", wantEnd: 12, wantClean: false},
+		{name: "NUL on the next line", in: "abc\n\x00defghijk", wantEnd: 3, wantClean: true},
+		{name: "two-byte rune", in: "amélie+2001 and more text\n", wantEnd: 26, wantClean: true},
+		{name: "rune across words", in: "1234567é123456789", wantEnd: -1, wantClean: true},
+		{name: "four-byte rune", in: "film 🎬 night, long enough", wantEnd: -1, wantClean: true},
+		{name: "replacement char encoded", in: "a\uFFFDb", wantEnd: -1, wantClean: true},
+		{name: "NUL early", in: "\x00abcdefghijklmnop", wantEnd: -1, wantClean: false},
+		{name: "NUL late", in: "abcdefghijklmnop\x00\nabc", wantEnd: 17, wantClean: false},
+		{name: "NUL in tail", in: "abcdefghi\x00", wantEnd: -1, wantClean: false},
+		{name: "tab", in: "abc\tdefghijk", wantEnd: -1, wantClean: false},
+		{name: "unit separator", in: "abcdefgh\x1f", wantEnd: -1, wantClean: false},
+		{name: "DEL", in: "abcdefgh\x7fijklmnop", wantEnd: -1, wantClean: false},
+		{name: "C1 NEL", in: "abcdefgh\u0085", wantEnd: -1, wantClean: false},
+		{name: "invalid byte", in: "abcdefgh\xffijklmnop\n", wantEnd: 17, wantClean: false},
+		{name: "truncated rune", in: "abcdefgh\xc3", wantEnd: -1, wantClean: false},
+		{name: "truncated rune before newline", in: "abcdefgh\xc3\n", wantEnd: 9, wantClean: false},
+		{name: "overlong", in: "abcdefgh\xc0\xafxyz", wantEnd: -1, wantClean: false},
+		{name: "surrogate", in: "abcdefgh\xed\xa0\x80xyz", wantEnd: -1, wantClean: false},
+		{name: "NUL after a rune", in: "é12345678\x00", wantEnd: -1, wantClean: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantEnd := tc.wantEnd
+			if wantEnd < 0 {
+				wantEnd = len(tc.in)
+			}
+			end, clean := scanLine([]byte(tc.in))
+			if end != wantEnd || clean != tc.wantClean {
+				t.Errorf("scanLine(%q) = %d, %v; want %d, %v", tc.in, end, clean, wantEnd, tc.wantClean)
+			}
+			if oc := oracleClean([]byte(tc.in[:wantEnd])); oc != tc.wantClean {
+				t.Errorf("oracle says clean=%v for %q (the test's oracle disagrees)", oc, tc.in[:wantEnd])
+			}
+		})
+	}
+}
+
+func TestValidID(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{name: "slug", in: "the+green+mile+1999", want: true},
+		{name: "short", in: "x", want: true},
+		{name: "exactly eight", in: "abcdefgh", want: true},
+		{name: "non-ASCII", in: "amélie+2001", want: true},
+		{name: "empty", in: "", want: false},
+		{name: "comma short", in: "a,b", want: false},
+		{name: "slash in first word", in: "a/bcdefghijkl", want: false},
+		{name: "space in last byte", in: "abcdefghijk ", want: false},
+		{name: "equals in overlap", in: "abcdefgh=ij", want: false},
+		{name: "comma at nine", in: "abcdefghi,", want: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := validID([]byte(tc.in)); got != tc.want {
+				t.Errorf("validID(%q) = %v, want %v", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestShapes(t *testing.T) {
+	r := New(Options{})
+	tests := []struct {
+		name      string
+		shape     *rules.Shape
+		event     string
+		fields    []string
+		nullables []string
+	}{
+		{name: "watch", shape: r.Shapes()[0], event: rules.MovieWatchEvent,
+			fields: []string{"time:string", "userId:string", "movieId:string", "minute:int"}},
+		{name: "rating", shape: r.Shapes()[1], event: rules.MovieRatingEvent,
+			fields: []string{"time:string", "userId:string", "movieId:string", "rating:int"}},
+		{name: "recommendation", shape: r.Shapes()[2], event: rules.RecommendationRequest,
+			fields:    []string{"time:string", "userId:string", "server:string", "status:int", "recommendations:string", "responseTime:int"},
+			nullables: []string{"recommendations"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.shape.Event(); got != tc.event {
+				t.Errorf("event = %q, want %q", got, tc.event)
+			}
+			var got, nullables []string
+			for _, f := range tc.shape.Fields() {
+				got = append(got, f.Name+":"+f.Kind.String())
+				if f.Nullable {
+					nullables = append(nullables, f.Name)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tc.fields, " ") {
+				t.Errorf("fields = %v, want %v", got, tc.fields)
+			}
+			if strings.Join(nullables, " ") != strings.Join(tc.nullables, " ") {
+				t.Errorf("nullable = %v, want %v", nullables, tc.nullables)
+			}
+		})
+	}
+	if r.Shapes()[0] != r.Shapes()[0] {
+		t.Error("Shapes returns new shapes on each call")
+	}
+}
+
+// countSink counts and does nothing else.
+type countSink struct{ events, malformed int }
+
+func (s *countSink) Event(*audit.Event)                       { s.events++ }
+func (s *countSink) Malformed(audit.Position, string, []byte) { s.malformed++ }
+
+func TestParserDoesNotAllocate(t *testing.T) {
+	g := newGenerator(1, 4096, 10)
+	data, _ := g.generate(2000)
+	r := New(Options{MaxLineBytes: 4096})
+	sink := &countSink{}
+	p := newParser(r.shapes, sink, 0, r.maxLine)
+	allocs := testing.AllocsPerRun(5, func() { p.lines(data, 1) })
+	if allocs != 0 {
+		t.Errorf("parsing %d lines allocates %v times, want 0", g.line, allocs)
+	}
+	if sink.events == 0 || sink.malformed == 0 {
+		t.Errorf("sink saw %d events and %d malformed lines, want some of each", sink.events, sink.malformed)
+	}
+}
