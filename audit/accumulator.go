@@ -1,0 +1,264 @@
+package audit
+
+import (
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+// accumulator is a Sink that counts what one goroutine sees: events per
+// type and hour, rule outcomes with bounded samples, duplicate keys of
+// unique rules, and malformed lines. Accumulators merge; the merge is
+// order-independent, which is what makes results the same for any number
+// of workers.
+type accumulator struct {
+	cfg  *scanConfig
+	eval *rules.Evaluator
+
+	types     map[string]*typeStats
+	lastShape *rules.Shape
+	lastStats *typeStats
+	lastTime  int // index of the "time" field in lastShape, or -1
+
+	checks []checkStats
+	uniq   []map[[2]uint64]*uniqEntry // per check; nil unless the check is unique
+
+	malformed        int64
+	malformedReasons map[string]int64
+	malformedSamples smallest[malformedItem]
+
+	events  int64 // events since the last progress flush
+	scratch []byte
+}
+
+type typeStats struct {
+	events int64
+	hours  [24]int64
+}
+
+type checkStats struct {
+	checked, failed int64
+	samples         smallest[string]
+}
+
+type uniqEntry struct {
+	count int64
+	first []Position // the smallest positions seen, at most samples+1
+}
+
+type malformedItem struct {
+	reason, text string
+}
+
+// scanConfig is what every accumulator of a scan shares; read-only.
+type scanConfig struct {
+	book             *rules.Book
+	ruleSamples      int
+	malformedSamples int
+	unique           []bool // per check
+	progress         *Progress
+}
+
+func newAccumulator(cfg *scanConfig) *accumulator {
+	a := &accumulator{
+		cfg:              cfg,
+		eval:             cfg.book.NewEvaluator(),
+		types:            map[string]*typeStats{},
+		checks:           make([]checkStats, len(cfg.book.Checks)),
+		uniq:             make([]map[[2]uint64]*uniqEntry, len(cfg.book.Checks)),
+		malformedReasons: map[string]int64{},
+		malformedSamples: newSmallest[malformedItem](cfg.malformedSamples),
+	}
+	for i := range a.checks {
+		a.checks[i].samples = newSmallest[string](cfg.ruleSamples)
+		if cfg.unique[i] {
+			a.uniq[i] = map[[2]uint64]*uniqEntry{}
+		}
+	}
+	return a
+}
+
+var _ Sink = (*accumulator)(nil)
+
+// Event counts e and runs every check that applies to it.
+func (a *accumulator) Event(e *Event) {
+	if e.shape != a.lastShape {
+		a.lastShape = e.shape
+		st := a.types[e.shape.Event()]
+		if st == nil {
+			st = &typeStats{}
+			a.types[e.shape.Event()] = st
+		}
+		a.lastStats = st
+		a.lastTime = e.shape.Index("time")
+	}
+	st := a.lastStats
+	st.events++
+	if a.lastTime >= 0 {
+		if h, ok := hourOf(e.Values[a.lastTime]); ok {
+			st.hours[h]++
+		}
+	}
+	for _, o := range a.eval.Eval(e) {
+		c := &a.checks[o.Check]
+		c.checked++
+		if u := a.uniq[o.Check]; u != nil {
+			a.addKey(u, o.Key, e.Pos)
+			continue
+		}
+		if o.Failed {
+			c.failed++
+			if c.samples.wants(e.Pos) {
+				c.samples.add(e.Pos, sampleText(o.Value))
+			}
+		}
+	}
+	if a.events++; a.events == 1<<16 {
+		a.flushProgress()
+	}
+}
+
+func (a *accumulator) flushProgress() {
+	if a.cfg.progress != nil {
+		a.cfg.progress.Events.Add(a.events)
+	}
+	a.events = 0
+}
+
+func (a *accumulator) addKey(u map[[2]uint64]*uniqEntry, key [2]uint64, pos Position) {
+	ent := u[key]
+	if ent == nil {
+		u[key] = &uniqEntry{count: 1, first: []Position{pos}}
+		return
+	}
+	ent.count++
+	ent.keep(pos, a.cfg.ruleSamples+1)
+}
+
+// keep records pos if it is among the n smallest positions of the key.
+func (u *uniqEntry) keep(pos Position, n int) {
+	i := len(u.first)
+	for i > 0 && pos.Less(u.first[i-1]) {
+		i--
+	}
+	if i >= n {
+		return
+	}
+	u.first = append(u.first, Position{})
+	copy(u.first[i+1:], u.first[i:])
+	u.first[i] = pos
+	if len(u.first) > n {
+		u.first = u.first[:n]
+	}
+}
+
+// Malformed counts one line that was not an event.
+func (a *accumulator) Malformed(pos Position, reason string, text []byte) {
+	a.malformed++
+	a.malformedReasons[reason]++
+	if a.malformedSamples.wants(pos) {
+		a.malformedSamples.add(pos, malformedItem{reason: reason, text: cutText(text)})
+	}
+}
+
+// merge adds o into a. o must not be used afterwards.
+func (a *accumulator) merge(o *accumulator) {
+	o.flushProgress()
+	for name, st := range o.types {
+		mine := a.types[name]
+		if mine == nil {
+			a.types[name] = st
+			continue
+		}
+		mine.events += st.events
+		for h := range mine.hours {
+			mine.hours[h] += st.hours[h]
+		}
+	}
+	for i := range a.checks {
+		a.checks[i].checked += o.checks[i].checked
+		a.checks[i].failed += o.checks[i].failed
+		a.checks[i].samples.merge(&o.checks[i].samples)
+		if u := a.uniq[i]; u != nil {
+			for key, ent := range o.uniq[i] {
+				mine := u[key]
+				if mine == nil {
+					u[key] = ent
+					continue
+				}
+				mine.count += ent.count
+				for _, p := range ent.first {
+					mine.keep(p, a.cfg.ruleSamples+1)
+				}
+			}
+		}
+	}
+	a.malformed += o.malformed
+	for r, n := range o.malformedReasons {
+		a.malformedReasons[r] += n
+	}
+	a.malformedSamples.merge(&o.malformedSamples)
+}
+
+// eventCount is the number of events a has counted.
+func (a *accumulator) eventCount() int64 {
+	var n int64
+	for _, st := range a.types {
+		n += st.events
+	}
+	return n
+}
+
+// hourOf reads the hour of an ISO-8601 time string: "2024-03-19T08:..." → 8.
+func hourOf(v rules.Value) (int, bool) {
+	s := v.Str
+	if v.Kind != rules.KindString || len(s) < 13 || (s[10] != 'T' && s[10] != ' ') {
+		return 0, false
+	}
+	h1, h2 := s[11], s[12]
+	if h1 < '0' || h1 > '2' || h2 < '0' || h2 > '9' {
+		return 0, false
+	}
+	h := int(h1-'0')*10 + int(h2-'0')
+	if h > 23 {
+		return 0, false
+	}
+	return h, true
+}
+
+// sampleText is a value's text as a sample keeps it: valid UTF-8, at most
+// MaxSampleText bytes.
+func sampleText(v rules.Value) string {
+	return cutText([]byte(v.String()))
+}
+
+// cutText copies b, cut to MaxSampleText bytes at a rune boundary, with
+// invalid UTF-8 replaced so reports stay valid text.
+func cutText(b []byte) string {
+	if len(b) > MaxSampleText {
+		cut := MaxSampleText
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		b = b[:cut]
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// Progress is updated while a scan runs, for a progress display. The
+// totals are fixed before the scan starts; the counters are safe to read
+// at any time.
+type Progress struct {
+	FilesTotal int
+	BytesTotal int64
+	FilesDone  atomic.Int64
+	BytesRead  atomic.Int64
+	Events     atomic.Int64
+}
+
+// NewProgress returns a Progress with the plan's totals.
+func NewProgress(p *Plan) *Progress {
+	return &Progress{FilesTotal: len(p.Files), BytesTotal: p.Bytes()}
+}

@@ -1,0 +1,54 @@
+package audit
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// openFile opens path read-only and undoes the compression its extension
+// names (.gz, .zst). read counts the compressed bytes taken from disk, for
+// progress. The returned close releases everything.
+func openFile(path string, read *atomic.Int64) (io.Reader, func() error, error) {
+	f, err := os.Open(path) // read-only: inputs are never written
+	if err != nil {
+		return nil, nil, err
+	}
+	counted := bufio.NewReaderSize(&countingReader{r: f, n: read}, 256<<10)
+	switch {
+	case strings.HasSuffix(path, ".gz"):
+		zr, err := gzip.NewReader(counted)
+		if err != nil {
+			f.Close()
+			return nil, nil, &ReadError{Offset: 0, Block: -1, Err: fmt.Errorf("gzip: %w", err)}
+		}
+		return zr, func() error { zr.Close(); return f.Close() }, nil
+	case strings.HasSuffix(path, ".zst"):
+		zr, err := zstd.NewReader(counted, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+		if err != nil {
+			f.Close()
+			return nil, nil, &ReadError{Offset: 0, Block: -1, Err: fmt.Errorf("zstd: %w", err)}
+		}
+		return zr, func() error { zr.Close(); return f.Close() }, nil
+	}
+	return counted, f.Close, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.n != nil {
+		c.n.Add(int64(n))
+	}
+	return n, err
+}

@@ -1,0 +1,103 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+// LoadReferences loads every reference set of cfg once. CSV and text files
+// are read by rules.LoadSet; an .avro file contributes the values of the
+// reference's field, read with readers["avro"]. Relative paths are taken
+// relative to base.
+func LoadReferences(ctx context.Context, cfg *rules.Config, base string, readers map[string]Reader) (map[string]rules.Set, error) {
+	sets := map[string]rules.Set{}
+	for _, ref := range cfg.References {
+		if !filepath.IsAbs(ref.Path) {
+			ref.Path = filepath.Join(base, ref.Path)
+		}
+		var set rules.Set
+		var err error
+		if strings.HasSuffix(ref.Path, ".avro") || strings.HasSuffix(ref.Path, ".avro.gz") || strings.HasSuffix(ref.Path, ".avro.zst") {
+			set, err = collectField(ctx, ref, readers["avro"])
+		} else {
+			set, err = rules.LoadSet(ref)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reference %q: %w", ref.Name, err)
+		}
+		sets[ref.Name] = set
+	}
+	return sets, nil
+}
+
+// collectField reads every event of an Avro file and keeps the text of one
+// field.
+func collectField(ctx context.Context, ref rules.Reference, rd Reader) (rules.Set, error) {
+	if rd == nil {
+		return nil, fmt.Errorf("%s: no Avro reader", ref.Path)
+	}
+	if ref.Field == "" {
+		return nil, fmt.Errorf("%s: an Avro reference needs field", ref.Path)
+	}
+	r, closeFn, err := openFile(ref.Path, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	var sinks []*fieldSink
+	_, err = rd.Read(ctx, r, 0, func() Sink {
+		s := &fieldSink{field: ref.Field}
+		sinks = append(sinks, s)
+		return s
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref.Path, err)
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return nil, fmt.Errorf("%s: %w", ref.Path, err)
+	}
+	b := rules.NewSetBuilder(0)
+	found := false
+	for _, s := range sinks {
+		found = found || s.found
+		for _, v := range s.values {
+			b.Add(v)
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("%s: no record has field %q", ref.Path, ref.Field)
+	}
+	return b.Set(), nil
+}
+
+type fieldSink struct {
+	field   string
+	shape   *rules.Shape
+	index   int
+	found   bool
+	values  []string
+	textBuf []byte
+}
+
+func (s *fieldSink) Event(e *Event) {
+	if e.Shape() != s.shape {
+		s.shape, s.index = e.Shape(), e.Shape().Index(s.field)
+	}
+	if s.index < 0 {
+		return
+	}
+	s.found = true
+	v := e.Values[s.index]
+	if v.IsNull() {
+		return
+	}
+	s.textBuf = v.AppendText(s.textBuf[:0])
+	s.values = append(s.values, string(s.textBuf))
+}
+
+func (s *fieldSink) Malformed(Position, string, []byte) {}

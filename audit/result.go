@@ -1,0 +1,139 @@
+package audit
+
+import (
+	"time"
+)
+
+// Result is everything one scan found. It is the single model that the
+// gate and every report read. Slices are sorted and maps are keyed, so a
+// Result of the same inputs and config is the same for any worker count.
+type Result struct {
+	Date     string
+	Version  string   // dqaudit's version, set by the caller
+	Status   Status   // set by the gate
+	ExitCode ExitCode // set by the gate
+
+	StartedAt time.Time
+	Duration  time.Duration
+	Workers   int
+
+	Events    map[string]int64 // events per event type
+	Hours     map[string]*[24]int64
+	Inputs    []FileResult
+	Malformed MalformedSummary
+	Schemas   map[string][]SchemaSeen // writer schemas per event type, by first file
+	Rules     []RuleResult
+}
+
+// FileResult is one file's share of the scan, or an input whose patterns
+// matched nothing (Path is then the pattern).
+type FileResult struct {
+	Input     string
+	Format    string
+	Path      string
+	Bytes     int64
+	Events    int64
+	Malformed int64
+	Err       string // empty when the file was read fully
+	ErrOffset int64  // where reading stopped; -1 unknown
+	ErrBlock  int64  // Avro block that failed; -1 none
+	ErrLine   int64  // text line where reading stopped; 0 none
+}
+
+// MalformedSummary counts lines that were not events.
+type MalformedSummary struct {
+	Total    int64
+	ByReason map[string]int64
+	Samples  []MalformedSample
+}
+
+// MalformedSample is one malformed line, cut to MaxSampleText bytes.
+type MalformedSample struct {
+	Path   string
+	Line   int64
+	Block  int64
+	Record int64
+	Reason string
+	Text   string
+}
+
+// SchemaSeen is one writer schema of an event type and the files that used it.
+type SchemaSeen struct {
+	Fingerprint string
+	Fields      []SchemaField
+	Files       []string
+}
+
+// SchemaField is a field of a writer schema.
+type SchemaField struct {
+	Name string
+	Type string
+}
+
+// RuleResult is one rule's verdict over the run.
+type RuleResult struct {
+	Name        string
+	Event       string
+	Field       string
+	Kind        string
+	Params      string
+	Severity    string
+	Description string
+	Tolerance   string
+	Status      Status
+	Checked     int64
+	Failed      int64
+	Samples     []Sample
+}
+
+// FailedRatio is Failed / Checked, 0 when nothing was checked.
+func (r RuleResult) FailedRatio() float64 {
+	if r.Checked == 0 {
+		return 0
+	}
+	return float64(r.Failed) / float64(r.Checked)
+}
+
+// Sample is one failing event of a rule.
+type Sample struct {
+	Path   string
+	Line   int64 // text files
+	Block  int64 // Avro files
+	Record int64
+	Avro   bool // Block and Record apply, not Line
+	Value  string
+}
+
+// MaxSampleText bounds the text kept of a malformed line or failing value.
+const MaxSampleText = 200
+
+// InputErrors counts inputs and files that could not be read fully.
+func (r *Result) InputErrors() int {
+	n := 0
+	for _, f := range r.Inputs {
+		if f.Err != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// TotalEvents is the number of events of all types.
+func (r *Result) TotalEvents() int64 {
+	var n int64
+	for _, c := range r.Events {
+		n += c
+	}
+	return n
+}
+
+// Findings summarises the result for the gate.
+func (r *Result) Findings() Findings {
+	f := Findings{Worst: StatusPass, InputErrors: r.InputErrors()}
+	for _, rr := range r.Rules {
+		if rr.Status > f.Worst {
+			f.Worst = rr.Status
+		}
+	}
+	return f
+}

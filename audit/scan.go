@@ -1,0 +1,312 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+// Options tune a scan. Zero values mean defaults.
+type Options struct {
+	// Workers is how many files are read at once (default GOMAXPROCS).
+	Workers int
+	// Readers maps an input format name to its reader. Required.
+	Readers map[string]Reader
+	// RuleSamples is how many failing samples each rule keeps (default 5).
+	RuleSamples int
+	// MalformedSamples is how many malformed lines are kept (default 10).
+	MalformedSamples int
+	// Progress, when set, is updated while the scan runs.
+	Progress *Progress
+	// Now is the clock (default time.Now); tests inject a fixed one.
+	Now func() time.Time
+}
+
+// Scan reads every file of plan, checks its events against book and
+// returns the result, with Status and ExitCode still unset (see Gate). A
+// file that cannot be read fully is recorded in the result and the scan
+// goes on; Scan itself fails only when ctx is cancelled or a file's format
+// has no reader.
+func Scan(ctx context.Context, plan *Plan, book *rules.Book, opts Options) (*Result, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	started := now()
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	cfg := &scanConfig{
+		book:             book,
+		ruleSamples:      cmp.Or(opts.RuleSamples, 5),
+		malformedSamples: cmp.Or(opts.MalformedSamples, 10),
+		progress:         opts.Progress,
+		unique:           make([]bool, len(book.Checks)),
+	}
+	for i, c := range book.Checks {
+		cfg.unique[i] = c.Kind == rules.RuleUnique
+	}
+	for _, f := range plan.Files {
+		if opts.Readers[f.Format] == nil {
+			return nil, fmt.Errorf("input %q: no reader for format %q", f.Input, f.Format)
+		}
+	}
+
+	files := make([]FileResult, len(plan.Files))
+	infos := make([]FileInfo, len(plan.Files))
+	// Largest files first, so that one big file does not start last.
+	order := make([]int, len(plan.Files))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(plan.Files[b].Size, plan.Files[a].Size) })
+
+	jobs := make(chan int)
+	accs := make([]*accumulator, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		accs[w] = newAccumulator(cfg)
+		wg.Add(1)
+		go func(acc *accumulator) {
+			defer wg.Done()
+			for i := range jobs {
+				files[i], infos[i] = scanFile(ctx, plan, i, opts.Readers[plan.Files[i].Format], cfg, acc)
+				if opts.Progress != nil {
+					opts.Progress.FilesDone.Add(1)
+				}
+			}
+		}(accs[w])
+	}
+feed:
+	for _, i := range order {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	total := accs[0]
+	for _, a := range accs[1:] {
+		total.merge(a)
+	}
+	total.flushProgress()
+
+	res := &Result{
+		Date:      plan.Date,
+		StartedAt: started,
+		Workers:   workers,
+		Events:    map[string]int64{},
+		Hours:     map[string]*[24]int64{},
+		Inputs:    files,
+	}
+	for name, st := range total.types {
+		res.Events[name] = st.events
+		res.Hours[name] = &st.hours
+	}
+	for _, e := range plan.Errors {
+		res.Inputs = append(res.Inputs, FileResult{Input: e.Input, Path: e.Pattern, Err: e.Message, ErrOffset: -1, ErrBlock: -1})
+	}
+	res.Malformed = malformedSummary(total, plan)
+	res.Schemas = schemasSeen(plan, infos)
+	res.Rules = ruleResults(total, plan, book, cfg)
+	res.Duration = now().Sub(started)
+	return res, nil
+}
+
+// scanFile reads one file into acc and returns what is known of it.
+func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig, acc *accumulator) (fr FileResult, info FileInfo) {
+	pf := plan.Files[i]
+	fr = FileResult{Input: pf.Input, Format: pf.Format, Path: pf.Path, Bytes: pf.Size, ErrOffset: -1, ErrBlock: -1}
+	var sinks []*accumulator
+	newSink := func() Sink {
+		a := newAccumulator(cfg)
+		sinks = append(sinks, a)
+		return a
+	}
+	var read error
+	info, read = readFile(ctx, pf.Path, rd, int32(i), newSink, cfg.progress)
+	for _, s := range sinks {
+		fr.Events += s.eventCount()
+		fr.Malformed += s.malformed
+		acc.merge(s)
+	}
+	var msgs []string
+	if read != nil && !errors.Is(read, context.Canceled) {
+		re := AsReadError(read)
+		fr.ErrOffset, fr.ErrBlock, fr.ErrLine = re.Offset, re.Block, re.Line
+		msgs = append(msgs, read.Error())
+	}
+	for _, ws := range info.Schemas {
+		if ws.Shape == nil {
+			continue
+		}
+		for _, err := range cfg.book.CheckShape(ws.Shape) {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	fr.Err = strings.Join(msgs, "; ")
+	return fr, info
+}
+
+// readFile opens, decompresses and reads one file, turning a panic in the
+// reader into the file's error.
+func readFile(ctx context.Context, path string, rd Reader, file int32, newSink func() Sink, p *Progress) (info FileInfo, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &ReadError{Offset: -1, Block: -1, Err: fmt.Errorf("panic: %v", v)}
+		}
+	}()
+	var counter *atomic.Int64
+	if p != nil {
+		counter = &p.BytesRead
+	}
+	r, closeFn, err := openFile(path, counter)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	defer closeFn()
+	info, err = rd.Read(ctx, r, file, newSink)
+	if err == nil {
+		// A reader may stop before the end (say, at an Avro file's last
+		// block); what remains must still decompress cleanly.
+		if _, cerr := io.Copy(io.Discard, r); cerr != nil {
+			err = &ReadError{Offset: -1, Block: -1, Err: cerr}
+		}
+	}
+	return info, err
+}
+
+func malformedSummary(a *accumulator, plan *Plan) MalformedSummary {
+	m := MalformedSummary{Total: a.malformed, ByReason: maps.Clone(a.malformedReasons), Samples: []MalformedSample{}}
+	for _, it := range a.malformedSamples.items {
+		m.Samples = append(m.Samples, MalformedSample{
+			Path: plan.Files[it.Pos.File].Path, Line: it.Pos.Line, Block: it.Pos.Block, Record: it.Pos.Record,
+			Reason: it.Item.reason, Text: it.Item.text,
+		})
+	}
+	return m
+}
+
+func schemasSeen(plan *Plan, infos []FileInfo) map[string][]SchemaSeen {
+	out := map[string][]SchemaSeen{}
+	for i, info := range infos {
+		for _, ws := range info.Schemas {
+			list := out[ws.Event]
+			j := slices.IndexFunc(list, func(s SchemaSeen) bool { return s.Fingerprint == ws.Fingerprint })
+			if j < 0 {
+				s := SchemaSeen{Fingerprint: ws.Fingerprint, Fields: []SchemaField{}}
+				for _, f := range ws.Fields {
+					s.Fields = append(s.Fields, SchemaField{Name: f.Name, Type: f.Type})
+				}
+				list = append(list, s)
+				j = len(list) - 1
+			}
+			list[j].Files = append(list[j].Files, plan.Files[i].Path)
+			out[ws.Event] = list
+		}
+	}
+	return out
+}
+
+func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) []RuleResult {
+	out := make([]RuleResult, 0, len(book.Checks))
+	for i, c := range book.Checks {
+		st := a.checks[i]
+		rr := RuleResult{
+			Name: c.Name, Event: c.Event, Field: fieldText(c), Kind: c.Kind.String(), Params: c.Params(),
+			Severity: c.Severity.String(), Description: c.Description, Tolerance: c.Tolerance.String(),
+			Checked: st.checked, Samples: []Sample{},
+		}
+		items := st.samples.items
+		if u := a.uniq[i]; u != nil {
+			rr.Failed, items = duplicates(u, cfg.ruleSamples, plan)
+		} else {
+			rr.Failed = st.failed
+		}
+		for _, it := range items {
+			rr.Samples = append(rr.Samples, newSample(plan, it.Pos, it.Item))
+		}
+		rr.Status = fromRuleStatus(c.Status(rr.Checked, rr.Failed))
+		out = append(out, rr)
+	}
+	return out
+}
+
+// duplicates counts the occurrences of unique keys after their first and
+// picks the first n of them in report order as samples; a sample's value
+// names where the first occurrence is.
+func duplicates(u map[[2]uint64]*uniqEntry, n int, plan *Plan) (int64, []positioned[string]) {
+	var dup int64
+	s := newSmallest[string](n)
+	for _, ent := range u {
+		if ent.count < 2 {
+			continue
+		}
+		dup += ent.count - 1
+		first := ent.first[0]
+		for _, p := range ent.first[1:] {
+			if s.wants(p) {
+				s.add(p, "duplicate of "+where(plan, first))
+			}
+		}
+	}
+	return dup, s.items
+}
+
+func newSample(plan *Plan, pos Position, value string) Sample {
+	s := Sample{Path: plan.Files[pos.File].Path, Value: value}
+	if plan.Files[pos.File].Format == "avro" {
+		s.Avro, s.Block, s.Record = true, pos.Block, pos.Record
+	} else {
+		s.Line = pos.Line
+	}
+	return s
+}
+
+// where names a position for people: path:line, or path block B record R.
+func where(plan *Plan, pos Position) string {
+	s := newSample(plan, pos, "")
+	if s.Avro {
+		return fmt.Sprintf("%s block %d record %d", s.Path, s.Block, s.Record)
+	}
+	return fmt.Sprintf("%s:%d", s.Path, s.Line)
+}
+
+func fromRuleStatus(s rules.Status) Status {
+	switch s {
+	case rules.StatusPass:
+		return StatusPass
+	case rules.StatusWarn:
+		return StatusWarn
+	case rules.StatusFail:
+		return StatusFail
+	}
+	return StatusUnset
+}
+
+// fieldText names the field a check reads: its field, or a unique rule's
+// fields joined by commas.
+func fieldText(c *rules.Check) string {
+	if len(c.Fields) > 0 {
+		return strings.Join(c.Fields, ",")
+	}
+	return c.Field
+}
