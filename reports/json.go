@@ -1,0 +1,191 @@
+package reports
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/dqaudit/dqaudit/audit"
+)
+
+// SchemaVersion is the version of report.json's layout. It changes only
+// when a key is removed or changes meaning; new keys may appear anytime.
+const SchemaVersion = 1
+
+// JSON writes report.json, the report other programs read.
+type JSON struct{}
+
+var _ Reporter = (*JSON)(nil)
+
+// The document below is the contract documented in README's "report.json".
+type jsonReport struct {
+	SchemaVersion int                     `json:"schema_version"`
+	Tool          jsonTool                `json:"tool"`
+	Date          string                  `json:"date"`
+	Status        string                  `json:"status"`
+	ExitCode      int                     `json:"exit_code"`
+	Run           jsonRun                 `json:"run"`
+	Events        map[string]int64        `json:"events"`
+	Inputs        []jsonInput             `json:"inputs"`
+	Malformed     jsonMalformed           `json:"malformed"`
+	Schemas       map[string][]jsonSchema `json:"schemas"`
+	Rules         []jsonRule              `json:"rules"`
+	Drift         []struct{}              `json:"drift"`
+	Hours         map[string][24]int64    `json:"events_per_hour"`
+}
+
+type jsonTool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+type jsonRun struct {
+	StartedAt  string `json:"started_at"`
+	DurationMS int64  `json:"duration_ms"`
+	Workers    int    `json:"workers"`
+}
+
+type jsonInput struct {
+	Name        string  `json:"name"`
+	Format      string  `json:"format"`
+	Path        string  `json:"path"`
+	Bytes       int64   `json:"bytes"`
+	Events      int64   `json:"events"`
+	Malformed   int64   `json:"malformed"`
+	Error       *string `json:"error"`
+	ErrorOffset *int64  `json:"error_offset"`
+	ErrorBlock  *int64  `json:"error_block,omitempty"`
+	ErrorLine   *int64  `json:"error_line,omitempty"`
+}
+
+type jsonMalformed struct {
+	Total    int64                 `json:"total"`
+	ByReason map[string]int64      `json:"by_reason"`
+	Samples  []jsonMalformedSample `json:"samples"`
+}
+
+type jsonMalformedSample struct {
+	Path   string `json:"path"`
+	Line   int64  `json:"line,omitempty"`
+	Block  *int64 `json:"block,omitempty"`
+	Record *int64 `json:"record,omitempty"`
+	Reason string `json:"reason"`
+	Text   string `json:"text"`
+}
+
+type jsonSchema struct {
+	Fingerprint string            `json:"fingerprint"`
+	Fields      []jsonSchemaField `json:"fields"`
+	Files       []string          `json:"files"`
+}
+
+type jsonSchemaField struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+type jsonRule struct {
+	Name        string       `json:"name"`
+	Event       string       `json:"event"`
+	Field       string       `json:"field"`
+	Kind        string       `json:"kind"`
+	Params      string       `json:"params"`
+	Severity    string       `json:"severity"`
+	Status      string       `json:"status"`
+	Checked     int64        `json:"checked"`
+	Failed      int64        `json:"failed"`
+	FailedRatio float64      `json:"failed_ratio"`
+	Tolerance   string       `json:"tolerance"`
+	Description string       `json:"description,omitempty"`
+	Samples     []jsonSample `json:"samples"`
+}
+
+type jsonSample struct {
+	Path   string `json:"path"`
+	Line   *int64 `json:"line,omitempty"`
+	Block  *int64 `json:"block,omitempty"`
+	Record *int64 `json:"record,omitempty"`
+	Value  string `json:"value"`
+}
+
+// Write writes r as indented JSON.
+func (JSON) Write(w io.Writer, r *audit.Result) error {
+	doc := jsonReport{
+		SchemaVersion: SchemaVersion,
+		Tool:          jsonTool{Name: "dqaudit", Version: r.Version},
+		Date:          r.Date,
+		Status:        r.Status.String(),
+		ExitCode:      int(r.ExitCode),
+		Run: jsonRun{
+			StartedAt:  r.StartedAt.UTC().Format(time.RFC3339),
+			DurationMS: r.Duration.Milliseconds(),
+			Workers:    r.Workers,
+		},
+		Events:  r.Events,
+		Inputs:  []jsonInput{},
+		Schemas: map[string][]jsonSchema{},
+		Rules:   []jsonRule{},
+		Drift:   []struct{}{},
+		Hours:   map[string][24]int64{},
+		Malformed: jsonMalformed{
+			Total:    r.Malformed.Total,
+			ByReason: r.Malformed.ByReason,
+			Samples:  []jsonMalformedSample{},
+		},
+	}
+	for name, h := range r.Hours {
+		doc.Hours[name] = *h
+	}
+	for _, f := range r.Inputs {
+		in := jsonInput{Name: f.Input, Format: f.Format, Path: f.Path, Bytes: f.Bytes, Events: f.Events, Malformed: f.Malformed}
+		if f.Err != "" {
+			in.Error = &f.Err
+			in.ErrorOffset = &f.ErrOffset
+			if f.ErrBlock >= 0 {
+				in.ErrorBlock = &f.ErrBlock
+			}
+			if f.ErrLine > 0 {
+				in.ErrorLine = &f.ErrLine
+			}
+		}
+		doc.Inputs = append(doc.Inputs, in)
+	}
+	for _, s := range r.Malformed.Samples {
+		ms := jsonMalformedSample{Path: s.Path, Line: s.Line, Reason: s.Reason, Text: s.Text}
+		if s.Line == 0 {
+			ms.Block, ms.Record = &s.Block, &s.Record
+		}
+		doc.Malformed.Samples = append(doc.Malformed.Samples, ms)
+	}
+	for event, list := range r.Schemas {
+		for _, s := range list {
+			js := jsonSchema{Fingerprint: s.Fingerprint, Fields: []jsonSchemaField{}, Files: s.Files}
+			for _, f := range s.Fields {
+				js.Fields = append(js.Fields, jsonSchemaField{Name: f.Name, Type: f.Type})
+			}
+			doc.Schemas[event] = append(doc.Schemas[event], js)
+		}
+	}
+	for _, rr := range r.Rules {
+		jr := jsonRule{
+			Name: rr.Name, Event: rr.Event, Field: rr.Field, Kind: rr.Kind, Params: rr.Params,
+			Severity: rr.Severity, Status: rr.Status.String(), Checked: rr.Checked, Failed: rr.Failed,
+			FailedRatio: rr.FailedRatio(), Tolerance: rr.Tolerance, Description: rr.Description,
+			Samples: []jsonSample{},
+		}
+		for _, s := range rr.Samples {
+			js := jsonSample{Path: s.Path, Value: s.Value}
+			if s.Avro {
+				js.Block, js.Record = &s.Block, &s.Record
+			} else {
+				js.Line = &s.Line
+			}
+			jr.Samples = append(jr.Samples, js)
+		}
+		doc.Rules = append(doc.Rules, jr)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}

@@ -1,0 +1,202 @@
+package reports
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/internal/testutil"
+	"github.com/dqaudit/dqaudit/internal/testutil/fixture"
+)
+
+func renderMarkdown(t *testing.T, r *audit.Result) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := (Markdown{}).Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	got := renderMarkdown(t, fixture.Result())
+	testutil.Golden(t, "testdata/golden/report.md", []byte(got))
+	if again := renderMarkdown(t, fixture.Result()); got != again {
+		t.Error("two renders of the same Result differ")
+	}
+}
+
+func TestMarkdownContent(t *testing.T) {
+	md := renderMarkdown(t, fixture.Result())
+	tests := []struct {
+		name  string
+		order []string
+	}{
+		{"status line first", []string{"# dqaudit report: 2025-03-14", "**⊘ ERROR** · exit code 3 · 2,204,469 events", "## Checks"}},
+		{"failures first", []string{"| ✖ FAIL | `minute-not-negative`", "| ✖ FAIL | `rating-in-range`", "| ▲ WARN | `known-user`", "| ✔ PASS | `movie-id-format`"}},
+		{"samples with provenance", []string{"### Failing samples", "`/data/archive/2025-03-14/watch-01.avro block 112 record 7`", "`/data/archive/2025-03-14/kafka-00.log.gz:2210`"}},
+		{"drift placeholder", []string{"## Drift", "Drift: not configured."}},
+		{"input errors with where", []string{"## Input errors", "2 of 7 files", "block 17, byte offset 2,883,584", "line 90,211"}},
+		{"malformed by reason, most first", []string{"## Malformed lines", "`unknown_shape` | 1,190", "`too_long`", "First samples:", `77\x00,GET`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rest := md
+			for _, want := range tc.order {
+				i := strings.Index(rest, want)
+				if i < 0 {
+					t.Fatalf("%q not found (in order) in:\n%s", want, md)
+				}
+				rest = rest[i+len(want):]
+			}
+		})
+	}
+}
+
+// cells splits a table line at its pipes as GitHub does: a pipe right
+// after a backslash never ends a cell, whatever precedes the backslash
+// (cmark-gfm's table_cell scanner takes the longest match).
+func cells(line string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(line); i++ {
+		if line[i] == '|' && (i == 0 || line[i-1] != '\\') {
+			out = append(out, line[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, line[start:])
+}
+
+// Values with pipes, backticks, newlines and HTML never break a table:
+// every line of a table has as many cells as its header, and no raw HTML
+// or emphasis escapes from a cell.
+func TestMarkdownTablesSurviveHostileValues(t *testing.T) {
+	payloads := []string{
+		"a|b||c",
+		"`code` and ``more``",
+		"line one\nline two\r\n| fake | row |",
+		"<script>alert(1)</script><b>bold</b>",
+		"*emph* _under_ [link](javascript:alert(1)) ~~strike~~",
+		"\\|escaped pipe\\",
+		"\xff\x00\x1b[31mred",
+	}
+	for _, pl := range payloads {
+		t.Run(pl, func(t *testing.T) {
+			r := fixture.Result()
+			poison(reflect.ValueOf(r).Elem(), pl)
+			md := renderMarkdown(t, r)
+			if strings.ContainsAny(md, "\x00\x1b\r") {
+				t.Error("control characters in the output")
+			}
+			for _, line := range strings.Split(md, "\n") {
+				text := outsideCode(line)
+				for i := 0; i < len(text); i++ {
+					// Our own markup: **status**, *(empty)*, and "<0.01%" (a
+					// "<" before a digit starts no tag in CommonMark).
+					if strings.IndexByte("<[*", text[i]) >= 0 && (i == 0 || text[i-1] != '\\') &&
+						!strings.HasPrefix(text[i:], "**") && !strings.HasSuffix(text[:i], "*") &&
+						!strings.HasPrefix(text[i:], "*(empty)*") && !strings.HasPrefix(text[i:], "<0.01%") {
+						t.Errorf("unescaped %q outside code in line:\n%s", text[i], line)
+						break
+					}
+				}
+			}
+			width := 0
+			tables := 0
+			for _, line := range strings.Split(md, "\n") {
+				if !strings.HasPrefix(line, "|") {
+					width = 0
+					continue
+				}
+				n := len(cells(line))
+				if width == 0 {
+					width = n
+					tables++
+					continue
+				}
+				if n != width {
+					t.Errorf("table line has %d cells, its header %d:\n%s", n, width, line)
+				}
+			}
+			if tables != 5 {
+				t.Errorf("%d tables, want 5 (checks, samples, input errors, reasons, malformed samples)", tables)
+			}
+		})
+	}
+}
+
+// outsideCode drops the code spans of a Markdown line, where nothing is
+// markup, and keeps the rest.
+func outsideCode(line string) string {
+	var b strings.Builder
+	for i := 0; i < len(line); {
+		if line[i] != '`' {
+			b.WriteByte(line[i])
+			i++
+			continue
+		}
+		n := 0
+		for i+n < len(line) && line[i+n] == '`' {
+			n++
+		}
+		fence := strings.Repeat("`", n)
+		end := i + n
+		for {
+			j := strings.Index(line[end:], fence)
+			if j < 0 {
+				return b.String() + line[i:] // no closing fence: literal backticks
+			}
+			end += j
+			if end+n == len(line) || line[end+n] != '`' {
+				break
+			}
+			for end < len(line) && line[end] == '`' {
+				end++
+			}
+		}
+		i = end + n
+	}
+	return b.String()
+}
+
+func TestMarkdownEscaping(t *testing.T) {
+	tests := []struct {
+		name, in, code, text string
+	}{
+		{"plain", "rating-in-range", "`rating-in-range`", "rating-in-range"},
+		{"pipe", "a|b", "`a\\|b`", "a\\|b"},
+		{"backtick", "a`b", "``a`b``", "a\\`b"},
+		{"leading backtick", "`x", "`` `x ``", "\\`x"},
+		{"two backticks", "a``b", "```a``b```", "a\\`\\`b"},
+		{"spaces both ends", " x ", "`  x  `", " x "},
+		{"newline", "a\nb", "`a\\nb`", "a\\\\nb"},
+		{"emphasis and html", "*a* <b>", "`*a* <b>`", "\\*a\\* \\<b\\>"},
+		{"intra-word underscore", "known_users", "`known_users`", "known_users"},
+		{"emphasis underscore", "_x_", "`_x_`", "\\_x\\_"},
+		{"link", "[a](b)", "`[a](b)`", "\\[a\\](b)"},
+		{"entity", "&amp;", "`&amp;`", "\\&amp;"},
+		{"empty", "", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := mdCode(tc.in); got != tc.code {
+				t.Errorf("mdCode(%q) = %q, want %q", tc.in, got, tc.code)
+			}
+			if got := mdText(tc.in); got != tc.text {
+				t.Errorf("mdText(%q) = %q, want %q", tc.in, got, tc.text)
+			}
+		})
+	}
+}
+
+func TestMarkdownEmptyResult(t *testing.T) {
+	md := renderMarkdown(t, &audit.Result{})
+	for _, want := range []string{"No rules are configured.", "Drift: not configured.", "No input files.", "No malformed lines."} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md of an empty Result lacks %q:\n%s", want, md)
+		}
+	}
+}

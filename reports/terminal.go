@@ -1,0 +1,143 @@
+package reports
+
+import (
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/dqaudit/dqaudit/audit"
+)
+
+// What the terminal summary shows at most.
+const (
+	termMaxInputErrs = 5
+	termMaxName      = 60
+	termMaxPath      = 100
+	termMaxErr       = 160
+)
+
+// ANSI colours of the statuses; used only when the caller asks for colour.
+const (
+	ansiReset = "\x1b[0m"
+	ansiBold  = "\x1b[1m"
+)
+
+func ansiOf(s audit.Status) string {
+	switch s {
+	case audit.StatusPass:
+		return "\x1b[32m"
+	case audit.StatusWarn:
+		return "\x1b[1;33m"
+	case audit.StatusFail:
+		return "\x1b[1;31m"
+	case audit.StatusError:
+		return "\x1b[1;35m"
+	}
+	return ""
+}
+
+// IsTerminal reports whether f is a terminal.
+func IsTerminal(f *os.File) bool {
+	if f == nil {
+		return false
+	}
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// UseColor reports whether output to f should be coloured: f is a
+// terminal and NO_COLOR is unset or empty (https://no-color.org).
+func UseColor(f *os.File) bool {
+	return IsTerminal(f) && os.Getenv("NO_COLOR") == ""
+}
+
+// WriteSummary prints the run's verdict for a terminal or a job log: one
+// table row per rule (worst first), input errors, the status line, and
+// the paths of the reports written. color adds ANSI colours to statuses;
+// without it the output has no escape sequences at all, and text from
+// the data never carries any (control characters are made visible).
+func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) error {
+	ew := &errWriter{w: w}
+	paint := func(s audit.Status, text string) string {
+		if !color || ansiOf(s) == "" {
+			return text
+		}
+		return ansiOf(s) + text + ansiReset
+	}
+
+	rules := sortedRules(r.Rules)
+	if len(rules) == 0 {
+		ew.printf("No rules are configured.\n")
+	} else if ew.err == nil {
+		t := tablewriter.NewTable(w,
+			tablewriter.WithRenderer(renderer.NewBlueprint()),
+			tablewriter.WithConfig(tablewriter.Config{
+				Header: tw.CellConfig{
+					Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
+					Alignment:  tw.CellAlignment{PerColumn: []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight}},
+				},
+				Row: tw.CellConfig{
+					Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone},
+					Alignment:  tw.CellAlignment{PerColumn: []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight}},
+				},
+			}),
+		)
+		t.Header("STATUS", "RULE", "EVENT", "FAILED / CHECKED", "SHARE")
+		for _, rr := range rules {
+			l := lookOf(rr.Status)
+			if err := t.Append(
+				paint(rr.Status, l.Icon+" "+l.Word),
+				show(rr.Name, termMaxName),
+				show(rr.Event, termMaxName),
+				formatInt(rr.Failed)+" / "+formatInt(rr.Checked),
+				formatShare(rr.Failed, rr.Checked),
+			); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+
+	if n := r.InputErrors(); n > 0 {
+		ew.printf("%s:\n", plural(n, "input error", "input errors"))
+		shown := 0
+		for _, f := range r.Inputs {
+			if f.Err == "" {
+				continue
+			}
+			if shown == termMaxInputErrs {
+				ew.printf("  … and %d more (see report.json)\n", n-shown)
+				break
+			}
+			shown++
+			where := inputWhere(f)
+			if where != "" {
+				where = " (" + where + ")"
+			}
+			ew.printf("  %s %s%s: %s\n", paint(audit.StatusError, "⊘"), showLeft(f.Path, termMaxPath), where, show(f.Err, termMaxErr))
+		}
+	}
+
+	l := lookOf(r.Status)
+	word := l.Icon + " " + l.Word
+	if color && ansiOf(r.Status) != "" {
+		word = ansiBold + ansiOf(r.Status) + word + ansiReset
+	}
+	c := countRules(r.Rules)
+	ew.printf("%s · exit %d · %s · %s events · %s, %s, %s · %s · %s malformed lines · %s\n",
+		word, r.ExitCode, show(r.Date, termMaxName), formatInt(r.TotalEvents()),
+		plural(c.Fail, "rule failed", "rules failed"), plural(c.Warn, "warned", "warned"), plural(c.Pass, "passed", "passed"),
+		plural(r.InputErrors(), "input error", "input errors"), formatInt(r.Malformed.Total), formatDuration(r.Duration))
+	if len(written) > 0 {
+		ew.printf("Reports:\n")
+		for _, p := range written {
+			ew.printf("  %s\n", visible(p))
+		}
+	}
+	return ew.err
+}

@@ -1,0 +1,135 @@
+package reports
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/internal/testutil"
+	"github.com/dqaudit/dqaudit/internal/testutil/fixture"
+)
+
+func renderSummary(t *testing.T, r *audit.Result, color bool) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteSummary(&b, r, []string{"/srv/reports/2025-03-14/report.html", "/srv/reports/2025-03-14/report.json"}, color); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestSummaryGolden(t *testing.T) {
+	testutil.Golden(t, "testdata/golden/summary.txt", []byte(renderSummary(t, fixture.Result(), false)))
+}
+
+func TestSummary(t *testing.T) {
+	hostile := fixture.Result()
+	hostile.Rules[0].Name = "evil\x1b[2J\x1b]0;pwned\x07name"
+	hostile.Inputs[3].Path = "/tmp/\x1b[31mred.avro"
+	tests := []struct {
+		name     string
+		r        *audit.Result
+		color    bool
+		want     []string // in order
+		wantANSI bool
+	}{
+		{
+			name: "plain: rows worst first, input errors, status line, reports",
+			r:    fixture.Result(), color: false,
+			want: []string{"STATUS", "✖ FAIL", "minute-not-negative", "3 / 1,843,112", "<0.01%", "rating-in-range", "▲ WARN", "known-user", "0.64%", "✔ PASS",
+				"2 input errors:", "watch-03.avro (block 17, byte offset 2,883,584): block 17: snappy: corrupt input",
+				"⊘ ERROR · exit 3 · 2025-03-14 · 2,204,469 events · 2 rules failed, 2 warned, 4 passed",
+				"Reports:", "/srv/reports/2025-03-14/report.html", "/srv/reports/2025-03-14/report.json"},
+		},
+		{
+			name: "colour on request",
+			r:    fixture.Result(), color: true,
+			want:     []string{"\x1b[1;31m✖ FAIL\x1b[0m", "\x1b[1;33m▲ WARN\x1b[0m", "\x1b[32m✔ PASS\x1b[0m", "\x1b[1;35m⊘ ERROR\x1b[0m"},
+			wantANSI: true,
+		},
+		{
+			name: "escape sequences in data are shown, not sent",
+			r:    hostile, color: false,
+			want: []string{`evil\x1b[2J\x1b]0;pwned\x07name`, `/tmp/\x1b[31mred.avro`},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := renderSummary(t, tc.r, tc.color)
+			if got := strings.Contains(out, "\x1b"); got != tc.wantANSI {
+				t.Errorf("output has ANSI escapes: %v, want %v:\n%s", got, tc.wantANSI, out)
+			}
+			rest := out
+			for _, want := range tc.want {
+				i := strings.Index(rest, want)
+				if i < 0 {
+					t.Fatalf("%q not found (in order) in:\n%s", want, out)
+				}
+				rest = rest[i+len(want):]
+			}
+		})
+	}
+}
+
+func TestSummaryWithoutRules(t *testing.T) {
+	r := &audit.Result{Status: audit.StatusPass}
+	out := renderSummary(t, r, false)
+	for _, want := range []string{"No rules are configured.", "✔ PASS · exit 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// UseColor is true only for a terminal, and only while NO_COLOR is unset
+// or empty (https://no-color.org).
+func TestUseColor(t *testing.T) {
+	notTTY, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notTTY.Close()
+	tty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err == nil {
+		defer tty.Close()
+		if !IsTerminal(tty) {
+			tty = nil
+		}
+	} else {
+		tty = nil
+	}
+	tests := []struct {
+		name    string
+		file    *os.File
+		noColor *string // nil: unset
+		want    bool
+	}{
+		{"file, NO_COLOR unset", notTTY, nil, false},
+		{"file, NO_COLOR empty", notTTY, ptr(""), false},
+		{"nil file", nil, nil, false},
+		{"terminal, NO_COLOR unset", tty, nil, true},
+		{"terminal, NO_COLOR empty", tty, ptr(""), true},
+		{"terminal, NO_COLOR=1", tty, ptr("1"), false},
+		{"terminal, NO_COLOR=false", tty, ptr("false"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.want && tc.file == nil {
+				t.Skip("no pseudo-terminal (/dev/ptmx) here")
+			}
+			t.Setenv("NO_COLOR", "")
+			if tc.noColor == nil {
+				os.Unsetenv("NO_COLOR") // t.Setenv restores it after the test
+			} else {
+				os.Setenv("NO_COLOR", *tc.noColor)
+			}
+			if got := UseColor(tc.file); got != tc.want {
+				t.Errorf("UseColor = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
