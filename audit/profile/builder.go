@@ -1,0 +1,320 @@
+package profile
+
+import (
+	"strings"
+
+	"github.com/axiomhq/hyperloglog"
+
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+// TimeField is the field whose hour Profile counts. Its values are
+// counted by kind but not profiled: every timestamp is distinct.
+const TimeField = "time"
+
+// Builder profiles the events of one goroutine. It is not safe for
+// concurrent use; give each worker its own and merge their profiles.
+type Builder struct {
+	events    map[string]*eventAcc
+	plans     map[*rules.Shape]*plan
+	recent    []*plan // the first few plans, searched before the map
+	lastShape *rules.Shape
+	lastPlan  *plan
+}
+
+type eventAcc struct {
+	count  int64
+	hours  [24]int64
+	noHour int64
+	fields map[string]*fieldAcc
+}
+
+// plan is how events of one shape are profiled, resolved once per shape.
+type plan struct {
+	shape   *rules.Shape
+	ev      *eventAcc
+	timePos int       // position of the time field, or -1
+	timeAcc *fieldAcc // its counts by kind
+	fields  []planField
+}
+
+type planField struct {
+	pos int
+	acc *fieldAcc
+}
+
+// fieldAcc is the Builder's side of a FieldProfile, laid out for the
+// per-event path. While a field keeps frequencies its ints are only
+// counted; their numeric statistics are computed from the counts when
+// the field overflows or a Profile is taken, which gives the same result
+// as adding them one by one.
+type fieldAcc struct {
+	kinds [numKinds]int64 // by kind; index KindNull counts nulls
+	trues int64
+
+	high     bool
+	strIdx   map[string]int32 // index into strCnt; a map of ints so lookups never store the key
+	strCnt   []int64
+	small    []int64 // counts of ints in [0, len(small)): cheaper than a map
+	nSmall   int     // non-zero counts in small
+	ints     map[int64]int64
+	keyBytes int
+	hll      *hyperloglog.Sketch
+
+	num numStats // floats always; ints once high
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	return &Builder{
+		events: map[string]*eventAcc{},
+		plans:  map[*rules.Shape]*plan{},
+	}
+}
+
+// Observe adds an event to the profile. Values are read during the call
+// only; strings are copied when they become new frequency keys.
+func (b *Builder) Observe(e rules.Event) {
+	s := e.Shape()
+	p := b.lastPlan
+	if s != b.lastShape || p == nil {
+		if s == nil {
+			return
+		}
+		p = b.planFor(s)
+	}
+	ev := p.ev
+	ev.count++
+	if p.timePos < 0 {
+		ev.noHour++
+	} else {
+		v := e.Value(p.timePos)
+		if h, ok := hourOf(v); ok {
+			ev.hours[h]++
+		} else {
+			ev.noHour++
+		}
+		if int(v.Kind) < numKinds {
+			p.timeAcc.kinds[v.Kind]++
+		}
+	}
+	for i := range p.fields {
+		pf := &p.fields[i]
+		v := e.Value(pf.pos)
+		f := pf.acc
+		if int(v.Kind) >= numKinds {
+			continue // not a kind this version knows
+		}
+		f.kinds[v.Kind]++
+		switch v.Kind {
+		case rules.KindInt:
+			if f.high {
+				f.num.addInt(v.Int)
+				hllInt(f.hll, v.Int)
+				continue
+			}
+			if x := uint64(v.Int); x < uint64(len(f.small)) && f.small[x] > 0 {
+				f.small[x]++
+				continue
+			}
+			b.countInt(f, v.Int)
+		case rules.KindString:
+			if f.high {
+				hllString(f.hll, v.Str)
+				continue
+			}
+			if j, ok := f.strIdx[v.Str]; ok {
+				f.strCnt[j]++
+				continue
+			}
+			b.newString(f, v.Str)
+		case rules.KindFloat:
+			f.num.addFloat(v.Float)
+		case rules.KindBool:
+			if v.Int != 0 {
+				f.trues++
+			}
+		}
+	}
+}
+
+// maxRecent bounds the plans searched linearly: a scan meets a handful of
+// shapes, and comparing a few pointers beats hashing one.
+const maxRecent = 8
+
+func (b *Builder) planFor(s *rules.Shape) *plan {
+	var p *plan
+	for _, r := range b.recent {
+		if r.shape == s {
+			p = r
+			break
+		}
+	}
+	if p == nil {
+		p = b.plans[s]
+	}
+	if p == nil {
+		ev := b.events[s.Event()]
+		if ev == nil {
+			ev = &eventAcc{fields: map[string]*fieldAcc{}}
+			b.events[s.Event()] = ev
+		}
+		p = &plan{shape: s, ev: ev, timePos: -1}
+		for i, fd := range s.Fields() {
+			acc := ev.fields[fd.Name]
+			if acc == nil {
+				acc = &fieldAcc{strIdx: map[string]int32{}, ints: map[int64]int64{}}
+				ev.fields[fd.Name] = acc
+			}
+			if fd.Name == TimeField && p.timePos < 0 {
+				p.timePos, p.timeAcc = i, acc
+				continue
+			}
+			p.fields = append(p.fields, planField{pos: i, acc: acc})
+		}
+		b.plans[s] = p
+		if len(b.recent) < maxRecent {
+			b.recent = append(b.recent, p)
+		}
+	}
+	b.lastShape, b.lastPlan = s, p
+	return p
+}
+
+// maxSmall bounds the ints counted in fieldAcc.small (32 KiB of counts):
+// ratings, minutes, status codes, response times in ms.
+const maxSmall = 4096
+
+// countInt counts x for a field that keeps frequencies, when x is not an
+// already seen small int.
+func (b *Builder) countInt(f *fieldAcc, x int64) {
+	if x >= 0 && x < maxSmall {
+		if x >= int64(len(f.small)) {
+			n := max(64, 2*len(f.small))
+			for int64(n) <= x {
+				n *= 2
+			}
+			f.small = append(f.small, make([]int64, min(n, maxSmall)-len(f.small))...)
+		}
+		f.small[x]++
+		if f.small[x] > 1 {
+			return
+		}
+		f.nSmall++
+	} else {
+		n := len(f.ints)
+		f.ints[x]++
+		if len(f.ints) == n {
+			return
+		}
+	}
+	if tooMany(f.distinct(), f.keyBytes) {
+		b.overflow(f)
+	}
+}
+
+func (f *fieldAcc) distinct() int { return f.nSmall + len(f.ints) + len(f.strIdx) }
+
+// eachInt calls fn with each counted int and its count.
+func (f *fieldAcc) eachInt(fn func(x, c int64)) {
+	for x, c := range f.small {
+		if c > 0 {
+			fn(int64(x), c)
+		}
+	}
+	for x, c := range f.ints {
+		fn(x, c)
+	}
+}
+
+func (b *Builder) newString(f *fieldAcc, s string) {
+	s = strings.Clone(s) // s points into the source's buffer
+	f.strIdx[s] = int32(len(f.strCnt))
+	f.strCnt = append(f.strCnt, 1)
+	f.keyBytes += len(s)
+	if tooMany(f.distinct(), f.keyBytes) {
+		b.overflow(f)
+	}
+}
+
+// overflow turns f high-cardinality: its distinct values move to a
+// HyperLogLog and its int counts into the numeric statistics.
+func (b *Builder) overflow(f *fieldAcc) {
+	h := newHLL()
+	for s := range f.strIdx {
+		hllString(h, s)
+	}
+	f.eachInt(func(x, c int64) {
+		hllInt(h, x)
+		f.num.addIntCount(x, c)
+	})
+	f.high, f.hll = true, h
+	f.strIdx, f.strCnt, f.small, f.nSmall, f.ints, f.keyBytes = nil, nil, nil, 0, nil, 0
+}
+
+// Profile returns the profile of the events observed so far. The Builder
+// stays usable; the Profile shares nothing with it.
+func (b *Builder) Profile() *Profile {
+	p := &Profile{Events: make(map[string]*EventProfile, len(b.events))}
+	for name, ev := range b.events {
+		ep := &EventProfile{
+			Count:  ev.count,
+			Hours:  ev.hours,
+			NoHour: ev.noHour,
+			Fields: make(map[string]*FieldProfile, len(ev.fields)),
+		}
+		for fname, f := range ev.fields {
+			ep.Fields[fname] = f.profile()
+		}
+		p.Events[name] = ep
+	}
+	return p
+}
+
+func (f *fieldAcc) profile() *FieldProfile {
+	fp := &FieldProfile{Nulls: f.kinds[rules.KindNull], trues: f.trues, high: f.high}
+	for k, n := range f.kinds {
+		fp.Count += n
+		if k != int(rules.KindNull) {
+			fp.kinds[k] = n
+		}
+	}
+	if f.high {
+		fp.hll = f.hll.Clone()
+	} else {
+		if len(f.strIdx) > 0 {
+			fp.strs = make(map[string]int64, len(f.strIdx))
+			for s, j := range f.strIdx {
+				fp.strs[s] = f.strCnt[j]
+			}
+		}
+		if f.nSmall+len(f.ints) > 0 {
+			fp.ints = make(map[int64]int64, f.nSmall+len(f.ints))
+			f.eachInt(func(x, c int64) { fp.ints[x] = c })
+		}
+	}
+	if f.num.sketch != nil || len(fp.ints) > 0 {
+		fp.num = f.num.clone()
+		for x, c := range fp.ints {
+			fp.num.addIntCount(x, c)
+		}
+	}
+	return fp
+}
+
+// hourOf reads the hour of an ISO-8601 time string: "2024-03-19T08:..." → 8.
+func hourOf(v rules.Value) (int, bool) {
+	s := v.Str
+	if v.Kind != rules.KindString || len(s) < 13 || (s[10] != 'T' && s[10] != ' ') {
+		return 0, false
+	}
+	h1, h2 := s[11], s[12]
+	if h1 < '0' || h1 > '2' || h2 < '0' || h2 > '9' {
+		return 0, false
+	}
+	h := int(h1-'0')*10 + int(h2-'0')
+	if h > 23 {
+		return 0, false
+	}
+	return h, true
+}
