@@ -1,0 +1,505 @@
+// Package avro reads Avro Object Container Files: the header, the blocks
+// in any of the codecs null, deflate, snappy and zstandard, and the records
+// in them, decoded with goavro against the file's writer schema and
+// flattened into audit events: nested record fields become dotted names,
+// ["null", T] unions nullable T, arrays and maps their JSON text.
+//
+// Reader.Read frames blocks on the calling goroutine, which only reads and
+// checks bounds, and decodes them on a pool of goroutines. A block's events
+// reach a sink only once every earlier block is known to decode, so a
+// corrupt file delivers exactly the events of the blocks before the first
+// bad one, whatever the number of workers. Every size a file claims is
+// checked before anything is allocated for it: block counts and sizes
+// against MaxBlockBytes and the fewest bytes a record can take, and, for
+// schemas with arrays, maps or recursion, each record's items (at most
+// 1<<20) and nesting (at most 500 deep) before goavro sees it.
+//
+// Writer writes such files, for tests and the sample-data generator.
+package avro
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/linkedin/goavro/v2"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+// DefaultMaxBlockBytes is the block size limit when Reader.MaxBlockBytes
+// is zero. Java writers make blocks of about 64 KB, Python's of 16 KB.
+const DefaultMaxBlockBytes = 64 << 20
+
+// stagingValues bounds the values a worker holds for one block while it
+// waits for the blocks before it. Bigger blocks are decoded twice: once to
+// check them, once to emit them.
+const stagingValues = 1 << 19
+
+// Reader reads Avro Object Container Files. Its zero value is ready to
+// use; a Reader may read several files at once.
+type Reader struct {
+	// Workers is the number of goroutines that decode one file's blocks.
+	// Zero means runtime.GOMAXPROCS(0).
+	Workers int
+	// MaxBlockBytes bounds a block's size both as stored and decompressed,
+	// and the size of the file header. Zero means DefaultMaxBlockBytes.
+	MaxBlockBytes int64
+
+	staging int // stagingValues unless set (by tests)
+}
+
+var _ audit.Reader = (*Reader)(nil)
+
+// New returns a Reader with default settings.
+func New() *Reader { return &Reader{} }
+
+func (r *Reader) workers() int {
+	if r.Workers > 0 {
+		return r.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func (r *Reader) maxBlock() int64 {
+	if r.MaxBlockBytes > 0 {
+		return r.MaxBlockBytes
+	}
+	return DefaultMaxBlockBytes
+}
+
+// fileSchema is a file's compiled writer schema, shared read-only by the
+// file's workers.
+type fileSchema struct {
+	fields   []*goavro.Codec // one per top-level field
+	root     *node
+	plan     *plan
+	shape    *rules.Shape
+	minBytes int  // fewest bytes one record encodes to
+	walk     bool // records must be walked before goavro decodes them
+	info     audit.WriterSchema
+}
+
+func compileSchema(schema string) (fs *fileSchema, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			fs, err = nil, fmt.Errorf("schema: %w", recovered{p})
+		}
+	}()
+	root, err := parseSchema(schema)
+	if err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	if root.typ != tRecord {
+		return nil, fmt.Errorf("schema: top-level type is %s, not a record", root.typ)
+	}
+	// goavro checks what the parser above takes on trust, such as names.
+	form := canonical(root)
+	if _, err := goavro.NewCodec(form); err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	// Records are decoded field by field, each top-level field with a
+	// codec of its own: this spares goavro's map of the whole record, a
+	// third of its work on flat records. Strings are decoded as bytes,
+	// which share their encoding: goavro then copies each once, not twice.
+	codecs := make([]*goavro.Codec, len(root.fields))
+	for i, f := range root.fields {
+		if codecs[i], err = goavro.NewCodec(fieldSchema(f.typ)); err != nil {
+			return nil, fmt.Errorf("schema: field %q: %w", f.name, err)
+		}
+	}
+	fields, plan, err := flatten(root)
+	if err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	shape := rules.NewShape(shortName(root.name), fields)
+	return &fileSchema{
+		fields:   codecs,
+		root:     root,
+		plan:     plan,
+		shape:    shape,
+		minBytes: root.minBytes(),
+		walk:     needsWalk(root, map[*node]uint8{}),
+		info: audit.WriterSchema{
+			Event:       shape.Event(),
+			Fingerprint: fmt.Sprintf("%016x", rabin([]byte(form))),
+			Fields:      shape.Fields(),
+			Shape:       shape,
+		},
+	}, nil
+}
+
+// Read reads one file from in and hands its events to sinks made by
+// newSink, one per decoding goroutine. See the package comment for what
+// reaches the sinks when the file is corrupt. Errors are *audit.ReadError,
+// except ctx.Err() when ctx ends first.
+func (r *Reader) Read(ctx context.Context, in io.Reader, file int32, newSink func() audit.Sink) (audit.FileInfo, error) {
+	var info audit.FileInfo
+	if err := ctx.Err(); err != nil {
+		return info, err
+	}
+	maxBlock := r.maxBlock()
+	cr := newCountingReader(in)
+	h, err := readHeader(cr, maxBlock)
+	if err != nil {
+		return info, &audit.ReadError{Offset: 0, Block: -1, Err: err}
+	}
+	fs, err := compileSchema(h.schema)
+	if err != nil {
+		return info, &audit.ReadError{Offset: 0, Block: -1, Err: err}
+	}
+	info.Schemas = []audit.WriterSchema{fs.info}
+
+	n := r.workers()
+	p := &pipeline{
+		ctx:      ctx,
+		fs:       fs,
+		codec:    h.codec,
+		sync:     h.sync,
+		file:     file,
+		maxBlock: maxBlock,
+		staging:  int64(cmp.Or(r.staging, stagingValues)),
+		jobs:     make(chan *job, n+1),
+		free:     make(chan *job, n+1),
+		gate:     newGate(),
+	}
+	for range n + 1 {
+		p.free <- &job{}
+	}
+	sinks := make([]audit.Sink, n)
+	for i := range sinks {
+		sinks[i] = newSink()
+	}
+	var wg sync.WaitGroup
+	for _, s := range sinks {
+		wg.Go(func() { p.work(s) })
+	}
+	p.frame(cr)
+	close(p.jobs)
+	wg.Wait()
+
+	if err := ctx.Err(); err != nil {
+		return info, err
+	}
+	if p.gate.err != nil {
+		return info, p.gate.err
+	}
+	return info, nil
+}
+
+// recovered is a panic turned into the file's error.
+type recovered struct{ v any }
+
+func (r recovered) Error() string { return fmt.Sprintf("panic: %v", r.v) }
+
+// job is one block on its way from the framing goroutine to a worker.
+type job struct {
+	index  int64
+	offset int64
+	count  int64
+	raw    []byte
+}
+
+type pipeline struct {
+	ctx      context.Context
+	fs       *fileSchema
+	codec    string
+	sync     [syncLength]byte
+	file     int32
+	maxBlock int64
+	staging  int64
+	jobs     chan *job
+	free     chan *job // recycled jobs and their buffers: memory stays flat
+	gate     *gate
+}
+
+// frame reads blocks sequentially, checks their framing and bounds, and
+// queues them for the workers, until the end of the file, an error, or
+// the failure of an earlier block.
+func (p *pipeline) frame(cr *countingReader) {
+	var index, start int64
+	defer func() {
+		if v := recover(); v != nil {
+			p.gate.fail(index, start, recovered{v})
+		}
+	}()
+	fail := func(format string, args ...any) {
+		p.gate.fail(index, start, fmt.Errorf(format, args...))
+	}
+	// The most records a block can hold, so that a corrupt count is caught
+	// before any work is sized by it.
+	maxRecords := p.maxBlock / int64(max(p.fs.minBytes, 1))
+	for ; ; index++ {
+		if p.ctx.Err() != nil || p.gate.abandoned(index) {
+			return
+		}
+		start = cr.off
+		count, err := cr.readLong()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			fail("read record count: %w", err)
+			return
+		}
+		if count < 0 || count > maxRecords {
+			fail("record count %d out of bounds (at most %d)", count, maxRecords)
+			return
+		}
+		size, err := cr.readLong()
+		if err != nil {
+			fail("read block size: %w", noEOF(err))
+			return
+		}
+		if size < 0 || size > p.maxBlock {
+			fail("block size %d out of bounds (at most %d)", size, p.maxBlock)
+			return
+		}
+		if p.codec == CodecNull && count*int64(p.fs.minBytes) > size {
+			fail("%d records cannot fit in %d bytes", count, size)
+			return
+		}
+		var j *job
+		select {
+		case j = <-p.free:
+		case <-p.ctx.Done():
+			return
+		}
+		j.raw, err = cr.readN(j.raw[:0], size)
+		if err != nil {
+			p.free <- j
+			fail("read block data: %w", err)
+			return
+		}
+		var sync [syncLength]byte
+		if err := cr.readFull(sync[:]); err != nil {
+			p.free <- j
+			fail("read sync marker: %w", err)
+			return
+		}
+		if sync != p.sync {
+			p.free <- j
+			fail("sync marker mismatch")
+			return
+		}
+		j.index, j.offset, j.count = index, start, count
+		p.jobs <- j
+	}
+}
+
+// worker is one decoding goroutine's state.
+type worker struct {
+	p    *pipeline
+	sink audit.Sink
+	dec  decompressor
+	conv converter
+	walk walker
+	vals []rules.Value
+	ev   *audit.Event
+}
+
+func (p *pipeline) work(sink audit.Sink) {
+	w := &worker{
+		p:    p,
+		sink: sink,
+		dec:  decompressor{codec: p.codec, max: p.maxBlock},
+		ev:   audit.NewEvent(p.fs.shape),
+	}
+	defer w.dec.close()
+	for j := range p.jobs {
+		w.block(j)
+	}
+}
+
+// block decodes one block and, once all earlier blocks decoded, emits it.
+func (w *worker) block(j *job) {
+	p := w.p
+	// j goes back to the framing goroutine once released, so copy it.
+	index, offset, count := j.index, j.offset, j.count
+	held := true
+	release := func() {
+		if held {
+			held = false
+			p.free <- j
+		}
+	}
+	fail := func(err error) { p.gate.fail(index, offset, err) }
+	defer func() {
+		if v := recover(); v != nil {
+			fail(recovered{v})
+		}
+		release()
+	}()
+	if p.ctx.Err() != nil || p.gate.abandoned(index) {
+		return
+	}
+	data, err := w.dec.decompress(j.raw)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if count*int64(p.fs.minBytes) > int64(len(data)) {
+		fail(fmt.Errorf("%d records cannot fit in %d bytes", count, len(data)))
+		return
+	}
+	nf := len(p.fs.shape.Fields())
+	if count*int64(nf) <= p.staging {
+		// Decode into staging, so that the buffers go back at once and the
+		// events wait for their turn already made.
+		vals := w.grow(int(count) * nf)
+		if err := w.decode(data, count, vals, stage, index); err != nil {
+			fail(err)
+			return
+		}
+		release()
+		if !p.gate.wait(p.ctx, index) {
+			return
+		}
+		p.gate.ok(index)
+		for i := range count {
+			w.emit(index, i, vals[int(i)*nf:int(i+1)*nf:int(i+1)*nf])
+		}
+		return
+	}
+	// Too big to stage: check first, then decode again and emit as we go.
+	w.grow(nf)
+	if err := w.decode(data, count, w.vals, check, index); err != nil {
+		fail(err)
+		return
+	}
+	if !p.gate.wait(p.ctx, index) {
+		return
+	}
+	p.gate.ok(index)
+	if err := w.decode(data, count, w.vals, emit, index); err != nil {
+		fail(err) // not reachable: the same bytes decoded a moment ago
+	}
+}
+
+func (w *worker) grow(n int) []rules.Value {
+	if cap(w.vals) < n {
+		w.vals = make([]rules.Value, n)
+	}
+	w.vals = w.vals[:n]
+	return w.vals
+}
+
+// What decode does with the records it decodes.
+const (
+	stage = iota // keep them all: record i at vals[i*nf:]
+	check        // only check that they decode
+	emit         // hand each to the sink as it comes
+)
+
+// decode decodes count records from data into vals.
+func (w *worker) decode(data []byte, count int64, vals []rules.Value, mode int, block int64) error {
+	fs := w.p.fs
+	nf := len(fs.shape.Fields())
+	for i := range count {
+		if fs.walk {
+			if _, err := w.walk.record(fs.root, data); err != nil {
+				return fmt.Errorf("record %d: %w", i, err)
+			}
+		}
+		out := vals[:nf]
+		if mode == stage {
+			out = vals[int(i)*nf : int(i+1)*nf]
+		}
+		for k, codec := range fs.fields {
+			native, rest, err := codec.NativeFromBinary(data)
+			if err != nil {
+				return fmt.Errorf("record %d field %q: %w", i, fs.root.fields[k].name, err)
+			}
+			data = rest
+			if err := w.conv.field(&fs.plan.fields[k], native, out); err != nil {
+				return fmt.Errorf("record %d: %w", i, err)
+			}
+		}
+		if mode == emit {
+			w.emit(block, i, out)
+		}
+	}
+	if len(data) != 0 {
+		return fmt.Errorf("%d bytes left in block after its %d records", len(data), count)
+	}
+	return nil
+}
+
+func (w *worker) emit(block, record int64, vals []rules.Value) {
+	w.ev.Values = vals
+	w.ev.Pos = audit.Position{File: w.p.file, Block: block, Record: record}
+	w.sink.Event(w.ev)
+}
+
+// gate lets a block's events out only after every earlier block decoded,
+// and remembers the first block that failed.
+type gate struct {
+	mu      sync.Mutex
+	next    int64 // blocks before next decoded
+	failAt  int64 // first block that failed, or math.MaxInt64
+	err     *audit.ReadError
+	changed chan struct{}
+}
+
+func newGate() *gate {
+	return &gate{failAt: math.MaxInt64, changed: make(chan struct{})}
+}
+
+func (g *gate) broadcast() {
+	close(g.changed)
+	g.changed = make(chan struct{})
+}
+
+// fail records that block index, starting at offset, is bad.
+func (g *gate) fail(index, offset int64, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if index < g.failAt {
+		g.failAt = index
+		g.err = &audit.ReadError{Offset: offset, Block: index, Err: err}
+	}
+	g.broadcast()
+}
+
+// abandoned reports whether a block before index failed.
+func (g *gate) abandoned(index int64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.failAt < index
+}
+
+// wait blocks until every block before index decoded, and reports false
+// if instead one of them failed or ctx ended.
+func (g *gate) wait(ctx context.Context, index int64) bool {
+	for {
+		g.mu.Lock()
+		if g.failAt < index {
+			g.mu.Unlock()
+			return false
+		}
+		if g.next == index {
+			g.mu.Unlock()
+			return true
+		}
+		ch := g.changed
+		g.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// ok records that block index decoded.
+func (g *gate) ok(index int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.next = index + 1
+	g.broadcast()
+}

@@ -1,0 +1,318 @@
+package avro
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/linkedin/goavro/v2"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+const everythingSchema = `{
+ "type": "record", "name": "Everything", "namespace": "test.ns",
+ "fields": [
+  {"name": "b", "type": "bytes"},
+  {"name": "fx", "type": {"type": "fixed", "name": "Hash", "size": 4}},
+  {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+  {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+  {"name": "price", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
+  {"name": "id", "type": {"type": "string", "logicalType": "uuid"}},
+  {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B"]}},
+  {"name": "l", "type": "long"},
+  {"name": "f", "type": "float"},
+  {"name": "n", "type": "null"},
+  {"name": "opt", "type": ["null", {"type": "record", "name": "Inner", "fields": [
+    {"name": "x", "type": "int"},
+    {"name": "y", "type": ["null", "string"]},
+    {"name": "deep", "type": {"type": "record", "name": "Deep", "namespace": "test.ns", "fields": [
+      {"name": "z", "type": ["long", "null"]}]}}]}]},
+  {"name": "again", "type": "Inner"},
+  {"name": "multi", "type": ["null", "string", {"type": "record", "name": "R", "fields": [{"name": "q", "type": "int"}]}]},
+  {"name": "nums", "type": ["int", "long"]},
+  {"name": "arr", "type": {"type": "array", "items": "R"}},
+  {"name": "m", "type": {"type": "map", "values": ["null", "double"]}}
+ ]}`
+
+func TestEverythingFields(t *testing.T) {
+	f := func(name string, k rules.Kind, nullable bool, typ string) rules.Field {
+		return rules.Field{Name: name, Kind: k, Nullable: nullable, Type: typ}
+	}
+	want := []rules.Field{
+		f("b", rules.KindString, false, "bytes"),
+		f("fx", rules.KindString, false, "test.ns.Hash"),
+		f("ts", rules.KindInt, false, `{"type":"long","logicalType":"timestamp-millis"}`),
+		f("day", rules.KindInt, false, `{"type":"int","logicalType":"date"}`),
+		f("price", rules.KindFloat, false, `{"type":"bytes","logicalType":"decimal"}`),
+		f("id", rules.KindString, false, `{"type":"string","logicalType":"uuid"}`),
+		f("kind", rules.KindString, false, "test.ns.Kind"),
+		f("l", rules.KindInt, false, "long"),
+		f("f", rules.KindFloat, false, "float"),
+		f("n", rules.KindNull, true, "null"),
+		f("opt.x", rules.KindInt, true, "int"),
+		f("opt.y", rules.KindString, true, `["null","string"]`),
+		f("opt.deep.z", rules.KindInt, true, `["long","null"]`),
+		f("again.x", rules.KindInt, false, "int"),
+		f("again.y", rules.KindString, true, `["null","string"]`),
+		f("again.deep.z", rules.KindInt, true, `["long","null"]`),
+		f("multi", rules.KindString, true, `["null","string","test.ns.R"]`),
+		f("nums", rules.KindInt, false, `["int","long"]`),
+		f("arr", rules.KindString, false, `{"type":"array","items":"test.ns.R"}`),
+		f("m", rules.KindString, false, `{"type":"map","values":["null","double"]}`),
+	}
+	fs, err := compileSchema(everythingSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fs.info.Fields
+	if len(got) != len(want) {
+		t.Fatalf("got %d fields: %+v", len(got), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("field %d: got %+v\n want %+v", i, got[i], want[i])
+		}
+	}
+	if fs.info.Event != "Everything" {
+		t.Errorf("event %q", fs.info.Event)
+	}
+}
+
+// everythingRecords are two records of everythingSchema.
+func everythingRecords() []map[string]any {
+	inner := func(x int32, y any, z any) map[string]any {
+		return map[string]any{"x": x, "y": y, "deep": map[string]any{"z": z}}
+	}
+	return []map[string]any{{
+		"b": []byte{0, 'a', 0xff}, "fx": []byte("ABCD"), "ts": int64(1710806400123), "day": int32(19801),
+		"price": big.NewRat(-12345, 100), "id": "0b1c8f3e-5a3e-4c3a-9d7e-2f1a1b2c3d4e", "kind": "B",
+		"l": int64(-1) << 40, "f": float32(1.5), "n": nil,
+		"opt":   goavro.Union("test.ns.Inner", inner(7, goavro.Union("string", "why"), goavro.Union("long", int64(9)))),
+		"again": inner(-1, nil, nil),
+		"multi": goavro.Union("test.ns.R", map[string]any{"q": int32(3)}),
+		"nums":  goavro.Union("long", int64(1)<<50),
+		"arr":   []any{map[string]any{"q": int32(1)}, map[string]any{"q": int32(2)}},
+		"m":     map[string]any{"z": nil, "a": goavro.Union("double", 0.25), "\"q\"\n": goavro.Union("double", -2.0)},
+	}, {
+		"b": []byte{}, "fx": []byte{1, 2, 3, 4}, "ts": int64(0), "day": int32(-1),
+		"price": big.NewRat(5, 1), "id": "", "kind": "A", "l": int64(0), "f": float32(-0.125), "n": nil,
+		"opt": nil, "again": inner(2, nil, goavro.Union("long", int64(-3))),
+		"multi": goavro.Union("string", "text"), "nums": goavro.Union("int", int32(-7)),
+		"arr": []any{}, "m": map[string]any{},
+	}}
+}
+
+func TestEverythingValues(t *testing.T) {
+	records := everythingRecords()
+	want := [][]rules.Value{{
+		rules.Str("\x00a\xff"), rules.Str("ABCD"), rules.Int(1710806400123), rules.Int(19801),
+		rules.Float(-123.45), rules.Str("0b1c8f3e-5a3e-4c3a-9d7e-2f1a1b2c3d4e"), rules.Str("B"),
+		rules.Int(-1 << 40), rules.Float(1.5), rules.Null(),
+		rules.Int(7), rules.Str("why"), rules.Int(9),
+		rules.Int(-1), rules.Null(), rules.Null(),
+		rules.Str(`{"q":3}`), rules.Int(1 << 50),
+		rules.Str(`[{"q":1},{"q":2}]`), rules.Str(`{"\"q\"\n":{"double":-2},"a":{"double":0.25},"z":null}`),
+	}, {
+		rules.Str(""), rules.Str("\x01\x02\x03\x04"), rules.Int(0), rules.Int(-1),
+		rules.Float(5), rules.Str(""), rules.Str("A"),
+		rules.Int(0), rules.Float(-0.125), rules.Null(),
+		rules.Null(), rules.Null(), rules.Null(),
+		rules.Int(2), rules.Null(), rules.Int(-3),
+		rules.Str("text"), rules.Int(-7),
+		rules.Str(`[]`), rules.Str(`{}`),
+	}}
+	for _, codec := range []string{CodecNull, CodecDeflate, CodecSnappy, CodecZstandard} {
+		t.Run(codec, func(t *testing.T) {
+			file := writeFile(t, everythingSchema, codec, 1, records)
+			_, recs := mustRead(t, New(), file)
+			if len(recs) != 2 {
+				t.Fatalf("%d events", len(recs))
+			}
+			for i, r := range recs {
+				if r.Pos.Block != int64(i) || r.Pos.Record != 0 {
+					t.Errorf("event %d at %+v", i, r.Pos)
+				}
+				sameRecs(t, []rec{{Vals: r.Vals}}, []rec{{Vals: want[i]}})
+			}
+		})
+	}
+}
+
+// rawFile frames hand-made block data under schema, null codec.
+func rawFile(schema string, blocks ...[]byte) []byte {
+	var sync [syncLength]byte
+	b := appendHeader(nil, schema, CodecNull, sync)
+	for _, blk := range blocks {
+		b = appendLong(b, 1)
+		b = appendLong(b, int64(len(blk)))
+		b = append(b, blk...)
+		b = append(b, sync[:]...)
+	}
+	return b
+}
+
+func TestRecursiveSchema(t *testing.T) {
+	const schema = `{"type":"record","name":"LongList","fields":[
+	  {"name":"value","type":"int"},
+	  {"name":"next","type":["null","LongList"]}]}`
+	fs, err := compileSchema(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []rules.Field{
+		{Name: "value", Kind: rules.KindInt, Type: "int"},
+		{Name: "next", Kind: rules.KindString, Nullable: true, Type: `["null","LongList"]`},
+	}
+	if len(fs.info.Fields) != 2 || fs.info.Fields[0] != want[0] || fs.info.Fields[1] != want[1] {
+		t.Fatalf("fields %+v", fs.info.Fields)
+	}
+	// value 1, next {value 2, next {value 3, next null}}
+	_, recs := mustRead(t, New(), rawFile(schema, []byte{2, 2, 4, 2, 6, 0}))
+	got := recs[0].String()
+	if want := ` int:1 string:{"next":{"LongList":{"next":null,"value":3}},"value":2}`; !strings.HasSuffix(got, want) {
+		t.Fatalf("got %s, want ...%s", got, want)
+	}
+}
+
+// TestValueBombs checks records whose arrays, maps or nesting would make
+// goavro allocate or recurse without bound: they are refused as corrupt,
+// cheaply.
+func TestValueBombs(t *testing.T) {
+	const list = `{"type":"record","name":"L","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","L"]}]}`
+	deep := make([]byte, 0, 4002)
+	for range 2000 {
+		deep = append(deep, 0, 2) // v 0, next: branch 1
+	}
+	deep = append(deep, 0, 0)
+	tests := []struct {
+		name, schema string
+		block        []byte
+		want         string
+	}{
+		{"array count", `{"type":"record","name":"A","fields":[{"name":"xs","type":{"type":"array","items":"int"}}]}`,
+			appendLong(nil, 1<<31-1), "more than 1048576 array or map items"},
+		{"array of nulls", `{"type":"record","name":"A","fields":[{"name":"xs","type":{"type":"array","items":"null"}}]}`,
+			append(appendLong(nil, 1<<21), 0), "more than 1048576 array or map items"},
+		{"negative array block", `{"type":"record","name":"A","fields":[{"name":"xs","type":{"type":"array","items":"int"}}]}`,
+			appendLong(appendLong(nil, -(1<<40)), 0), "more than 1048576"},
+		{"map count", `{"type":"record","name":"M","fields":[{"name":"m","type":{"type":"map","values":"string"}}]}`,
+			appendLong(nil, 1<<40), "more than 1048576 array or map items"},
+		{"deep list", list, deep, "nested more than 500 deep"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			alloc := allocated(func() { _, _, err = read(t, New(), rawFile(tc.schema, tc.block)) })
+			var re *audit.ReadError
+			if !errors.As(err, &re) || re.Block != 0 || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want block 0: %s", err, tc.want)
+			}
+			if alloc > 8<<20 {
+				t.Errorf("allocated %d MiB", alloc>>20)
+			}
+		})
+	}
+}
+
+// TestStringsAsBytes checks fields whose strings goavro decodes as bytes,
+// and a union where it cannot.
+func TestStringsAsBytes(t *testing.T) {
+	const schema = `{"type":"record","name":"S","fields":[
+	  {"name":"s","type":"string"},
+	  {"name":"ns","type":["string","null"]},
+	  {"name":"sb","type":["null","string","bytes"]},
+	  {"name":"si","type":["int","string"]}]}`
+	records := []map[string]any{
+		{"s": "héllo", "ns": goavro.Union("string", "a"), "sb": goavro.Union("string", "x"), "si": goavro.Union("string", "y")},
+		{"s": "", "ns": nil, "sb": goavro.Union("bytes", []byte{0xff}), "si": goavro.Union("int", int32(5))},
+	}
+	_, recs := mustRead(t, New(), writeFile(t, schema, CodecNull, 10, records))
+	want := []string{
+		"7/0/0 S string:héllo string:a string:x string:y",
+		"7/0/1 S string: null:null string:\xff int:5",
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("%d events", len(recs))
+	}
+	for i, r := range recs {
+		if r.String() != want[i] {
+			t.Errorf("got %q, want %q", r.String(), want[i])
+		}
+	}
+}
+
+func TestEmptyRecords(t *testing.T) {
+	const schema = `{"type":"record","name":"Nothing","fields":[]}`
+	var sync [syncLength]byte
+	file := appendHeader(nil, schema, CodecNull, sync)
+	file = append(appendLong(appendLong(file, 5), 0), sync[:]...)
+	info, recs := mustRead(t, New(), file)
+	if len(recs) != 5 || len(info.Schemas[0].Fields) != 0 || recs[4].Pos.Record != 4 {
+		t.Fatalf("%d events, %+v", len(recs), info.Schemas)
+	}
+}
+
+func TestCanonicalForm(t *testing.T) {
+	// Fullnames, stripped attributes, named types defined once, and a nested
+	// namespace repeated as Python writes it.
+	tests := []struct{ schema, want string }{
+		{`{"type":"record","name":"a.b.R","fields":[{"name":"f","type":{"type":"fixed","name":"F","size":2}},{"name":"g","type":"F"}],"doc":"x"}`,
+			`{"name":"a.b.R","type":"record","fields":[{"name":"f","type":{"name":"a.b.F","type":"fixed","size":2}},{"name":"g","type":"a.b.F"}]}`},
+		{`{"type":"record","name":"R","namespace":"n","fields":[{"name":"e","type":{"type":"enum","name":"E","namespace":"n","symbols":["X"]}},{"name":"o","type":{"type":"record","name":"o.O","fields":[]}}]}`,
+			`{"name":"n.R","type":"record","fields":[{"name":"e","type":{"name":"n.E","type":"enum","symbols":["X"]}},{"name":"o","type":{"name":"o.O","type":"record","fields":[]}}]}`},
+		{`{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"array","items":{"type":"long","logicalType":"timestamp-millis"}}},{"name":"u","type":["null",{"type":"map","values":"R"}]}]}`,
+			`{"name":"R","type":"record","fields":[{"name":"a","type":{"type":"array","items":"long"}},{"name":"u","type":["null",{"type":"map","values":"R"}]}]}`},
+	}
+	for _, tc := range tests {
+		root, err := parseSchema(tc.schema)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.schema, err)
+		}
+		if got := canonical(root); got != tc.want {
+			t.Errorf("canonical\n got %s\nwant %s", got, tc.want)
+		}
+	}
+	// The specification's fingerprint of "int" (CRC-64-AVRO).
+	if got := rabin([]byte(`"int"`)); got != 0x7275d51a3f395c8f {
+		t.Errorf(`rabin("int") = %016x`, got)
+	}
+}
+
+func TestBadSchemas(t *testing.T) {
+	// R0 has two fields of R1, R1 two of R2, ...: 2^30 leaves flattened.
+	var dag strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&dag, `{"type":"record","name":"R%d","fields":[{"name":"a","type":`, i)
+	}
+	dag.WriteString(`"int"},{"name":"b","type":"int"}]}`)
+	for i := 29; i > 0; i-- {
+		fmt.Fprintf(&dag, `},{"name":"b","type":"R%d"}]}`, i)
+	}
+	deep := strings.Repeat(`{"type":"array","items":`, 300) + `"int"` + strings.Repeat("}", 300)
+	tests := []struct{ name, schema, want string }{
+		{"duplicate field", `{"type":"record","name":"D","fields":[{"name":"a","type":"int"},{"name":"a","type":"long"}]}`, "unique"},
+		{"exponential flattening", dag.String(), "flattens to more than 10000 fields"},
+		{"deep nesting", `{"type":"record","name":"N","fields":[{"name":"a","type":` + deep + `}]}`, "nested too deeply"},
+		{"top-level union", `["null",{"type":"record","name":"U","fields":[]}]`, "top-level type is union"},
+		{"unknown type", `{"type":"record","name":"X","fields":[{"name":"a","type":"Y"}]}`, `unknown type "Y"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			alloc := allocated(func() {
+				_, _, err = read(t, New(), appendHeader(nil, tc.schema, CodecNull, [16]byte{}))
+			})
+			var re *audit.ReadError
+			if !errors.As(err, &re) || re.Block != -1 || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want a header error saying %q", err, tc.want)
+			}
+			if alloc > 64<<20 {
+				t.Errorf("allocated %d MiB", alloc>>20)
+			}
+		})
+	}
+}
