@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/dqaudit/dqaudit/audit"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+// toolVersion is the module version when built with go install, else "dev".
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+const usage = `dqaudit: the nightly data-quality gate for ML event logs.
+
+Usage:
+  dqaudit scan --config FILE [--date YYYY-MM-DD] [flags]   audit one day's archive
+  dqaudit check --config FILE                              validate a config without reading data
+  dqaudit generate --date YYYY-MM-DD --out DIR [--events N] write a sample archive with injected faults
+  dqaudit version                                          print the version
+
+Run "dqaudit COMMAND --help" for a command's flags.
+
+`
+
+// run is the whole program but os.Exit: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage+audit.ExitCodeTable+"\n")
+		return int(audit.ExitUsage)
+	}
+	switch args[0] {
+	case "scan":
+		return runScan(ctx, args[1:], stdout, stderr)
+	case "check":
+		return runCheck(args[1:], stdout, stderr)
+	case "generate":
+		return runGenerate(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "dqaudit", toolVersion())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage+audit.ExitCodeTable+"\n")
+		return 0
+	}
+	fmt.Fprintf(stderr, "dqaudit: unknown command %q\n\n%s", args[0], usage)
+	return int(audit.ExitUsage)
+}

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/audit/generate"
+)
+
+const sampleDate = "2024-03-19"
+
+// repoRoot is where config.example.yaml and testdata/ are.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// runCLI runs dqaudit in-process and returns the exit code and output.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// report is the part of report.json the tests read.
+type report struct {
+	Status   string           `json:"status"`
+	ExitCode int              `json:"exit_code"`
+	Events   map[string]int64 `json:"events"`
+	Inputs   []struct {
+		Name        string  `json:"name"`
+		Path        string  `json:"path"`
+		Events      int64   `json:"events"`
+		Malformed   int64   `json:"malformed"`
+		Error       *string `json:"error"`
+		ErrorOffset *int64  `json:"error_offset"`
+	} `json:"inputs"`
+	Malformed struct {
+		Total    int64            `json:"total"`
+		ByReason map[string]int64 `json:"by_reason"`
+		Samples  []struct {
+			Path, Reason, Text string
+			Line               int64
+		} `json:"samples"`
+	} `json:"malformed"`
+	Schemas map[string][]struct {
+		Fingerprint string   `json:"fingerprint"`
+		Files       []string `json:"files"`
+	} `json:"schemas"`
+	Rules []struct {
+		Name    string `json:"name"`
+		Status  string `json:"status"`
+		Checked int64  `json:"checked"`
+		Failed  int64  `json:"failed"`
+		Samples []struct {
+			Path   string `json:"path"`
+			Line   *int64 `json:"line"`
+			Block  *int64 `json:"block"`
+			Record *int64 `json:"record"`
+			Value  string `json:"value"`
+		} `json:"samples"`
+	} `json:"rules"`
+}
+
+func readReport(t *testing.T, dir string) (report, []byte) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	return r, b
+}
+
+func readTruth(t *testing.T) generate.Truth {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "archive", sampleDate, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr generate.Truth
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// TestSampleArchiveFindsExactlyTheInjectedFaults is the acceptance test of
+// the example config: every count in report.json equals the generator's
+// ground truth.
+func TestSampleArchiveFindsExactlyTheInjectedFaults(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "scan", "--config", filepath.Join(repoRoot(t), "config.example.yaml"),
+		"--date", sampleDate, "--out", out, "--format", "json")
+	if code != int(audit.ExitFail) {
+		t.Fatalf("exit %d, want %d (the sample has error-severity faults)\nstdout:\n%s\nstderr:\n%s", code, audit.ExitFail, stdout, stderr)
+	}
+	rep, _ := readReport(t, out)
+	truth := readTruth(t)
+	if rep.Status != "fail" || rep.ExitCode != 1 {
+		t.Errorf("status %q exit_code %d, want fail 1", rep.Status, rep.ExitCode)
+	}
+	for typ, n := range truth.Events {
+		if rep.Events[typ] != n {
+			t.Errorf("events[%s] = %d, want %d", typ, rep.Events[typ], n)
+		}
+	}
+	if len(rep.Events) != len(truth.Events) {
+		t.Errorf("event types %v, want %v", rep.Events, truth.Events)
+	}
+	var wantMalformed int64
+	for reason, n := range truth.Malformed {
+		wantMalformed += n
+		if rep.Malformed.ByReason[reason] != n {
+			t.Errorf("malformed[%s] = %d, want %d", reason, rep.Malformed.ByReason[reason], n)
+		}
+	}
+	if rep.Malformed.Total != wantMalformed {
+		t.Errorf("malformed total %d, want %d", rep.Malformed.Total, wantMalformed)
+	}
+	var total int64
+	for _, n := range truth.Events {
+		total += n
+	}
+	want := map[string]struct {
+		checked, failed int64
+		status          string
+	}{
+		"rating-in-range":         {truth.Events["MovieRatingEvent"], truth.Faults.RatingOutOfRange, "fail"},
+		"minute-not-negative":     {truth.Events["MovieWatchEvent"], truth.Faults.NegativeMinute, "fail"},
+		"known-user":              {total, truth.Faults.UnknownUser, "warn"},
+		"status-ok":               {truth.Events["RecommendationRequest"], truth.Faults.StatusNot200, "warn"},
+		"recommendations-present": {truth.Faults.Status200, truth.Faults.NullRecommendations, "fail"},
+	}
+	if len(rep.Rules) != len(want) {
+		t.Fatalf("%d rules in report, want %d", len(rep.Rules), len(want))
+	}
+	for _, r := range rep.Rules {
+		w, ok := want[r.Name]
+		if !ok {
+			t.Errorf("unexpected rule %q", r.Name)
+			continue
+		}
+		if r.Checked != w.checked || r.Failed != w.failed || r.Status != w.status {
+			t.Errorf("rule %s: checked %d failed %d status %s; want %d %d %s", r.Name, r.Checked, r.Failed, r.Status, w.checked, w.failed, w.status)
+		}
+		if w.failed > 0 && len(r.Samples) == 0 {
+			t.Errorf("rule %s failed but has no samples", r.Name)
+		}
+		for _, s := range r.Samples {
+			if s.Path == "" || (s.Line == nil && (s.Block == nil || s.Record == nil)) {
+				t.Errorf("rule %s: sample without provenance: %+v", r.Name, s)
+			}
+		}
+	}
+	if got := len(rep.Schemas["MovieWatchEvent"]); got != 2 {
+		t.Errorf("MovieWatchEvent writer schemas: %d, want 2 (the evolved one adds subtitles)", got)
+	}
+	for _, in := range rep.Inputs {
+		if in.Error != nil {
+			t.Errorf("input %s: unexpected error %s", in.Path, *in.Error)
+		}
+	}
+}
+
+// TestReportIsTheSameForAnyWorkerCount checks that everything outside
+// "run" is byte-identical whatever the number of workers.
+func TestReportIsTheSameForAnyWorkerCount(t *testing.T) {
+	var first []byte
+	for _, workers := range []string{"1", "2", "5"} {
+		out := t.TempDir()
+		code, _, stderr := runCLI(t, "scan", "--config", filepath.Join(repoRoot(t), "config.example.yaml"),
+			"--date", sampleDate, "--out", out, "--format", "json", "--workers", workers)
+		if code != 1 {
+			t.Fatalf("workers %s: exit %d: %s", workers, code, stderr)
+		}
+		_, b := readReport(t, out)
+		b = withoutRun(t, b)
+		if first == nil {
+			first = b
+			continue
+		}
+		if !bytes.Equal(first, b) {
+			t.Errorf("workers %s: report differs from workers 1", workers)
+		}
+	}
+}
+
+// withoutRun drops the "run" object, the only part allowed to vary.
+func withoutRun(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "run")
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// writeConfig writes a config whose inputs read the sample archive.
+func writeConfig(t *testing.T, rulesYAML string, extraInputs string) string {
+	t.Helper()
+	root := repoRoot(t)
+	cfg := `version: 1
+inputs:
+  - name: avro-events
+    format: avro
+    paths: ["` + filepath.Join(root, "testdata/archive/{date}/*.avro") + `"]
+  - name: kafka-stream
+    format: kafka-log
+    paths: ["` + filepath.Join(root, "testdata/archive/{date}/*.log.gz") + `"]
+` + extraInputs + `references:
+  known_users:
+    path: ` + filepath.Join(root, "testdata/users.csv") + `
+    column: user_id
+rules:
+` + rulesYAML + `report:
+  formats: [json]
+`
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestExitCodes(t *testing.T) {
+	passing := `  - name: status-mostly-ok
+    event: RecommendationRequest
+    field: status
+    in: [200]
+    tolerance: 10%
+`
+	warning := `  - name: status-ok
+    event: RecommendationRequest
+    field: status
+    in: [200]
+    severity: warn
+`
+	failing := `  - name: rating-in-range
+    event: MovieRatingEvent
+    field: rating
+    between: [1, 5]
+`
+	corrupt := filepath.Join(t.TempDir(), "broken.log.gz")
+	if err := os.WriteFile(corrupt, []byte("\x1f\x8b\x08\x00garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		rules   string
+		inputs  string
+		flags   []string
+		want    audit.ExitCode
+		status  string
+		stderr  string
+		reports bool
+	}{
+		{name: "pass", rules: passing, want: audit.ExitPass, status: "pass", reports: true},
+		{name: "warning passes", rules: warning, want: audit.ExitPass, status: "warn", reports: true},
+		{name: "warning with --fail-on warn", rules: warning, flags: []string{"--fail-on", "warn"}, want: audit.ExitFail, status: "warn", reports: true},
+		{name: "warning with --warn-exit-code", rules: warning, flags: []string{"--warn-exit-code", "99"}, want: 99, status: "warn", reports: true},
+		{name: "error rule fails", rules: failing, want: audit.ExitFail, status: "fail", reports: true},
+		{name: "--fail-on never", rules: failing, flags: []string{"--fail-on", "never"}, want: audit.ExitPass, status: "fail", reports: true},
+		{name: "pattern matches nothing", rules: passing, inputs: "  - name: missing\n    format: kafka-log\n    paths: [\"/nonexistent/{date}/*.log\"]\n", want: audit.ExitInput, status: "error", reports: true},
+		{name: "corrupt gzip", rules: failing, inputs: "  - name: broken\n    format: kafka-log\n    paths: [\"" + corrupt + "\"]\n", want: audit.ExitInput, status: "error", reports: true},
+		{name: "bad config", rules: "  - name: r\n    event: MovieRatingEvent\n    field: rating\n    betwen: [1, 5]\n", want: audit.ExitUsage, stderr: "betwen"},
+		{name: "bad flag", rules: passing, flags: []string{"--fail-on", "sometimes"}, want: audit.ExitUsage, stderr: "sometimes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := writeConfig(t, tc.rules, tc.inputs)
+			out := filepath.Join(t.TempDir(), "reports")
+			args := append([]string{"scan", "--config", cfg, "--date", sampleDate, "--out", out}, tc.flags...)
+			code, stdout, stderr := runCLI(t, args...)
+			if code != int(tc.want) {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, stdout, stderr)
+			}
+			if tc.stderr != "" && !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr %q does not mention %q", stderr, tc.stderr)
+			}
+			_, err := os.Stat(filepath.Join(out, "report.json"))
+			if tc.reports != (err == nil) {
+				t.Fatalf("report written = %v, want %v", err == nil, tc.reports)
+			}
+			if tc.reports {
+				rep, _ := readReport(t, out)
+				if rep.Status != tc.status || rep.ExitCode != int(tc.want) {
+					t.Errorf("report status %q exit_code %d, want %q %d", rep.Status, rep.ExitCode, tc.status, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "check", "--config", filepath.Join(repoRoot(t), "config.example.yaml"))
+	if code != 0 || !strings.Contains(stdout, "5 rules") {
+		t.Errorf("check example: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("version: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "check", "--config", bad)
+	if code != int(audit.ExitUsage) || !strings.Contains(stderr, "bad.yaml:1:") {
+		t.Errorf("check bad config: exit %d, stderr %q; want 2 and a file:line message", code, stderr)
+	}
+}

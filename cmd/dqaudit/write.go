@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/google/renameio/v2"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/reports"
+)
+
+type reportWriter struct {
+	reporter reports.Reporter
+	file     string
+}
+
+func reportWriters(formats []string) ([]reportWriter, error) {
+	if len(formats) == 0 {
+		formats = reports.Names()
+	}
+	var out []reportWriter
+	seen := map[string]bool{}
+	for _, name := range formats {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		r, file, err := reports.New(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, reportWriter{r, file})
+	}
+	return out, nil
+}
+
+// writeReports renders every report to a temporary file beside its target
+// and renames them into place only when all rendered, so a run that fails
+// or is killed leaves the previous reports whole.
+func writeReports(dir string, ws []reportWriter, res *audit.Result) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var pending []*renameio.PendingFile
+	defer func() {
+		for _, p := range pending {
+			p.Cleanup() // no-op for files already renamed
+		}
+	}()
+	var paths []string
+	for _, w := range ws {
+		path := filepath.Join(dir, w.file)
+		p, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+		if err != nil {
+			return nil, err
+		}
+		pending = append(pending, p)
+		bw := bufio.NewWriterSize(p, 64<<10)
+		if err := w.reporter.Write(bw, res); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := bw.Flush(); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		paths = append(paths, path)
+	}
+	for i, p := range pending {
+		if err := p.CloseAtomicallyReplace(); err != nil {
+			return nil, fmt.Errorf("%s: %w", paths[i], err)
+		}
+	}
+	return paths, nil
+}
