@@ -5,23 +5,22 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/dqaudit/dqaudit/audit/profile"
 	"github.com/dqaudit/dqaudit/rules"
 )
 
-// accumulator is a Sink that counts what one goroutine sees: events per
-// type and hour, rule outcomes with bounded samples, duplicate keys of
-// unique rules, and malformed lines. Accumulators merge; the merge is
-// order-independent, which is what makes results the same for any number
-// of workers.
+// accumulator is a Sink that counts what one goroutine sees: the day's
+// profile (events per type and hour, field distributions), rule outcomes
+// with bounded samples, duplicate keys of unique rules, and malformed
+// lines. Accumulators merge; the merge is order-independent, which is what
+// makes results the same for any number of workers.
 type accumulator struct {
-	cfg  *scanConfig
-	eval *rules.Evaluator
+	cfg     *scanConfig
+	eval    *rules.Evaluator
+	profile *profile.Builder
+	merged  *profile.Profile // profiles of merged accumulators
 
-	types     map[string]*typeStats
-	lastShape *rules.Shape
-	lastStats *typeStats
-	lastTime  int // index of the "time" field in lastShape, or -1
-
+	events int64
 	checks []checkStats
 	uniq   []map[[2]uint64]*uniqEntry // per check; nil unless the check is unique
 
@@ -29,13 +28,7 @@ type accumulator struct {
 	malformedReasons map[string]int64
 	malformedSamples smallest[malformedItem]
 
-	events  int64 // events since the last progress flush
-	scratch []byte
-}
-
-type typeStats struct {
-	events int64
-	hours  [24]int64
+	unflushed int64 // events since the last progress flush
 }
 
 type checkStats struct {
@@ -65,7 +58,8 @@ func newAccumulator(cfg *scanConfig) *accumulator {
 	a := &accumulator{
 		cfg:              cfg,
 		eval:             cfg.book.NewEvaluator(),
-		types:            map[string]*typeStats{},
+		profile:          profile.NewBuilder(),
+		merged:           &profile.Profile{},
 		checks:           make([]checkStats, len(cfg.book.Checks)),
 		uniq:             make([]map[[2]uint64]*uniqEntry, len(cfg.book.Checks)),
 		malformedReasons: map[string]int64{},
@@ -82,25 +76,10 @@ func newAccumulator(cfg *scanConfig) *accumulator {
 
 var _ Sink = (*accumulator)(nil)
 
-// Event counts e and runs every check that applies to it.
+// Event profiles e and runs every check that applies to it.
 func (a *accumulator) Event(e *Event) {
-	if e.shape != a.lastShape {
-		a.lastShape = e.shape
-		st := a.types[e.shape.Event()]
-		if st == nil {
-			st = &typeStats{}
-			a.types[e.shape.Event()] = st
-		}
-		a.lastStats = st
-		a.lastTime = e.shape.Index("time")
-	}
-	st := a.lastStats
-	st.events++
-	if a.lastTime >= 0 {
-		if h, ok := hourOf(e.Values[a.lastTime]); ok {
-			st.hours[h]++
-		}
-	}
+	a.events++
+	a.profile.Observe(e)
 	for _, o := range a.eval.Eval(e) {
 		c := &a.checks[o.Check]
 		c.checked++
@@ -115,16 +94,16 @@ func (a *accumulator) Event(e *Event) {
 			}
 		}
 	}
-	if a.events++; a.events == 1<<16 {
+	if a.unflushed++; a.unflushed == 1<<16 {
 		a.flushProgress()
 	}
 }
 
 func (a *accumulator) flushProgress() {
 	if a.cfg.progress != nil {
-		a.cfg.progress.Events.Add(a.events)
+		a.cfg.progress.Events.Add(a.unflushed)
 	}
-	a.events = 0
+	a.unflushed = 0
 }
 
 func (a *accumulator) addKey(u map[[2]uint64]*uniqEntry, key [2]uint64, pos Position) {
@@ -166,17 +145,8 @@ func (a *accumulator) Malformed(pos Position, reason string, text []byte) {
 // merge adds o into a. o must not be used afterwards.
 func (a *accumulator) merge(o *accumulator) {
 	o.flushProgress()
-	for name, st := range o.types {
-		mine := a.types[name]
-		if mine == nil {
-			a.types[name] = st
-			continue
-		}
-		mine.events += st.events
-		for h := range mine.hours {
-			mine.hours[h] += st.hours[h]
-		}
-	}
+	a.events += o.events
+	a.merged.Merge(o.dayProfile())
 	for i := range a.checks {
 		a.checks[i].checked += o.checks[i].checked
 		a.checks[i].failed += o.checks[i].failed
@@ -202,30 +172,11 @@ func (a *accumulator) merge(o *accumulator) {
 	a.malformedSamples.merge(&o.malformedSamples)
 }
 
-// eventCount is the number of events a has counted.
-func (a *accumulator) eventCount() int64 {
-	var n int64
-	for _, st := range a.types {
-		n += st.events
-	}
-	return n
-}
-
-// hourOf reads the hour of an ISO-8601 time string: "2024-03-19T08:..." → 8.
-func hourOf(v rules.Value) (int, bool) {
-	s := v.Str
-	if v.Kind != rules.KindString || len(s) < 13 || (s[10] != 'T' && s[10] != ' ') {
-		return 0, false
-	}
-	h1, h2 := s[11], s[12]
-	if h1 < '0' || h1 > '2' || h2 < '0' || h2 > '9' {
-		return 0, false
-	}
-	h := int(h1-'0')*10 + int(h2-'0')
-	if h > 23 {
-		return 0, false
-	}
-	return h, true
+// dayProfile is the profile of everything a has seen and merged.
+func (a *accumulator) dayProfile() *profile.Profile {
+	p := a.profile.Profile()
+	p.Merge(a.merged)
+	return p
 }
 
 // sampleText is a value's text as a sample keeps it: valid UTF-8, at most

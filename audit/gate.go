@@ -34,7 +34,8 @@ type Status int
 
 // The statuses, from best to worst.
 const (
-	StatusUnset Status = iota
+	StatusUnset      Status = iota
+	StatusNoBaseline        // a drift check with nothing to compare with; never fails
 	StatusPass
 	StatusWarn
 	StatusFail
@@ -44,6 +45,8 @@ const (
 // String returns the status as report.json spells it.
 func (s Status) String() string {
 	switch s {
+	case StatusNoBaseline:
+		return "no_baseline"
 	case StatusPass:
 		return "pass"
 	case StatusWarn:

@@ -2,6 +2,8 @@ package audit
 
 import (
 	"time"
+
+	"github.com/dqaudit/dqaudit/audit/profile"
 )
 
 // Result is everything one scan found. It is the single model that the
@@ -23,6 +25,18 @@ type Result struct {
 	Malformed MalformedSummary
 	Schemas   map[string][]SchemaSeen // writer schemas per event type, by first file
 	Rules     []RuleResult
+	Profile   *profile.Profile // the day's profile, saved to the history
+
+	// Drift holds the drift checks when the config has a drift section;
+	// DriftEnabled tells "not configured" from "nothing to report".
+	DriftEnabled bool
+	Drift        []DriftResult
+	// Baseline names what drift compared with: its source and dates.
+	BaselineSource string
+	BaselineDates  []string
+	// RuleTrends holds, per rule, its failed share over the history's
+	// last days and today (only rules with history).
+	RuleTrends map[string][]TrendPoint
 }
 
 // FileResult is one file's share of the scan, or an input whose patterns
@@ -131,9 +145,10 @@ func (r *Result) TotalEvents() int64 {
 func (r *Result) Findings() Findings {
 	f := Findings{Worst: StatusPass, InputErrors: r.InputErrors()}
 	for _, rr := range r.Rules {
-		if rr.Status > f.Worst {
-			f.Worst = rr.Status
-		}
+		f.Worst = max(f.Worst, rr.Status)
+	}
+	for _, d := range r.Drift {
+		f.Worst = max(f.Worst, d.Status)
 	}
 	return f
 }

@@ -117,9 +117,11 @@ feed:
 		Hours:     map[string]*[24]int64{},
 		Inputs:    files,
 	}
-	for name, st := range total.types {
-		res.Events[name] = st.events
-		res.Hours[name] = &st.hours
+	res.Profile = total.dayProfile()
+	res.Profile.Dates = []string{plan.Date}
+	for name, ep := range res.Profile.Events {
+		res.Events[name] = ep.Count
+		res.Hours[name] = &ep.Hours
 	}
 	for _, e := range plan.Errors {
 		res.Inputs = append(res.Inputs, FileResult{Input: e.Input, Path: e.Pattern, Err: e.Message, ErrOffset: -1, ErrBlock: -1})
@@ -144,7 +146,7 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 	var read error
 	info, read = readFile(ctx, pf.Path, rd, int32(i), newSink, cfg.progress)
 	for _, s := range sinks {
-		fr.Events += s.eventCount()
+		fr.Events += s.events
 		fr.Malformed += s.malformed
 		acc.merge(s)
 	}

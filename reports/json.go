@@ -3,6 +3,7 @@ package reports
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"time"
 
 	"github.com/dqaudit/dqaudit/audit"
@@ -30,8 +31,60 @@ type jsonReport struct {
 	Malformed     jsonMalformed           `json:"malformed"`
 	Schemas       map[string][]jsonSchema `json:"schemas"`
 	Rules         []jsonRule              `json:"rules"`
-	Drift         []struct{}              `json:"drift"`
+	Baseline      *jsonBaseline           `json:"baseline"`
+	Drift         []jsonDrift             `json:"drift"`
 	Hours         map[string][24]int64    `json:"events_per_hour"`
+}
+
+type jsonBaseline struct {
+	Source string   `json:"source"`
+	Dates  []string `json:"dates"`
+}
+
+type jsonDrift struct {
+	Name         string            `json:"name"`
+	Kind         string            `json:"kind"`
+	Event        string            `json:"event"`
+	Field        string            `json:"field"`
+	Metric       string            `json:"metric"`
+	Value        *float64          `json:"value"` // null when not a finite number
+	Warn         float64           `json:"warn"`
+	Fail         float64           `json:"fail"`
+	Status       string            `json:"status"`
+	Note         string            `json:"note,omitempty"`
+	Baseline     jsonDriftBaseline `json:"baseline"`
+	Current      jsonDriftCurrent  `json:"current"`
+	Distribution *jsonDistribution `json:"distribution,omitempty"`
+	Trend        []jsonTrendPoint  `json:"trend,omitempty"`
+}
+
+type jsonDriftBaseline struct {
+	Dates  []string `json:"dates"`
+	Events int64    `json:"events"`
+}
+
+type jsonDriftCurrent struct {
+	Events int64 `json:"events"`
+}
+
+type jsonDistribution struct {
+	Numeric  bool      `json:"numeric"`
+	Labels   []string  `json:"labels"`
+	Baseline []float64 `json:"baseline"`
+	Current  []float64 `json:"current"`
+}
+
+type jsonTrendPoint struct {
+	Date  string   `json:"date"`
+	Value *float64 `json:"value"`
+}
+
+// finite returns &v, or nil for NaN and ±Inf, which JSON cannot hold.
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
 }
 
 type jsonTool struct {
@@ -85,19 +138,20 @@ type jsonSchemaField struct {
 }
 
 type jsonRule struct {
-	Name        string       `json:"name"`
-	Event       string       `json:"event"`
-	Field       string       `json:"field"`
-	Kind        string       `json:"kind"`
-	Params      string       `json:"params"`
-	Severity    string       `json:"severity"`
-	Status      string       `json:"status"`
-	Checked     int64        `json:"checked"`
-	Failed      int64        `json:"failed"`
-	FailedRatio float64      `json:"failed_ratio"`
-	Tolerance   string       `json:"tolerance"`
-	Description string       `json:"description,omitempty"`
-	Samples     []jsonSample `json:"samples"`
+	Name        string           `json:"name"`
+	Event       string           `json:"event"`
+	Field       string           `json:"field"`
+	Kind        string           `json:"kind"`
+	Params      string           `json:"params"`
+	Severity    string           `json:"severity"`
+	Status      string           `json:"status"`
+	Checked     int64            `json:"checked"`
+	Failed      int64            `json:"failed"`
+	FailedRatio float64          `json:"failed_ratio"`
+	Tolerance   string           `json:"tolerance"`
+	Description string           `json:"description,omitempty"`
+	Samples     []jsonSample     `json:"samples"`
+	Trend       []jsonTrendPoint `json:"trend,omitempty"`
 }
 
 type jsonSample struct {
@@ -125,7 +179,7 @@ func (JSON) Write(w io.Writer, r *audit.Result) error {
 		Inputs:  []jsonInput{},
 		Schemas: map[string][]jsonSchema{},
 		Rules:   []jsonRule{},
-		Drift:   []struct{}{},
+		Drift:   []jsonDrift{},
 		Hours:   map[string][24]int64{},
 		Malformed: jsonMalformed{
 			Total:    r.Malformed.Total,
@@ -182,7 +236,31 @@ func (JSON) Write(w io.Writer, r *audit.Result) error {
 			}
 			jr.Samples = append(jr.Samples, js)
 		}
+		for _, p := range r.RuleTrends[rr.Name] {
+			jr.Trend = append(jr.Trend, jsonTrendPoint{Date: p.Date, Value: finite(p.Value)})
+		}
 		doc.Rules = append(doc.Rules, jr)
+	}
+	if r.BaselineSource != "" {
+		doc.Baseline = &jsonBaseline{Source: r.BaselineSource, Dates: r.BaselineDates}
+	}
+	for _, d := range r.Drift {
+		jd := jsonDrift{
+			Name: d.Name, Kind: d.Kind, Event: d.Event, Field: d.Field, Metric: d.Metric, Value: finite(d.Value),
+			Warn: d.Warn, Fail: d.Fail, Status: d.Status.String(), Note: d.Note,
+			Baseline: jsonDriftBaseline{Dates: d.BaselineDates, Events: d.BaselineEvents},
+			Current:  jsonDriftCurrent{Events: d.CurrentEvents},
+		}
+		if jd.Baseline.Dates == nil {
+			jd.Baseline.Dates = []string{}
+		}
+		if d.Dist != nil {
+			jd.Distribution = &jsonDistribution{Numeric: d.Dist.Numeric, Labels: d.Dist.Labels, Baseline: d.Dist.Base, Current: d.Dist.Cur}
+		}
+		for _, p := range d.Trend {
+			jd.Trend = append(jd.Trend, jsonTrendPoint{Date: p.Date, Value: finite(p.Value)})
+		}
+		doc.Drift = append(doc.Drift, jd)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

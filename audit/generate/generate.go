@@ -33,6 +33,9 @@ type Options struct {
 	// KnownUsers is how many user ids (1..KnownUsers) the reference set
 	// lists; injected unknown users lie above it.
 	KnownUsers int
+	// Shift makes a drifted day: 1-star-heavy ratings instead of
+	// 4-star-heavy, and response times three times as long.
+	Shift bool
 }
 
 // Truth is what was injected: the counts a correct audit must report.
@@ -200,7 +203,11 @@ func (g *generator) events() (watch, ratings, recs []event) {
 		}
 	}
 	for range nRating {
-		e := event{kind: rules.MovieRatingEvent, sec: g.second(), frac: g.frac(), user: g.user(), movie: g.movie(), rating: 3 + int(math.Round(g.rng.NormFloat64()))}
+		center := 4.0
+		if g.opts.Shift {
+			center = 1.5
+		}
+		e := event{kind: rules.MovieRatingEvent, sec: g.second(), frac: g.frac(), user: g.user(), movie: g.movie(), rating: int(math.Round(center + 0.9*g.rng.NormFloat64()))}
 		e.rating = min(max(e.rating, 1), 5)
 		if g.rng.IntN(50) == 0 {
 			e.rating = []int{0, 6, 7, 10, -1, 55}[g.rng.IntN(6)]
@@ -212,6 +219,9 @@ func (g *generator) events() (watch, ratings, recs []event) {
 	for range nRec {
 		e := event{kind: rules.RecommendationRequest, sec: g.second(), frac: g.frac(), user: g.user(), server: servers[g.rng.IntN(len(servers))], status: 200,
 			respMS: int(math.Exp(4 + 0.6*g.rng.NormFloat64()))}
+		if g.opts.Shift {
+			e.respMS *= 3
+		}
 		switch r := g.rng.IntN(100); {
 		case r < 3:
 			e.status = []int{500, 503, 0}[g.rng.IntN(3)]

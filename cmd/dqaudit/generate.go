@@ -21,6 +21,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same files")
 	users := fs.String("users", "", "also write the known-users reference CSV here")
 	knownUsers := fs.Int("known-users", 5000, "known user ids 1..N; injected unknown users lie above")
+	shift := fs.Bool("shift", false, "make a drifted day: 1-star-heavy ratings, response times tripled")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -36,7 +37,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "dqaudit generate:", err)
 		return int(audit.ExitUsage)
 	}
-	truth, err := generate.Write(*out, generate.Options{Date: day, Events: *events, Seed: *seed, KnownUsers: *knownUsers})
+	truth, err := generate.Write(*out, generate.Options{Date: day, Events: *events, Seed: *seed, KnownUsers: *knownUsers, Shift: *shift})
 	if err != nil {
 		fmt.Fprintln(stderr, "dqaudit generate:", err)
 		return 1

@@ -27,6 +27,7 @@ type scanFlags struct {
 	failOn       string
 	warnExitCode int
 	quiet        bool
+	baseline     string
 }
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -41,6 +42,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.failOn, "fail-on", "error", "what fails the gate: error, warn or never")
 	fs.IntVar(&f.warnExitCode, "warn-exit-code", 0, "exit code for a run whose worst finding is a warning (e.g. 99 for Airflow's skip_on_exit_code)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only errors")
+	fs.StringVar(&f.baseline, "baseline", "", "drift baseline, overriding drift.baseline: previous, window:N or a history file")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: dqaudit scan --config FILE [--date YYYY-MM-DD] [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -107,6 +109,29 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 	if err != nil {
 		return audit.ExitUsage, err
 	}
+	var history *audit.History
+	var baselineSpec rules.Baseline
+	if cfg.Drift != nil {
+		baselineSpec = cfg.Drift.Baseline
+		if f.baseline != "" {
+			if baselineSpec, err = rules.ParseBaseline(f.baseline); err != nil {
+				return audit.ExitUsage, fmt.Errorf("--baseline: %w", err)
+			}
+		}
+		history = audit.OpenHistory(resolve(base, audit.ExpandDate(cfg.Drift.History, day)))
+		// Held until the history is written: concurrent runs on one
+		// history wait instead of interleaving.
+		unlock, err := history.Lock(ctx, func() {
+			fmt.Fprintf(stderr, "dqaudit scan: waiting for another run's lock on %s\n", history.Dir())
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return audit.ExitInterrupted, errors.New("interrupted: no report written")
+			}
+			return audit.ExitInput, err
+		}
+		defer unlock()
+	}
 
 	progress := audit.NewProgress(plan)
 	stopProgress := func() {}
@@ -128,13 +153,28 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 		return audit.ExitUsage, err
 	}
 	res.Version = toolVersion()
+	if history != nil {
+		if baselineSpec.Kind == rules.BaselineFile {
+			baselineSpec.Path = resolve(base, audit.ExpandDate(baselineSpec.Path, day))
+		}
+		bl, err := history.LoadBaseline(baselineSpec, res.Date)
+		if err != nil {
+			return audit.ExitInput, err
+		}
+		res.DriftEnabled = true
+		res.Drift = audit.Drift(cfg.Drift, res, bl)
+		if res.RuleTrends, err = history.RuleTrends(res, audit.TrendDays); err != nil {
+			return audit.ExitInput, err
+		}
+		if bl != nil {
+			res.BaselineSource, res.BaselineDates = bl.Source, bl.Dates
+		}
+	}
 	res.Status, res.ExitCode = audit.Gate(res.Findings(), policy)
 
-	out := cfg.Report.Out
+	out := resolve(base, cfg.Report.Out)
 	if f.out != "" {
 		out = f.out
-	} else if !filepath.IsAbs(out) {
-		out = filepath.Join(base, out)
 	}
 	dir := audit.ExpandDate(out, day)
 	if ctx.Err() != nil {
@@ -143,6 +183,15 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 	written, err := writeReports(dir, writers, res)
 	if err != nil {
 		return audit.ExitInput, fmt.Errorf("write reports: %w", err)
+	}
+	if history != nil {
+		// A day whose files could not all be read would make a skewed
+		// baseline: it is kept out of the history until a clean re-run.
+		if res.Status == audit.StatusError {
+			fmt.Fprintf(stderr, "dqaudit scan: input errors: %s not added to the history %s\n", res.Date, history.Dir())
+		} else if err := history.Save(audit.NewHistoryEntry(res)); err != nil {
+			return audit.ExitInput, err
+		}
 	}
 	if !f.quiet {
 		if err := reports.WriteSummary(stdout, res, written, useColor(stdout)); err != nil {
@@ -180,4 +229,13 @@ func isTerminal(w io.Writer) bool {
 func useColor(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && reports.UseColor(f)
+}
+
+// resolve makes a config-relative path absolute against the config's
+// directory base.
+func resolve(base, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(base, path)
 }

@@ -1,0 +1,308 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+	"github.com/google/renameio/v2"
+
+	"github.com/dqaudit/dqaudit/audit/profile"
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+// HistoryVersion is the version of a history file's layout.
+const HistoryVersion = 1
+
+// HistoryEntry is what one scan leaves in the history for the drift checks
+// of later days: the day's profile and the counts the checks compare.
+type HistoryEntry struct {
+	Version   int                        `json:"history_version"`
+	Date      string                     `json:"date"`
+	Events    map[string]int64           `json:"events"`
+	Malformed int64                      `json:"malformed"`
+	Rules     map[string]RuleCounts      `json:"rules"`
+	Schemas   map[string][]HistorySchema `json:"schemas"`
+	Profile   *profile.Profile           `json:"profile"`
+}
+
+// RuleCounts is one rule's counts on one day.
+type RuleCounts struct {
+	Checked int64 `json:"checked"`
+	Failed  int64 `json:"failed"`
+}
+
+// FailedRatio is Failed / Checked, 0 when nothing was checked.
+func (c RuleCounts) FailedRatio() float64 {
+	if c.Checked == 0 {
+		return 0
+	}
+	return float64(c.Failed) / float64(c.Checked)
+}
+
+// HistorySchema is a writer schema as the history keeps it.
+type HistorySchema struct {
+	Fingerprint string        `json:"fingerprint"`
+	Fields      []SchemaField `json:"fields"`
+}
+
+// NewHistoryEntry extracts what the history keeps of a result.
+func NewHistoryEntry(r *Result) *HistoryEntry {
+	e := &HistoryEntry{
+		Version: HistoryVersion, Date: r.Date, Events: r.Events, Malformed: r.Malformed.Total,
+		Rules: map[string]RuleCounts{}, Schemas: map[string][]HistorySchema{}, Profile: r.Profile,
+	}
+	for _, rr := range r.Rules {
+		e.Rules[rr.Name] = RuleCounts{Checked: rr.Checked, Failed: rr.Failed}
+	}
+	for event, list := range r.Schemas {
+		for _, s := range list {
+			e.Schemas[event] = append(e.Schemas[event], HistorySchema{Fingerprint: s.Fingerprint, Fields: s.Fields})
+		}
+	}
+	return e
+}
+
+// History is a directory of per-date history files, "YYYY-MM-DD.json".
+type History struct {
+	dir string
+}
+
+// OpenHistory returns the history kept in dir; the directory is created
+// when the first entry is saved.
+func OpenHistory(dir string) *History { return &History{dir: dir} }
+
+// Dir returns the history's directory.
+func (h *History) Dir() string { return h.dir }
+
+// Lock takes the history's lock, so that two runs on one history never
+// interleave their reads and writes. It waits while another run holds it,
+// calling waiting once, until ctx ends.
+func (h *History) Lock(ctx context.Context, waiting func()) (unlock func(), err error) {
+	if err := os.MkdirAll(h.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	l := flock.New(filepath.Join(h.dir, ".lock"))
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("history lock: %w", err)
+	}
+	if !ok {
+		if waiting != nil {
+			waiting()
+		}
+		ok, err = l.TryLockContext(ctx, 250*time.Millisecond)
+		if err != nil || !ok {
+			return nil, fmt.Errorf("history %s is locked by another dqaudit run: %w", h.dir, cmpErr(err, ctx.Err()))
+		}
+	}
+	return func() { l.Unlock() }, nil
+}
+
+func cmpErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return errors.New("lock not acquired")
+}
+
+// Dates returns the dates that have an entry, oldest first.
+func (h *History) Dates() ([]string, error) {
+	ents, err := os.ReadDir(h.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	var dates []string
+	for _, e := range ents {
+		name := e.Name()
+		date, ok := strings.CutSuffix(name, ".json")
+		if !ok || e.IsDir() {
+			continue
+		}
+		if _, err := time.Parse(DateLayout, date); err == nil {
+			dates = append(dates, date)
+		}
+	}
+	slices.Sort(dates)
+	return dates, nil
+}
+
+// Load reads the entry of one date.
+func (h *History) Load(date string) (*HistoryEntry, error) {
+	return ReadHistoryEntry(filepath.Join(h.dir, date+".json"))
+}
+
+// ReadHistoryEntry reads and validates one history file.
+func ReadHistoryEntry(path string) (*HistoryEntry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var e HistoryEntry
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&e); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if e.Version != HistoryVersion {
+		return nil, fmt.Errorf("%s: history_version %d, this dqaudit reads %d", path, e.Version, HistoryVersion)
+	}
+	if e.Profile == nil {
+		return nil, fmt.Errorf("%s: no profile", path)
+	}
+	return &e, nil
+}
+
+// Save writes the entry of its date atomically, replacing an earlier run's
+// entry of the same date. Stale temporary files of killed runs are removed.
+func (h *History) Save(e *HistoryEntry) error {
+	if err := os.MkdirAll(h.dir, 0o755); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	RemoveStaleTemps(h.dir)
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	path := filepath.Join(h.dir, e.Date+".json")
+	if err := renameio.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
+// RemoveStaleTemps deletes the temporary files that a killed run may have
+// left in dir (renameio names them ".<target><random>"); it is best-effort.
+func RemoveStaleTemps(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !e.IsDir() && strings.HasPrefix(name, ".") && name != ".lock" && (strings.Contains(name, ".json") || strings.Contains(name, "report.")) {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Minute {
+				os.Remove(filepath.Join(dir, name))
+			}
+		}
+	}
+}
+
+// Baseline is what today is compared with: one or more earlier days.
+type Baseline struct {
+	Source  string           // "previous", "window:N" or a file path
+	Dates   []string         // the days it covers, oldest first
+	Entries []*HistoryEntry  // one per date (a file baseline has one)
+	Profile *profile.Profile // the entries' profiles merged
+}
+
+// Days is how many days the baseline covers, at least 1.
+func (b *Baseline) Days() int { return max(len(b.Entries), 1) }
+
+// LoadBaseline picks the baseline of date from the history: the latest
+// earlier date (previous), the last N earlier dates (window), or a history
+// file named by path. No earlier date gives a nil Baseline and no error.
+func (h *History) LoadBaseline(spec rules.Baseline, date string) (*Baseline, error) {
+	if spec.Kind == rules.BaselineFile {
+		e, err := ReadHistoryEntry(spec.Path)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		return newBaseline(spec.String(), []*HistoryEntry{e}), nil
+	}
+	dates, err := h.Dates()
+	if err != nil {
+		return nil, err
+	}
+	var earlier []string
+	for _, d := range dates {
+		if d < date {
+			earlier = append(earlier, d)
+		}
+	}
+	n := 1
+	if spec.Kind == rules.BaselineWindow {
+		n = spec.Window
+	}
+	if len(earlier) > n {
+		earlier = earlier[len(earlier)-n:]
+	}
+	if len(earlier) == 0 {
+		return nil, nil
+	}
+	var entries []*HistoryEntry
+	for _, d := range earlier {
+		e, err := h.Load(d)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		entries = append(entries, e)
+	}
+	return newBaseline(spec.String(), entries), nil
+}
+
+func newBaseline(source string, entries []*HistoryEntry) *Baseline {
+	b := &Baseline{Source: source, Entries: entries, Profile: &profile.Profile{}}
+	for _, e := range entries {
+		b.Dates = append(b.Dates, e.Date)
+		b.Profile.Merge(e.Profile)
+	}
+	return b
+}
+
+// TrendDays is how many earlier days the rule trends of a report show.
+const TrendDays = 30
+
+// RuleTrends returns, per rule of r, its failed share on up to n earlier
+// days of the history and today, oldest first.
+func (h *History) RuleTrends(r *Result, n int) (map[string][]TrendPoint, error) {
+	dates, err := h.Dates()
+	if err != nil {
+		return nil, err
+	}
+	var earlier []string
+	for _, d := range dates {
+		if d < r.Date {
+			earlier = append(earlier, d)
+		}
+	}
+	if len(earlier) > n {
+		earlier = earlier[len(earlier)-n:]
+	}
+	trends := map[string][]TrendPoint{}
+	for _, d := range earlier {
+		b, err := os.ReadFile(filepath.Join(h.dir, d+".json"))
+		if err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		var e struct {
+			Rules map[string]RuleCounts `json:"rules"`
+		}
+		if err := json.Unmarshal(b, &e); err != nil {
+			return nil, fmt.Errorf("history %s: %w", d, err)
+		}
+		for name, c := range e.Rules {
+			trends[name] = append(trends[name], TrendPoint{Date: d, Value: c.FailedRatio()})
+		}
+	}
+	out := map[string][]TrendPoint{}
+	for _, rr := range r.Rules {
+		if len(trends[rr.Name]) > 0 {
+			out[rr.Name] = append(trends[rr.Name], TrendPoint{Date: r.Date, Value: rr.FailedRatio()})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dqaudit/dqaudit/audit/generate"
+)
+
+type driftReport struct {
+	Status   string `json:"status"`
+	ExitCode int    `json:"exit_code"`
+	Baseline *struct {
+		Source string   `json:"source"`
+		Dates  []string `json:"dates"`
+	} `json:"baseline"`
+	Drift []struct {
+		Name   string   `json:"name"`
+		Kind   string   `json:"kind"`
+		Event  string   `json:"event"`
+		Field  string   `json:"field"`
+		Metric string   `json:"metric"`
+		Value  *float64 `json:"value"`
+		Status string   `json:"status"`
+		Note   string   `json:"note"`
+	} `json:"drift"`
+}
+
+// writeDays generates days of the same distribution (or shifted) and a
+// config with only drift checks, so the gate speaks for drift alone.
+func writeDays(t *testing.T, days map[string]bool) (cfgPath, history string) {
+	t.Helper()
+	dir := t.TempDir()
+	for date, shift := range days {
+		day, _ := time.Parse("2006-01-02", date)
+		if _, err := generate.Write(filepath.Join(dir, "archive", date), generate.Options{Date: day, Events: 20000, Seed: uint64(day.Unix()), Shift: shift}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	history = filepath.Join(dir, "history")
+	cfg := `version: 1
+inputs:
+  - name: avro
+    format: avro
+    paths: ["archive/{date}/*.avro"]
+  - name: log
+    format: kafka-log
+    paths: ["archive/{date}/*.log.gz"]
+rules:
+  - name: many-ratings
+    event: MovieRatingEvent
+    row_count: {min: 1}
+drift:
+  history: history
+  baseline: previous
+report:
+  formats: [json]
+`
+	cfgPath = filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfgPath, history
+}
+
+func scanDay(t *testing.T, cfg, date string, extra ...string) (int, driftReport) {
+	t.Helper()
+	out := t.TempDir()
+	args := append([]string{"scan", "--config", cfg, "--date", date, "--out", out}, extra...)
+	code, stdout, stderr := runCLI(t, args...)
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatalf("%s: no report (exit %d)\n%s\n%s", date, code, stdout, stderr)
+	}
+	var r driftReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return code, r
+}
+
+// TestDriftOverThreeDays is the acceptance test of drift: a first day
+// (no baseline), a like day (pass) and a shifted day (fail).
+func TestDriftOverThreeDays(t *testing.T) {
+	cfg, history := writeDays(t, map[string]bool{"2024-03-17": false, "2024-03-18": false, "2024-03-19": true})
+
+	code, first := scanDay(t, cfg, "2024-03-17")
+	if code != 0 || first.Baseline != nil {
+		t.Fatalf("first day: exit %d, baseline %+v; want 0 and none", code, first.Baseline)
+	}
+	if len(first.Drift) == 0 || first.Drift[0].Status != "no_baseline" {
+		t.Errorf("first day: drift %+v; want a no_baseline entry", first.Drift)
+	}
+
+	code, like := scanDay(t, cfg, "2024-03-18")
+	if code != 0 || like.Status != "pass" {
+		for _, d := range like.Drift {
+			if d.Status != "pass" {
+				t.Logf("%s %s value %v: %s", d.Name, d.Status, d.Value, d.Note)
+			}
+		}
+		t.Fatalf("like day: exit %d status %s; want 0 pass", code, like.Status)
+	}
+	if like.Baseline == nil || strings.Join(like.Baseline.Dates, ",") != "2024-03-17" {
+		t.Errorf("like day: baseline %+v; want 2024-03-17", like.Baseline)
+	}
+	checked := map[string]bool{}
+	for _, d := range like.Drift {
+		checked[d.Name] = true
+	}
+	for _, name := range []string{"MovieRatingEvent.rating:linf", "RecommendationRequest.responseTime:psi", "MovieWatchEvent.minute:psi", "MovieRatingEvent:volume", "malformed_share"} {
+		if !checked[name] {
+			t.Errorf("like day: no drift check %s (have %v)", name, checked)
+		}
+	}
+
+	code, shifted := scanDay(t, cfg, "2024-03-19")
+	if code != 1 || shifted.Status != "fail" {
+		t.Fatalf("shifted day: exit %d status %s; want 1 fail", code, shifted.Status)
+	}
+	failed := map[string]bool{}
+	for _, d := range shifted.Drift {
+		if d.Status == "fail" {
+			failed[d.Name] = true
+		}
+	}
+	for _, name := range []string{"MovieRatingEvent.rating:linf", "RecommendationRequest.responseTime:psi"} {
+		if !failed[name] {
+			t.Errorf("shifted day: %s did not fail (failed: %v)", name, failed)
+		}
+	}
+	if failed["MovieWatchEvent.minute:psi"] {
+		t.Error("shifted day: watch minutes did not change but failed")
+	}
+
+	dates, err := filepath.Glob(filepath.Join(history, "*.json"))
+	if err != nil || len(dates) != 3 {
+		t.Errorf("history files %v, want 3", dates)
+	}
+	for _, p := range dates {
+		if st, err := os.Stat(p); err != nil || st.Size() > 1<<20 {
+			t.Errorf("history file %s: %v, size over 1 MB", p, err)
+		}
+	}
+
+	// Re-running a date replaces its entry, and a window baseline merges
+	// the earlier days.
+	code, again := scanDay(t, cfg, "2024-03-19", "--baseline", "window:2")
+	if code != 1 || again.Baseline == nil || strings.Join(again.Baseline.Dates, ",") != "2024-03-17,2024-03-18" {
+		t.Errorf("re-run with window: exit %d baseline %+v", code, again.Baseline)
+	}
+	if after, _ := filepath.Glob(filepath.Join(history, "*.json")); len(after) != 3 {
+		t.Errorf("after re-run: %d history files, want 3", len(after))
+	}
+}
