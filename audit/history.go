@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -184,8 +185,13 @@ func (h *History) Save(e *HistoryEntry) error {
 	return nil
 }
 
-// RemoveStaleTemps deletes the temporary files that a killed run may have
-// left in dir (renameio names them ".<target><random>"); it is best-effort.
+// staleTemp matches the temporary files of reports and history entries:
+// renameio names them ".<target><random digits>".
+var staleTemp = regexp.MustCompile(`^\.(report\.(html|md|json)|\d{4}-\d{2}-\d{2}\.json)\d+$`)
+
+// RemoveStaleTemps deletes the temporary files that a killed run left in
+// dir more than a minute ago (a younger one may be a running write); it is
+// best-effort.
 func RemoveStaleTemps(dir string) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -193,7 +199,7 @@ func RemoveStaleTemps(dir string) {
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if !e.IsDir() && strings.HasPrefix(name, ".") && name != ".lock" && (strings.Contains(name, ".json") || strings.Contains(name, "report.")) {
+		if !e.IsDir() && staleTemp.MatchString(name) {
 			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Minute {
 				os.Remove(filepath.Join(dir, name))
 			}

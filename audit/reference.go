@@ -44,7 +44,7 @@ func collectField(ctx context.Context, ref rules.Reference, rd Reader) (rules.Se
 	if ref.Field == "" {
 		return nil, fmt.Errorf("%s: an Avro reference needs field", ref.Path)
 	}
-	r, closeFn, err := openFile(ref.Path, nil)
+	r, closeFn, err := openFile(ctx, ref.Path, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -180,7 +180,7 @@ func readFile(ctx context.Context, path string, rd Reader, file int32, newSink f
 	if p != nil {
 		counter = &p.BytesRead
 	}
-	r, closeFn, err := openFile(path, counter)
+	r, closeFn, err := openFile(ctx, path, counter)
 	if err != nil {
 		return FileInfo{}, err
 	}

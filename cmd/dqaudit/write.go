@@ -44,6 +44,7 @@ func writeReports(dir string, ws []reportWriter, res *audit.Result) ([]string, e
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	audit.RemoveStaleTemps(dir)
 	var pending []*renameio.PendingFile
 	defer func() {
 		for _, p := range pending {

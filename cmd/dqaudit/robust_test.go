@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/reports"
+)
+
+// TestMain lets a test run this binary as dqaudit itself (for signals).
+func TestMain(m *testing.M) {
+	if os.Getenv("DQAUDIT_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// copyArchive copies the sample day into a temp dir and returns a config
+// that reads it there.
+func copyArchive(t *testing.T, drift bool) (cfgPath, archive string) {
+	t.Helper()
+	dir := t.TempDir()
+	archive = filepath.Join(dir, "archive", sampleDate)
+	if err := os.MkdirAll(archive, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(repoRoot(t), "testdata", "archive", sampleDate)
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(archive, e.Name()), b, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := `version: 1
+inputs:
+  - {name: avro, format: avro, paths: ["archive/{date}/*.avro"]}
+  - {name: log, format: kafka-log, paths: ["archive/{date}/*.log.gz"]}
+rules:
+  - name: rating-in-range
+    event: MovieRatingEvent
+    field: rating
+    between: [1, 5]
+report:
+  out: out/{date}
+`
+	if drift {
+		cfg += "drift: {history: history}\n"
+	}
+	cfgPath = filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfgPath, archive
+}
+
+func TestInputsAreNeverWritten(t *testing.T) {
+	cfg, archive := copyArchive(t, true)
+	type state struct {
+		data  []byte
+		mtime time.Time
+	}
+	snapshot := func() map[string]state {
+		m := map[string]state{}
+		ents, _ := os.ReadDir(archive)
+		for _, e := range ents {
+			p := filepath.Join(archive, e.Name())
+			b, _ := os.ReadFile(p)
+			st, _ := os.Stat(p)
+			m[e.Name()] = state{b, st.ModTime()}
+		}
+		return m
+	}
+	before := snapshot()
+	if code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--quiet"); code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	after := snapshot()
+	if len(after) != len(before) {
+		t.Fatalf("archive has %d files after the scan, %d before", len(after), len(before))
+	}
+	for name, b := range before {
+		a := after[name]
+		if !bytes.Equal(a.data, b.data) || !a.mtime.Equal(b.mtime) {
+			t.Errorf("%s changed during the scan", name)
+		}
+	}
+}
+
+// TestStaleTempFilesAreCleanedAndReportsReplaced simulates a run killed
+// while writing: its temp files are left beside the previous reports; the
+// next run removes them and replaces the reports whole.
+func TestStaleTempFilesAreCleanedAndReportsReplaced(t *testing.T) {
+	cfg, _ := copyArchive(t, true)
+	if code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--quiet"); code != 1 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(filepath.Dir(cfg), "out", sampleDate)
+	hist := filepath.Join(filepath.Dir(cfg), "history")
+	old := time.Now().Add(-time.Hour)
+	stale := []string{filepath.Join(out, ".report.json12345"), filepath.Join(out, ".report.html999"), filepath.Join(hist, "."+sampleDate+".json42")}
+	for _, p := range stale {
+		if err := os.WriteFile(p, []byte(`{"half": `), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+	}
+	// A young temp file may belong to a run still writing: it stays.
+	young := filepath.Join(out, ".report.md777")
+	os.WriteFile(young, []byte("partial"), 0o644)
+
+	if code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--quiet"); code != 1 {
+		t.Fatalf("second run: exit %d: %s", code, stderr)
+	}
+	for _, p := range stale {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stale temp file %s was not removed", p)
+		}
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("young temp file removed: %v", err)
+	}
+	readReport(t, out) // parses, so it is whole
+	if _, err := audit.ReadHistoryEntry(filepath.Join(hist, sampleDate+".json")); err != nil {
+		t.Errorf("history entry: %v", err)
+	}
+}
+
+type failingReporter struct{}
+
+func (failingReporter) Write(w io.Writer, r *audit.Result) error {
+	io.WriteString(w, "<html>half")
+	return errors.New("disk full")
+}
+
+// TestFailedRenderKeepsPreviousReports: when one report cannot be rendered
+// none is replaced, and no temp file stays behind.
+func TestFailedRenderKeepsPreviousReports(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"report.json", "report.html"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("previous "+name), 0o644)
+	}
+	ws := []reportWriter{{reporter: &reports.JSON{}, file: "report.json"}, {reporter: failingReporter{}, file: "report.html"}}
+	if _, err := writeReports(dir, ws, &audit.Result{Date: sampleDate}); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("writeReports: %v; want the reporter's error", err)
+	}
+	for _, name := range []string{"report.json", "report.html"} {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		if string(b) != "previous "+name {
+			t.Errorf("%s was replaced: %q", name, b)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files left: %v; want only the two previous reports", names)
+	}
+}
+
+// TestConcurrentRunsWaitForTheHistoryLock: a second run on the same
+// history waits while the first holds the lock, then completes.
+func TestConcurrentRunsWaitForTheHistoryLock(t *testing.T) {
+	cfg, _ := copyArchive(t, true)
+	h := audit.OpenHistory(filepath.Join(filepath.Dir(cfg), "history"))
+	unlock, err := h.Lock(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"scan", "--config", cfg, "--date", sampleDate, "--quiet"}, &stdout, &stderr)
+		done <- result{code, stderr.String()}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("run finished while the lock was held: exit %d %s", r.code, r.stderr)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case r := <-done:
+		if r.code != 1 || !strings.Contains(r.stderr, "waiting for another run's lock") {
+			t.Errorf("exit %d, stderr %q; want 1 and a waiting message", r.code, r.stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("run did not finish after the lock was released")
+	}
+	if _, err := h.Load(sampleDate); err != nil {
+		t.Errorf("history entry after the run: %v", err)
+	}
+}
+
+// TestSIGTERMStopsPromptlyAndWritesNothing runs dqaudit as a process on an
+// input that never ends (a FIFO), sends SIGTERM and expects exit 130, no
+// report and no history entry.
+func TestSIGTERMStopsPromptlyAndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	day := filepath.Join(dir, "archive", sampleDate)
+	os.MkdirAll(day, 0o755)
+	fifo := filepath.Join(day, "stream.log")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte(`version: 1
+inputs:
+  - {name: log, format: kafka-log, paths: ["archive/{date}/*.log"]}
+rules:
+  - {name: r, event: MovieRatingEvent, field: rating, between: [1, 5]}
+drift: {history: history}
+report: {out: out}
+`), 0o644)
+	// Keep the FIFO open for writing, with some lines, so the scan blocks
+	// mid-file rather than at open.
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer w.Close()
+		w.WriteString(sampleDate + "T10:00:00,1,GET /rate/up+2009=4\n")
+		time.Sleep(40 * time.Second)
+	}()
+	cmd := exec.Command(os.Args[0], "scan", "--config", cfg, "--date", sampleDate)
+	cmd.Env = append(os.Environ(), "DQAUDIT_RUN_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != int(audit.ExitInterrupted) {
+		t.Fatalf("exit: %v; want %d\nstderr: %s", err, audit.ExitInterrupted, stderr.String())
+	}
+	if took := time.Since(start); took > 20*time.Second { // the FIFO stays open 40 s: only a prompt stop ends before
+		t.Errorf("stopping took %v", took)
+	}
+	for _, p := range []string{filepath.Join(dir, "out", "report.json"), filepath.Join(dir, "history", sampleDate+".json")} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s exists after SIGTERM", p)
+		}
+	}
+}
