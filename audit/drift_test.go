@@ -1,0 +1,162 @@
+package audit
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/dqaudit/dqaudit/audit/profile"
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+// testEvent is a minimal rules.Event for building profiles.
+type testEvent struct {
+	shape *rules.Shape
+	vals  []rules.Value
+}
+
+func (e *testEvent) Shape() *rules.Shape     { return e.shape }
+func (e *testEvent) Value(i int) rules.Value { return e.vals[i] }
+
+var ratingShape = rules.NewShape(rules.MovieRatingEvent, []rules.Field{
+	{Name: "time", Kind: rules.KindString}, {Name: "rating", Kind: rules.KindInt},
+})
+
+// day builds a result whose profile holds n ratings, spread over the
+// hours in hours, with ratings drawn round-robin from values.
+func day(date string, n int, hours []int, values []int64, malformed int64) *Result {
+	b := profile.NewBuilder()
+	for i := range n {
+		h := hours[i%len(hours)]
+		ts := date + "T" + string(rune('0'+h/10)) + string(rune('0'+h%10)) + ":00:00"
+		b.Observe(&testEvent{ratingShape, []rules.Value{rules.Str(ts), rules.Int(values[i%len(values)])}})
+	}
+	p := b.Profile()
+	p.Dates = []string{date}
+	r := &Result{Date: date, Events: map[string]int64{}, Profile: p, Malformed: MalformedSummary{Total: malformed}}
+	for ev, ep := range p.Events {
+		r.Events[ev] = ep.Count
+	}
+	return r
+}
+
+func allHours() []int {
+	h := make([]int, 24)
+	for i := range h {
+		h[i] = i
+	}
+	return h
+}
+
+func baselineOf(results ...*Result) *Baseline {
+	var entries []*HistoryEntry
+	for _, r := range results {
+		entries = append(entries, NewHistoryEntry(r))
+	}
+	src := "previous"
+	if len(entries) > 1 {
+		src = "window:7"
+	}
+	return newBaseline(src, entries)
+}
+
+func find(t *testing.T, rs []DriftResult, name string) DriftResult {
+	t.Helper()
+	for _, r := range rs {
+		if r.Name == name {
+			return r
+		}
+	}
+	var names []string
+	for _, r := range rs {
+		names = append(names, r.Name)
+	}
+	t.Fatalf("no drift check %q among %v", name, names)
+	return DriftResult{}
+}
+
+func TestDriftWithoutBaselineNeverFails(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	cfg.Checks = []rules.DriftCheck{{Name: "ratings", Event: rules.MovieRatingEvent, Field: "rating", Metric: "psi", Warn: 0.1, Fail: 0.25}}
+	got := Drift(&cfg, day("2024-03-19", 5000, allHours(), []int64{4}, 0), nil)
+	if len(got) != 2 {
+		t.Fatalf("%d entries, want the baseline note and the explicit check", len(got))
+	}
+	for _, d := range got {
+		if d.Status != StatusNoBaseline {
+			t.Errorf("%s: status %v, want no_baseline", d.Name, d.Status)
+		}
+	}
+}
+
+func TestDriftChecks(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	base := day("2024-03-18", 5000, allHours(), []int64{4, 4, 4, 5, 3}, 5)
+	tests := []struct {
+		name   string
+		cur    *Result
+		check  string
+		status Status
+		note   string
+		value  float64 // checked when not NaN
+	}{
+		{name: "same day passes", cur: day("2024-03-19", 5000, allHours(), []int64{4, 4, 4, 5, 3}, 5), check: "MovieRatingEvent.rating:linf", status: StatusPass, value: 0},
+		{name: "1-star-heavy fails", cur: day("2024-03-19", 5000, allHours(), []int64{1, 1, 1, 2, 4}, 5), check: "MovieRatingEvent.rating:linf", status: StatusFail, value: 0.6},
+		{name: "volume halved fails", cur: day("2024-03-19", 2500, allHours(), []int64{4}, 5), check: "MovieRatingEvent:volume", status: StatusFail, value: -0.5},
+		{name: "volume -20% passes", cur: day("2024-03-19", 4000, allHours(), []int64{4}, 5), check: "MovieRatingEvent:volume", status: StatusPass, value: -0.2},
+		{name: "silent hours warn", cur: day("2024-03-19", 5000, allHours()[:20], []int64{4}, 5), check: "MovieRatingEvent:missing_hours", status: StatusWarn, note: "20, 21, 22, 23", value: 4},
+		{name: "malformed share up fails", cur: day("2024-03-19", 5000, allHours(), []int64{4}, 200), check: "malformed_share", status: StatusFail, value: math.NaN()},
+		{name: "small samples cannot fail", cur: day("2024-03-19", 500, allHours(), []int64{1}, 5), check: "MovieRatingEvent.rating:linf", status: StatusPass, note: "min_events", value: math.NaN()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := find(t, Drift(&cfg, tc.cur, baselineOf(base)), tc.check)
+			if got.Status != tc.status {
+				t.Errorf("status %v, want %v (value %v, note %q)", got.Status, tc.status, got.Value, got.Note)
+			}
+			if !math.IsNaN(tc.value) && math.Abs(got.Value-tc.value) > 1e-9 {
+				t.Errorf("value %v, want %v", got.Value, tc.value)
+			}
+			if !strings.Contains(got.Note, tc.note) {
+				t.Errorf("note %q does not mention %q", got.Note, tc.note)
+			}
+		})
+	}
+}
+
+func TestSchemaDriftListsChanges(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	base := day("2024-03-18", 10, allHours(), []int64{4}, 0)
+	base.Schemas = map[string][]SchemaSeen{rules.MovieWatchEvent: {{Fingerprint: "a", Fields: []SchemaField{{"minute", "int"}, {"movieId", "string"}}}}}
+	cur := day("2024-03-19", 10, allHours(), []int64{4}, 0)
+	cur.Schemas = map[string][]SchemaSeen{rules.MovieWatchEvent: {{Fingerprint: "b", Fields: []SchemaField{{"minute", "long"}, {"subtitles", "boolean"}}}}}
+	got := find(t, Drift(&cfg, cur, baselineOf(base)), "MovieWatchEvent:schema")
+	if got.Status != StatusWarn {
+		t.Errorf("status %v, want warn", got.Status)
+	}
+	for _, want := range []string{"added subtitles (boolean)", "retyped minute from int to long", "removed movieId", "1 new writer schema"} {
+		if !strings.Contains(got.Note, want) {
+			t.Errorf("note %q lacks %q", got.Note, want)
+		}
+	}
+}
+
+func TestAnomalyOfRuleFailedShare(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	var days []*Result
+	for i, share := range []int64{10, 12, 9, 11, 10} { // failures per 10,000: about 0.1%
+		r := day("2024-03-1"+string(rune('0'+i)), 2000, allHours(), []int64{4}, 0)
+		r.Rules = []RuleResult{{Name: "rating-in-range", Checked: 10000, Failed: share}}
+		days = append(days, r)
+	}
+	cur := day("2024-03-19", 2000, allHours(), []int64{4}, 0)
+	cur.Rules = []RuleResult{{Name: "rating-in-range", Checked: 10000, Failed: 300}} // 3%, still below a 5% tolerance
+	got := find(t, Drift(&cfg, cur, baselineOf(days...)), "rating-in-range:anomaly")
+	if got.Status != StatusFail || len(got.Trend) != 6 {
+		t.Errorf("status %v trend %d points (value %v); want fail with 6 points", got.Status, len(got.Trend), got.Value)
+	}
+	cur.Rules[0].Failed = 11
+	if got := find(t, Drift(&cfg, cur, baselineOf(days...)), "rating-in-range:anomaly"); got.Status != StatusPass {
+		t.Errorf("usual share: status %v, want pass", got.Status)
+	}
+}
