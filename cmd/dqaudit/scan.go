@@ -28,6 +28,7 @@ type scanFlags struct {
 	warnExitCode int
 	quiet        bool
 	baseline     string
+	history      string
 }
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -42,6 +43,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.failOn, "fail-on", "error", "what fails the gate: error, warn or never")
 	fs.IntVar(&f.warnExitCode, "warn-exit-code", 0, "exit code for a run whose worst finding is a warning (e.g. 99 for Airflow's skip_on_exit_code)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only errors")
+	fs.StringVar(&f.history, "history", "", "drift history directory, overriding drift.history")
 	fs.StringVar(&f.baseline, "baseline", "", "drift baseline, overriding drift.baseline: previous, window:N or a history file")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: dqaudit scan --config FILE [--date YYYY-MM-DD] [flags]\n\nFlags:\n")
@@ -118,7 +120,11 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 				return audit.ExitUsage, fmt.Errorf("--baseline: %w", err)
 			}
 		}
-		history = audit.OpenHistory(resolve(base, audit.ExpandDate(cfg.Drift.History, day)))
+		dir := resolve(base, audit.ExpandDate(cfg.Drift.History, day))
+		if f.history != "" {
+			dir = f.history
+		}
+		history = audit.OpenHistory(dir)
 		// Held until the history is written: concurrent runs on one
 		// history wait instead of interleaving.
 		unlock, err := history.Lock(ctx, func() {

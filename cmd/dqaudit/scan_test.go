@@ -105,7 +105,7 @@ func readTruth(t *testing.T) generate.Truth {
 func TestSampleArchiveFindsExactlyTheInjectedFaults(t *testing.T) {
 	out := t.TempDir()
 	code, stdout, stderr := runCLI(t, "scan", "--config", filepath.Join(repoRoot(t), "config.example.yaml"),
-		"--date", sampleDate, "--out", out, "--format", "json")
+		"--date", sampleDate, "--out", out, "--format", "json", "--history", t.TempDir())
 	if code != int(audit.ExitFail) {
 		t.Fatalf("exit %d, want %d (the sample has error-severity faults)\nstdout:\n%s\nstderr:\n%s", code, audit.ExitFail, stdout, stderr)
 	}
@@ -184,7 +184,7 @@ func TestReportIsTheSameForAnyWorkerCount(t *testing.T) {
 	for _, workers := range []string{"1", "2", "5"} {
 		out := t.TempDir()
 		code, _, stderr := runCLI(t, "scan", "--config", filepath.Join(repoRoot(t), "config.example.yaml"),
-			"--date", sampleDate, "--out", out, "--format", "json", "--workers", workers)
+			"--date", sampleDate, "--out", out, "--format", "json", "--workers", workers, "--history", t.TempDir())
 		if code != 1 {
 			t.Fatalf("workers %s: exit %d: %s", workers, code, stderr)
 		}
