@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
@@ -36,9 +37,12 @@ type checkStats struct {
 	samples         smallest[string]
 }
 
+// uniqEntry is one key of a unique rule. Most keys occur once, so the
+// first position is inline and more are kept only for repeats.
 type uniqEntry struct {
 	count int64
-	first []Position // the smallest positions seen, at most samples+1
+	first Position
+	more  []Position // the next smallest positions, at most samples
 }
 
 type malformedItem struct {
@@ -83,7 +87,7 @@ func (a *accumulator) Event(e *Event) {
 	for _, o := range a.eval.Eval(e) {
 		c := &a.checks[o.Check]
 		c.checked++
-		if u := a.uniq[o.Check]; u != nil {
+		if u := a.uniq[o.Check]; u != nil && !o.Err {
 			a.addKey(u, o.Key, e.Pos)
 			continue
 		}
@@ -109,27 +113,29 @@ func (a *accumulator) flushProgress() {
 func (a *accumulator) addKey(u map[[2]uint64]*uniqEntry, key [2]uint64, pos Position) {
 	ent := u[key]
 	if ent == nil {
-		u[key] = &uniqEntry{count: 1, first: []Position{pos}}
+		u[key] = &uniqEntry{count: 1, first: pos}
 		return
 	}
 	ent.count++
-	ent.keep(pos, a.cfg.ruleSamples+1)
+	ent.keep(pos, a.cfg.ruleSamples)
 }
 
-// keep records pos if it is among the n smallest positions of the key.
+// keep records pos if it is among the smallest positions of the key: the
+// first, then n more (the repeats that can become samples).
 func (u *uniqEntry) keep(pos Position, n int) {
-	i := len(u.first)
-	for i > 0 && pos.Less(u.first[i-1]) {
+	if pos.Less(u.first) {
+		pos, u.first = u.first, pos
+	}
+	i := len(u.more)
+	for i > 0 && pos.Less(u.more[i-1]) {
 		i--
 	}
 	if i >= n {
 		return
 	}
-	u.first = append(u.first, Position{})
-	copy(u.first[i+1:], u.first[i:])
-	u.first[i] = pos
-	if len(u.first) > n {
-		u.first = u.first[:n]
+	u.more = slices.Insert(u.more, i, pos)
+	if len(u.more) > n {
+		u.more = u.more[:n]
 	}
 }
 
@@ -159,8 +165,9 @@ func (a *accumulator) merge(o *accumulator) {
 					continue
 				}
 				mine.count += ent.count
-				for _, p := range ent.first {
-					mine.keep(p, a.cfg.ruleSamples+1)
+				mine.keep(ent.first, a.cfg.ruleSamples)
+				for _, p := range ent.more {
+					mine.keep(p, a.cfg.ruleSamples)
 				}
 			}
 		}

@@ -274,7 +274,7 @@ func (d *drifter) hours() {
 			Value: float64(len(missing)), BaselineEvents: bp.Count, CurrentEvents: d.r.Events[event]}
 		res.Warn, res.Fail = levelThresholds(d.cfg.MissingHours)
 		if len(missing) > 0 {
-			res.Note = "no events in hour(s) " + strings.Join(missing, ", ") + " (UTC of the event time); the baseline had them"
+			res.Note = "no events in hour(s) " + strings.Join(missing, ", ") + " (the hour written in the events' time field); the baseline had them"
 		}
 		d.add(res, float64(bp.Count)/float64(d.base.Days()) < float64(d.cfg.MinEvents), true)
 	}

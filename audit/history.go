@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -218,46 +219,51 @@ type Baseline struct {
 // Days is how many days the baseline covers, at least 1.
 func (b *Baseline) Days() int { return max(len(b.Entries), 1) }
 
-// LoadBaseline picks the baseline of date from the history: the latest
-// earlier date (previous), the last N earlier dates (window), or a history
-// file named by path. No earlier date gives a nil Baseline and no error.
-func (h *History) LoadBaseline(spec rules.Baseline, date string) (*Baseline, error) {
-	if spec.Kind == rules.BaselineFile {
-		e, err := ReadHistoryEntry(spec.Path)
-		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
-		return newBaseline(spec.String(), []*HistoryEntry{e}), nil
-	}
+// earlier returns the last n dates of the history before date, oldest
+// first.
+func (h *History) earlier(date string, n int) ([]string, error) {
 	dates, err := h.Dates()
 	if err != nil {
 		return nil, err
 	}
-	var earlier []string
-	for _, d := range dates {
-		if d < date {
-			earlier = append(earlier, d)
+	i, _ := slices.BinarySearch(dates, date)
+	dates = dates[:i]
+	return dates[max(0, len(dates)-n):], nil
+}
+
+// LoadBaseline picks the baseline of date from the history: the latest
+// earlier date (previous), the last N earlier dates (window), or a history
+// file named by path. Unreadable history files are skipped and described
+// in problems; no readable earlier date gives a nil Baseline.
+func (h *History) LoadBaseline(spec rules.Baseline, date string) (b *Baseline, problems []string) {
+	if spec.Kind == rules.BaselineFile {
+		e, err := ReadHistoryEntry(spec.Path)
+		if err != nil {
+			return nil, []string{"baseline file skipped: " + err.Error()}
 		}
+		return newBaseline(spec.String(), []*HistoryEntry{e}), nil
 	}
 	n := 1
 	if spec.Kind == rules.BaselineWindow {
 		n = spec.Window
 	}
-	if len(earlier) > n {
-		earlier = earlier[len(earlier)-n:]
-	}
-	if len(earlier) == 0 {
-		return nil, nil
+	dates, err := h.earlier(date, n)
+	if err != nil {
+		return nil, []string{err.Error()}
 	}
 	var entries []*HistoryEntry
-	for _, d := range earlier {
+	for _, d := range dates {
 		e, err := h.Load(d)
 		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
+			problems = append(problems, "history entry skipped: "+err.Error())
+			continue
 		}
 		entries = append(entries, e)
 	}
-	return newBaseline(spec.String(), entries), nil
+	if len(entries) == 0 {
+		return nil, problems
+	}
+	return newBaseline(spec.String(), entries), problems
 }
 
 func newBaseline(source string, entries []*HistoryEntry) *Baseline {
@@ -273,32 +279,18 @@ func newBaseline(source string, entries []*HistoryEntry) *Baseline {
 const TrendDays = 30
 
 // RuleTrends returns, per rule of r, its failed share on up to n earlier
-// days of the history and today, oldest first.
-func (h *History) RuleTrends(r *Result, n int) (map[string][]TrendPoint, error) {
-	dates, err := h.Dates()
+// days of the history and today, oldest first. Unreadable entries are
+// skipped (LoadBaseline reports them).
+func (h *History) RuleTrends(r *Result, n int) map[string][]TrendPoint {
+	dates, err := h.earlier(r.Date, n)
 	if err != nil {
-		return nil, err
-	}
-	var earlier []string
-	for _, d := range dates {
-		if d < r.Date {
-			earlier = append(earlier, d)
-		}
-	}
-	if len(earlier) > n {
-		earlier = earlier[len(earlier)-n:]
+		return nil
 	}
 	trends := map[string][]TrendPoint{}
-	for _, d := range earlier {
-		b, err := os.ReadFile(filepath.Join(h.dir, d+".json"))
+	for _, d := range dates {
+		e, err := h.Load(d)
 		if err != nil {
-			return nil, fmt.Errorf("history: %w", err)
-		}
-		var e struct {
-			Rules map[string]RuleCounts `json:"rules"`
-		}
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("history %s: %w", d, err)
+			continue
 		}
 		for name, c := range e.Rules {
 			trends[name] = append(trends[name], TrendPoint{Date: d, Value: c.FailedRatio()})
@@ -310,5 +302,36 @@ func (h *History) RuleTrends(r *Result, n int) (map[string][]TrendPoint, error) 
 			out[rr.Name] = append(trends[rr.Name], TrendPoint{Date: r.Date, Value: rr.FailedRatio()})
 		}
 	}
-	return out, nil
+	return out
+}
+
+// DriftHistory is the history a scan takes its baseline from and records
+// its day in.
+type DriftHistory struct {
+	*History
+	Baseline rules.Baseline
+}
+
+// Apply runs the drift checks of r against the baseline. A history that
+// cannot be read fully does not stop the run: each problem becomes a
+// warning entry of r.Drift.
+func (h *DriftHistory) Apply(cfg *rules.Drift, r *Result) {
+	bl, problems := h.LoadBaseline(h.Baseline, r.Date)
+	r.DriftEnabled = true
+	r.Drift = Drift(cfg, r, bl)
+	for _, p := range problems {
+		r.Drift = append(r.Drift, DriftResult{Name: "history", Kind: DriftBaseline, Value: math.NaN(), Status: StatusWarn, Note: p})
+	}
+	if bl != nil {
+		r.BaselineSource, r.BaselineDates = bl.Source, bl.Dates
+	}
+	r.RuleTrends = h.RuleTrends(r, TrendDays)
+}
+
+// Record saves r's day in the history; a failure becomes an input error
+// of r (exit 3), so that the reports tell it.
+func (h *DriftHistory) Record(r *Result) {
+	if err := h.Save(NewHistoryEntry(r)); err != nil {
+		r.Inputs = append(r.Inputs, FileResult{Input: "history", Format: "history", Path: h.Dir(), Err: err.Error(), ErrOffset: -1, ErrBlock: -1})
+	}
 }

@@ -35,9 +35,10 @@ type PlannedFile struct {
 // InputError is an input-level problem that is not tied to reading one
 // file, such as a pattern that matched no file.
 type InputError struct {
-	Input   string `json:"input"`
-	Pattern string `json:"pattern"`
-	Message string `json:"message"`
+	Input   string
+	Format  string
+	Pattern string
+	Message string
 }
 
 // ExpandDate replaces {date}, {year}, {month} and {day} in s.
@@ -61,12 +62,14 @@ func ParseDate(s string) (time.Time, error) {
 
 // NewPlan expands the inputs' patterns for day. Relative patterns are taken
 // relative to base (the config file's directory). A pattern that matches
-// no file is an InputError in the plan, not a failure of NewPlan; NewPlan
-// fails only on a malformed pattern or an unreadable directory.
+// no file, or a directory or file that cannot be listed, is an InputError
+// in the plan (exit 3, reports still written). A file that two inputs
+// match is read once, by the first. NewPlan fails only on a malformed
+// pattern.
 func NewPlan(cfg *rules.Config, day time.Time, base string) (*Plan, error) {
 	p := &Plan{Date: day.Format(DateLayout)}
+	seen := map[string]bool{}
 	for _, in := range cfg.Inputs {
-		seen := map[string]bool{}
 		var paths []string
 		for _, pat := range in.Paths {
 			expanded := ExpandDate(pat, day)
@@ -74,12 +77,16 @@ func NewPlan(cfg *rules.Config, day time.Time, base string) (*Plan, error) {
 			if !filepath.IsAbs(full) {
 				full = filepath.Join(base, full)
 			}
-			matches, err := doublestar.FilepathGlob(full, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors())
-			if err != nil {
-				return nil, fmt.Errorf("input %q: pattern %q: %w", in.Name, expanded, err)
+			if !doublestar.ValidatePathPattern(full) {
+				return nil, fmt.Errorf("input %q: bad pattern %q", in.Name, expanded)
 			}
-			if len(matches) == 0 {
-				p.Errors = append(p.Errors, InputError{Input: in.Name, Pattern: expanded, Message: "matched no file"})
+			matches, err := doublestar.FilepathGlob(full, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors())
+			switch {
+			case err != nil:
+				p.Errors = append(p.Errors, InputError{Input: in.Name, Format: in.Format, Pattern: expanded, Message: err.Error()})
+				continue
+			case len(matches) == 0:
+				p.Errors = append(p.Errors, InputError{Input: in.Name, Format: in.Format, Pattern: expanded, Message: "matched no file"})
 			}
 			for _, m := range matches {
 				if !seen[m] {
@@ -92,7 +99,8 @@ func NewPlan(cfg *rules.Config, day time.Time, base string) (*Plan, error) {
 		for _, path := range paths {
 			st, err := os.Stat(path)
 			if err != nil {
-				return nil, fmt.Errorf("input %q: %w", in.Name, err)
+				p.Errors = append(p.Errors, InputError{Input: in.Name, Format: in.Format, Pattern: path, Message: err.Error()})
+				continue
 			}
 			p.Files = append(p.Files, PlannedFile{Input: in.Name, Format: in.Format, Path: path, Size: st.Size()})
 		}

@@ -36,8 +36,13 @@ func LoadReferences(ctx context.Context, cfg *rules.Config, base string, readers
 }
 
 // collectField reads every event of an Avro file and keeps the text of one
-// field.
-func collectField(ctx context.Context, ref rules.Reference, rd Reader) (rules.Set, error) {
+// field. A panic in the reader becomes an error.
+func collectField(ctx context.Context, ref rules.Reference, rd Reader) (set rules.Set, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			set, err = nil, fmt.Errorf("%s: panic: %v", ref.Path, v)
+		}
+	}()
 	if rd == nil {
 		return nil, fmt.Errorf("%s: no Avro reader", ref.Path)
 	}

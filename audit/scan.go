@@ -23,9 +23,10 @@ type Options struct {
 	Workers int
 	// Readers maps an input format name to its reader. Required.
 	Readers map[string]Reader
-	// RuleSamples is how many failing samples each rule keeps (default 5).
+	// RuleSamples is how many failing samples each rule keeps; 0 keeps
+	// none (the config's default is 5).
 	RuleSamples int
-	// MalformedSamples is how many malformed lines are kept (default 10).
+	// MalformedSamples is how many malformed lines are kept; 0 keeps none.
 	MalformedSamples int
 	// Progress, when set, is updated while the scan runs.
 	Progress *Progress
@@ -50,8 +51,8 @@ func Scan(ctx context.Context, plan *Plan, book *rules.Book, opts Options) (*Res
 	}
 	cfg := &scanConfig{
 		book:             book,
-		ruleSamples:      cmp.Or(opts.RuleSamples, 5),
-		malformedSamples: cmp.Or(opts.MalformedSamples, 10),
+		ruleSamples:      opts.RuleSamples,
+		malformedSamples: opts.MalformedSamples,
 		progress:         opts.Progress,
 		unique:           make([]bool, len(book.Checks)),
 	}
@@ -124,7 +125,7 @@ feed:
 		res.Hours[name] = &ep.Hours
 	}
 	for _, e := range plan.Errors {
-		res.Inputs = append(res.Inputs, FileResult{Input: e.Input, Path: e.Pattern, Err: e.Message, ErrOffset: -1, ErrBlock: -1})
+		res.Inputs = append(res.Inputs, FileResult{Input: e.Input, Format: e.Format, Path: e.Pattern, Err: e.Message, ErrOffset: -1, ErrBlock: -1})
 	}
 	res.Malformed = malformedSummary(total, plan)
 	res.Schemas = schemasSeen(plan, infos)
@@ -237,11 +238,15 @@ func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) 
 			Severity: c.Severity.String(), Description: c.Description, Tolerance: c.Tolerance.String(),
 			Checked: st.checked, Samples: []Sample{},
 		}
+		rr.Failed = st.failed
 		items := st.samples.items
 		if u := a.uniq[i]; u != nil {
-			rr.Failed, items = duplicates(u, cfg.ruleSamples, plan)
-		} else {
-			rr.Failed = st.failed
+			// Failures of a unique rule are repeats, plus events whose
+			// where condition could not be evaluated.
+			dup, dupSamples := duplicates(u, cfg.ruleSamples, plan)
+			rr.Failed += dup
+			dupSamples.merge(&st.samples)
+			items = dupSamples.items
 		}
 		for _, it := range items {
 			rr.Samples = append(rr.Samples, newSample(plan, it.Pos, it.Item))
@@ -255,7 +260,7 @@ func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) 
 // duplicates counts the occurrences of unique keys after their first and
 // picks the first n of them in report order as samples; a sample's value
 // names where the first occurrence is.
-func duplicates(u map[[2]uint64]*uniqEntry, n int, plan *Plan) (int64, []positioned[string]) {
+func duplicates(u map[[2]uint64]*uniqEntry, n int, plan *Plan) (int64, smallest[string]) {
 	var dup int64
 	s := newSmallest[string](n)
 	for _, ent := range u {
@@ -263,14 +268,13 @@ func duplicates(u map[[2]uint64]*uniqEntry, n int, plan *Plan) (int64, []positio
 			continue
 		}
 		dup += ent.count - 1
-		first := ent.first[0]
-		for _, p := range ent.first[1:] {
+		for _, p := range ent.more {
 			if s.wants(p) {
-				s.add(p, "duplicate of "+where(plan, first))
+				s.add(p, "duplicate of "+where(plan, ent.first))
 			}
 		}
 	}
-	return dup, s.items
+	return dup, s
 }
 
 func newSample(plan *Plan, pos Position, value string) Sample {

@@ -11,7 +11,10 @@ import (
 // Outcome is the result of one check on one event.
 type Outcome struct {
 	Check  int  // index in Book.Checks
-	Failed bool // the event fails the check; always false for row_count and unique
+	Failed bool // the event fails the check; false for row_count and unique unless Err
+	// Err says the where condition or the expression could not be
+	// evaluated for this event; Failed is then true and Value the error.
+	Err bool
 	// Value is the checked field's value; for unique, the first field's;
 	// for a failed expression, Str("error: ...") when it could not be
 	// evaluated. It may point into the event's buffers: copy what you keep.
@@ -130,7 +133,7 @@ func (ev *Evaluator) Eval(e Event) []Outcome {
 		if c.where != nil {
 			ok, err := ev.run(c.where, st.where, e)
 			if err != nil {
-				o.Failed, o.Value = true, Str("error: where: "+errorText(err))
+				o.Failed, o.Err, o.Value = true, true, Str("error: where: "+errorText(err))
 				out = append(out, o)
 				continue
 			}
@@ -182,7 +185,7 @@ func (ev *Evaluator) Eval(e Event) []Outcome {
 			ok, err := ev.run(c.expr, st.expr, e)
 			switch {
 			case err != nil:
-				o.Failed, o.Value = true, Str("error: "+errorText(err))
+				o.Failed, o.Err, o.Value = true, true, Str("error: "+errorText(err))
 			case !ok:
 				o.Failed = true
 			}

@@ -21,6 +21,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		return int(audit.ExitUsage)
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "dqaudit check: unexpected argument %q\n", fs.Arg(0))
+		return int(audit.ExitUsage)
+	}
 	if *config == "" {
 		fmt.Fprintln(stderr, "dqaudit check: --config is required")
 		return int(audit.ExitUsage)

@@ -28,6 +28,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		}
 		return int(audit.ExitUsage)
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "dqaudit generate: unexpected argument %q\n", fs.Arg(0))
+		return int(audit.ExitUsage)
+	}
 	if *date == "" || *out == "" {
 		fmt.Fprintln(stderr, "dqaudit generate: --date and --out are required")
 		return int(audit.ExitUsage)
@@ -40,12 +44,12 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	truth, err := generate.Write(*out, generate.Options{Date: day, Events: *events, Seed: *seed, KnownUsers: *knownUsers, Shift: *shift})
 	if err != nil {
 		fmt.Fprintln(stderr, "dqaudit generate:", err)
-		return 1
+		return int(audit.ExitInput)
 	}
 	if *users != "" {
 		if err := generate.WriteUsers(*users, *knownUsers); err != nil {
 			fmt.Fprintln(stderr, "dqaudit generate:", err)
-			return 1
+			return int(audit.ExitInput)
 		}
 	}
 	fmt.Fprintf(stdout, "wrote %d events in %d files to %s (ground truth: truth.json)\n", *events, len(truth.Files), *out)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -67,12 +68,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return int(code)
 }
 
-// usageError marks an error as a usage or configuration problem (exit 2).
-type usageError struct{ err error }
+// errInterrupted is the message of a run stopped by SIGINT or SIGTERM.
+var errInterrupted = errors.New("interrupted: no report written")
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
+// scan runs one audit. Errors before the scan starts are usage errors
+// (exit 2, nothing written); from then on problems are recorded in the
+// result, so that the reports and the exit code always agree.
 func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.ExitCode, error) {
 	if f.config == "" {
 		return audit.ExitUsage, errors.New("--config is required")
@@ -91,48 +92,45 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 	}
 	formats := cfg.Report.Formats
 	if f.formats != "" {
-		formats = strings.Split(f.formats, ",")
+		formats = nil
+		for _, name := range strings.Split(f.formats, ",") {
+			formats = append(formats, strings.TrimSpace(name))
+		}
 	}
 	writers, err := reportWriters(formats)
 	if err != nil {
 		return audit.ExitUsage, err
 	}
 	base := filepath.Dir(f.config)
-	readers := map[string]audit.Reader{"avro": avro.New(), "kafka-log": kafkalog.New(kafkalog.Options{})}
+	plan, err := audit.NewPlan(cfg, day, base)
+	if err != nil {
+		return audit.ExitUsage, err
+	}
+	fileWorkers, readers := readersFor(f.workers, len(plan.Files))
 	refs, err := audit.LoadReferences(ctx, cfg, base, readers)
 	if err != nil {
+		if ctx.Err() != nil {
+			return audit.ExitInterrupted, errInterrupted
+		}
 		return audit.ExitUsage, err
 	}
 	book, err := rules.Compile(cfg, refs)
 	if err != nil {
 		return audit.ExitUsage, err
 	}
-	plan, err := audit.NewPlan(cfg, day, base)
+	hist, err := historyFor(cfg, f, base, day)
 	if err != nil {
 		return audit.ExitUsage, err
 	}
-	var history *audit.History
-	var baselineSpec rules.Baseline
-	if cfg.Drift != nil {
-		baselineSpec = cfg.Drift.Baseline
-		if f.baseline != "" {
-			if baselineSpec, err = rules.ParseBaseline(f.baseline); err != nil {
-				return audit.ExitUsage, fmt.Errorf("--baseline: %w", err)
-			}
-		}
-		dir := resolve(base, audit.ExpandDate(cfg.Drift.History, day))
-		if f.history != "" {
-			dir = f.history
-		}
-		history = audit.OpenHistory(dir)
+	if hist != nil {
 		// Held until the history is written: concurrent runs on one
 		// history wait instead of interleaving.
-		unlock, err := history.Lock(ctx, func() {
-			fmt.Fprintf(stderr, "dqaudit scan: waiting for another run's lock on %s\n", history.Dir())
+		unlock, err := hist.Lock(ctx, func() {
+			fmt.Fprintf(stderr, "dqaudit scan: waiting for another run's lock on %s\n", hist.Dir())
 		})
 		if err != nil {
 			if ctx.Err() != nil {
-				return audit.ExitInterrupted, errors.New("interrupted: no report written")
+				return audit.ExitInterrupted, errInterrupted
 			}
 			return audit.ExitInput, err
 		}
@@ -145,7 +143,7 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 		stopProgress = reports.StartProgress(stderr, progress, 200*time.Millisecond)
 	}
 	res, err := audit.Scan(ctx, plan, book, audit.Options{
-		Workers:          f.workers,
+		Workers:          fileWorkers,
 		Readers:          readers,
 		RuleSamples:      cfg.Report.Samples,
 		MalformedSamples: cfg.Report.MalformedSamples,
@@ -154,57 +152,87 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 	stopProgress()
 	if err != nil {
 		if ctx.Err() != nil {
-			return audit.ExitInterrupted, errors.New("interrupted: no report written")
+			return audit.ExitInterrupted, errInterrupted
 		}
 		return audit.ExitUsage, err
 	}
 	res.Version = toolVersion()
-	if history != nil {
-		if baselineSpec.Kind == rules.BaselineFile {
-			baselineSpec.Path = resolve(base, audit.ExpandDate(baselineSpec.Path, day))
-		}
-		bl, err := history.LoadBaseline(baselineSpec, res.Date)
-		if err != nil {
-			return audit.ExitInput, err
-		}
-		res.DriftEnabled = true
-		res.Drift = audit.Drift(cfg.Drift, res, bl)
-		if res.RuleTrends, err = history.RuleTrends(res, audit.TrendDays); err != nil {
-			return audit.ExitInput, err
-		}
-		if bl != nil {
-			res.BaselineSource, res.BaselineDates = bl.Source, bl.Dates
+	res.Workers = max(f.workers, 0)
+	if res.Workers == 0 {
+		res.Workers = runtime.GOMAXPROCS(0)
+	}
+	if hist != nil {
+		hist.Apply(cfg.Drift, res)
+		// A day whose files could not all be read would make a skewed
+		// baseline: it is kept out of the history until a clean re-run.
+		if res.InputErrors() > 0 {
+			fmt.Fprintf(stderr, "dqaudit scan: input errors: %s not added to the history %s\n", res.Date, hist.Dir())
+		} else {
+			hist.Record(res)
 		}
 	}
 	res.Status, res.ExitCode = audit.Gate(res.Findings(), policy)
+	if ctx.Err() != nil {
+		return audit.ExitInterrupted, errInterrupted
+	}
 
 	out := resolve(base, cfg.Report.Out)
 	if f.out != "" {
 		out = f.out
 	}
-	dir := audit.ExpandDate(out, day)
-	if ctx.Err() != nil {
-		return audit.ExitInterrupted, errors.New("interrupted: no report written")
-	}
-	written, err := writeReports(dir, writers, res)
+	written, err := writeReports(audit.ExpandDate(out, day), writers, res)
 	if err != nil {
 		return audit.ExitInput, fmt.Errorf("write reports: %w", err)
 	}
-	if history != nil {
-		// A day whose files could not all be read would make a skewed
-		// baseline: it is kept out of the history until a clean re-run.
-		if res.Status == audit.StatusError {
-			fmt.Fprintf(stderr, "dqaudit scan: input errors: %s not added to the history %s\n", res.Date, history.Dir())
-		} else if err := history.Save(audit.NewHistoryEntry(res)); err != nil {
-			return audit.ExitInput, err
-		}
-	}
 	if !f.quiet {
+		// The reports are written: a summary that cannot be printed (a
+		// closed pipe) is worth a word, not another exit code.
 		if err := reports.WriteSummary(stdout, res, written, useColor(stdout)); err != nil {
-			return audit.ExitInput, err
+			fmt.Fprintf(stderr, "dqaudit scan: summary: %v\n", err)
 		}
 	}
 	return res.ExitCode, nil
+}
+
+// readersFor splits the CPU budget (--workers, default GOMAXPROCS) between
+// files read at once and the goroutines that decode one file, so that the
+// total stays within the budget however many files there are.
+func readersFor(workers, files int) (int, map[string]audit.Reader) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	fileWorkers := max(1, min(workers, files))
+	inner := max(1, workers/fileWorkers)
+	return fileWorkers, map[string]audit.Reader{
+		rules.FormatAvro:     &avro.Reader{Workers: inner},
+		rules.FormatKafkaLog: kafkalog.New(kafkalog.Options{Workers: inner}),
+	}
+}
+
+// historyFor opens the drift history, or returns nil without a drift
+// section. --history and --baseline need one.
+func historyFor(cfg *rules.Config, f scanFlags, base string, day time.Time) (*audit.DriftHistory, error) {
+	if cfg.Drift == nil {
+		if f.history != "" || f.baseline != "" {
+			return nil, errors.New("--history and --baseline need a drift: section in the config")
+		}
+		return nil, nil
+	}
+	spec := cfg.Drift.Baseline
+	if spec.Kind == rules.BaselineFile {
+		spec.Path = resolve(base, audit.ExpandDate(spec.Path, day))
+	}
+	if f.baseline != "" {
+		var err error
+		if spec, err = rules.ParseBaseline(f.baseline); err != nil {
+			return nil, fmt.Errorf("--baseline: %w", err)
+		}
+	}
+	dir := resolve(base, audit.ExpandDate(cfg.Drift.History, day))
+	if f.history != "" {
+		dir = f.history
+	}
+	return &audit.DriftHistory{History: audit.OpenHistory(dir), Baseline: spec}, nil
 }
 
 func policyFrom(f scanFlags) (audit.Policy, error) {
@@ -212,8 +240,11 @@ func policyFrom(f scanFlags) (audit.Policy, error) {
 	if err != nil {
 		return audit.Policy{}, err
 	}
-	if f.warnExitCode < 0 || f.warnExitCode > 255 {
-		return audit.Policy{}, fmt.Errorf("--warn-exit-code %d: want 0 to 255", f.warnExitCode)
+	switch c := audit.ExitCode(f.warnExitCode); {
+	case c < 0 || c > 255:
+		return audit.Policy{}, fmt.Errorf("--warn-exit-code %d: want 4 to 255", c)
+	case c == audit.ExitFail || c == audit.ExitUsage || c == audit.ExitInput || c == audit.ExitInterrupted:
+		return audit.Policy{}, fmt.Errorf("--warn-exit-code %d is taken: 1, 2, 3 and 130 mean failure, usage error, input error and interrupted", c)
 	}
 	return audit.Policy{FailOn: failOn, WarnExitCode: f.warnExitCode}, nil
 }

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dqaudit/dqaudit/audit"
+)
+
+func TestZeroSamplesKeepsNone(t *testing.T) {
+	cfg := writeConfig(t, `  - name: rating-in-range
+    event: MovieRatingEvent
+    field: rating
+    between: [1, 5]
+`, "")
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "  formats: [json]\n", "  formats: [json]\n  samples: 0\n  malformed_samples: 0\n", 1)), 0o644)
+	out := t.TempDir()
+	if code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out); code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rep, _ := readReport(t, out)
+	if n := len(rep.Rules[0].Samples); n != 0 || rep.Rules[0].Failed == 0 {
+		t.Errorf("rule: %d samples, %d failed; want 0 samples and failures counted", n, rep.Rules[0].Failed)
+	}
+	if n := len(rep.Malformed.Samples); n != 0 || rep.Malformed.Total == 0 {
+		t.Errorf("malformed: %d samples of %d; want none kept", n, rep.Malformed.Total)
+	}
+}
+
+// A where condition that cannot be evaluated fails the event, but must not
+// turn every such event into a duplicate of the others.
+func TestUniqueWithFailingWhere(t *testing.T) {
+	cfg := writeConfig(t, `  - name: one-rating-per-user-movie-time
+    event: MovieRatingEvent
+    unique: [userId, movieId, time]
+  - name: unique-where-errors
+    event: MovieRatingEvent
+    where: int(movieId) > 0
+    unique: [userId, movieId, time]
+`, "")
+	out := t.TempDir()
+	runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out)
+	rep, _ := readReport(t, out)
+	if len(rep.Rules) != 2 {
+		t.Fatalf("%d rules", len(rep.Rules))
+	}
+	plain, erring := rep.Rules[0], rep.Rules[1]
+	if plain.Failed != 0 {
+		t.Errorf("unique over distinct events: %d duplicates, want 0", plain.Failed)
+	}
+	if erring.Failed != erring.Checked || erring.Checked != plain.Checked {
+		t.Errorf("where errors: failed %d of %d (plain checked %d); want every event failed, once", erring.Failed, erring.Checked, plain.Checked)
+	}
+	for _, s := range erring.Samples {
+		if !strings.HasPrefix(s.Value, "error: where:") {
+			t.Errorf("sample value %q; want the where error", s.Value)
+		}
+	}
+}
+
+func TestFileMatchedByTwoInputsIsReadOnce(t *testing.T) {
+	root := repoRoot(t)
+	cfg := writeConfig(t, `  - name: rating-in-range
+    event: MovieRatingEvent
+    field: rating
+    between: [1, 5]
+`, `  - name: ratings-again
+    format: avro
+    paths: ["`+filepath.Join(root, "testdata/archive/{date}/ratings.avro")+`"]
+`)
+	out := t.TempDir()
+	runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out)
+	rep, _ := readReport(t, out)
+	truth := readTruth(t)
+	if rep.Events["MovieRatingEvent"] != truth.Events["MovieRatingEvent"] {
+		t.Errorf("ratings counted %d, want %d", rep.Events["MovieRatingEvent"], truth.Events["MovieRatingEvent"])
+	}
+}
+
+// A corrupt history file warns and is skipped; the run still writes its
+// reports and exits as the data says.
+func TestCorruptHistoryFileDoesNotStopTheRun(t *testing.T) {
+	cfg, _ := copyArchive(t, true)
+	hist := filepath.Join(filepath.Dir(cfg), "history")
+	os.MkdirAll(hist, 0o755)
+	os.WriteFile(filepath.Join(hist, "2024-03-18.json"), []byte(`{"history_version": 1, "date": "2024-03-18", "profile": {`), 0o644)
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--quiet", "--format", "json")
+	if code != int(audit.ExitFail) {
+		t.Fatalf("exit %d, want 1 (the sample's rule failures): %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(cfg), "out", sampleDate, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "history entry skipped") {
+		t.Error("report.json does not mention the skipped history entry")
+	}
+}
+
+func TestFlagMistakesAreUsageErrors(t *testing.T) {
+	noDrift := writeConfig(t, "  - {name: r, event: MovieRatingEvent, field: rating, min: 1}\n", "")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"baseline without drift", []string{"--baseline", "previous"}, "need a drift"},
+		{"warn exit code taken", []string{"--warn-exit-code", "3"}, "is taken"},
+		{"bad format", []string{"--format", "json, pdf"}, `unknown report format "pdf"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"scan", "--config", noDrift, "--date", sampleDate, "--out", t.TempDir()}, tc.args...)
+			code, _, stderr := runCLI(t, args...)
+			if code != int(audit.ExitUsage) || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
