@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -323,5 +324,24 @@ func TestCheckCommand(t *testing.T) {
 	code, _, stderr = runCLI(t, "check", "--config", bad)
 	if code != int(audit.ExitUsage) || !strings.Contains(stderr, "bad.yaml:1:") {
 		t.Errorf("check bad config: exit %d, stderr %q; want 2 and a file:line message", code, stderr)
+	}
+}
+
+// TestREADMEDocumentsEveryExitCode keeps README's table and --help in step
+// with the exit codes.
+func TestREADMEDocumentsEveryExitCode(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, help, _ := runCLI(t, "--help")
+	for _, code := range []audit.ExitCode{audit.ExitPass, audit.ExitFail, audit.ExitUsage, audit.ExitInput, audit.ExitInterrupted} {
+		row := fmt.Sprintf("| %d |", code)
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README has no exit-code row %q", row)
+		}
+		if !strings.Contains(help, fmt.Sprintf("  %d ", code)) {
+			t.Errorf("--help does not list exit code %d", code)
+		}
 	}
 }
