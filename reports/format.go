@@ -19,9 +19,9 @@ import (
 // statusLook is how a status reads: a word and a shape, so that it is
 // clear without colour, plus the CSS class that colours it.
 type statusLook struct {
-	Word  string // PASS, WARN, FAIL, ERROR
+	Word  string // PASS, WARN, FAIL, ERROR, NO BASELINE
 	Icon  string // a shape that differs per status
-	Class string // pass, warn, fail, error, unset
+	Class string // pass, warn, fail, error, nobase, unset
 }
 
 func lookOf(s audit.Status) statusLook {
@@ -34,11 +34,14 @@ func lookOf(s audit.Status) statusLook {
 		return statusLook{"FAIL", "✖", "fail"}
 	case audit.StatusError:
 		return statusLook{"ERROR", "⊘", "error"}
+	case audit.StatusNoBaseline:
+		return statusLook{"NO BASELINE", "○", "nobase"}
 	}
 	return statusLook{"UNSET", "?", "unset"}
 }
 
-// statusRank orders statuses worst first.
+// statusRank orders statuses worst first; a drift check without a
+// baseline comes after the ones that passed, since it says nothing yet.
 func statusRank(s audit.Status) int {
 	switch s {
 	case audit.StatusError:
@@ -49,8 +52,10 @@ func statusRank(s audit.Status) int {
 		return 2
 	case audit.StatusPass:
 		return 3
+	case audit.StatusNoBaseline:
+		return 4
 	}
-	return 4
+	return 5
 }
 
 // sortedRules returns the rules worst first, then by name, event and field.
@@ -380,6 +385,22 @@ func breakable(s string) []string {
 		s = s[i:]
 	}
 	return out
+}
+
+// nameBreaks splits a check's name or metric after dots, colons,
+// underscores and opening parentheses, so that a page can wrap
+// "RecommendationRequest.responseTime:psi" between its parts rather than
+// inside a word.
+func nameBreaks(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(".:_(", s[i]) >= 0 && i+1 < len(s) {
+			out = append(out, s[start:i+1])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
 }
 
 // clipLeft shortens s to at most n bytes keeping its end, for paths whose

@@ -79,6 +79,25 @@ func TestBreakable(t *testing.T) {
 	}
 }
 
+func TestNameBreaks(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"RecommendationRequest.responseTime:psi", []string{"RecommendationRequest.", "responseTime:", "psi"}},
+		{"malformed_share", []string{"malformed_", "share"}},
+		{"quantile_change(p5)", []string{"quantile_", "change(", "p5)"}},
+		{"plain", []string{"plain"}},
+		{"trailing.", []string{"trailing."}},
+		{"", []string{""}},
+	}
+	for _, tc := range tests {
+		if got := nameBreaks(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("nameBreaks(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestFormatNumbers(t *testing.T) {
 	tests := []struct{ got, want string }{
 		{formatInt(0), "0"},

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/dqaudit/dqaudit/audit"
 )
@@ -17,8 +19,9 @@ import (
 // where. Everything from the Result is escaped by html/template, and the
 // page stays small whatever the input: only bounded lists are shown.
 //
-// The drift section is the template block "drift"; until drift checks
-// exist it says "Drift: not configured".
+// The drift section (template block "drift") says "Drift: not configured"
+// unless the Result has drift enabled; then it shows the baseline, a table
+// of the checks and charts of distributions and trends.
 type HTML struct{}
 
 var _ Reporter = (*HTML)(nil)
@@ -32,7 +35,7 @@ var htmlCSS string
 // htmlTemplate is parsed on every Write: it costs well under a millisecond
 // and keeps the package free of mutable globals.
 func htmlTemplate() (*template.Template, error) {
-	return template.New("report").Funcs(template.FuncMap{"breakable": breakable}).Parse(htmlTemplateText)
+	return template.New("report").Funcs(template.FuncMap{"breakable": breakable, "nameBreaks": nameBreaks}).Parse(htmlTemplateText)
 }
 
 // htmlMaxBytes bounds report.html. The limits below keep a page of any
@@ -46,6 +49,7 @@ const htmlMaxBytes = 1_900_000
 type htmlLimits struct {
 	inputs, rules, samples, malformed, reasons, eventTypes int
 	versions, files, fields, allFields, attention          int
+	drift, distCharts, trendCharts, buckets, trendPoints   int // drift rows and charts
 	text, name, path, err                                  int // bytes
 }
 
@@ -53,6 +57,7 @@ func defaultHTMLLimits() htmlLimits {
 	return htmlLimits{
 		inputs: 500, rules: 1000, samples: 20, malformed: 50, reasons: 100, eventTypes: 30,
 		versions: 20, files: 20, fields: 200, allFields: 2000, attention: 25,
+		drift: 1000, distCharts: 30, trendCharts: 30, buckets: 40, trendPoints: 60,
 		text: audit.MaxSampleText, name: 200, path: 300, err: 600,
 	}
 }
@@ -66,9 +71,11 @@ func (l *htmlLimits) shrink() bool {
 		}
 	}
 	for _, v := range []*int{&l.inputs, &l.rules, &l.samples, &l.malformed, &l.reasons, &l.eventTypes,
-		&l.versions, &l.files, &l.fields, &l.allFields, &l.attention} {
+		&l.versions, &l.files, &l.fields, &l.allFields, &l.attention, &l.drift, &l.distCharts, &l.trendCharts} {
 		half(v, 1)
 	}
+	half(&l.buckets, 8)
+	half(&l.trendPoints, 8)
 	for _, v := range []*int{&l.text, &l.name, &l.path, &l.err} {
 		half(v, 16)
 	}
@@ -136,7 +143,11 @@ type htmlPage struct {
 	Schemas     []htmlSchemaEvent
 	SchemasMore int
 
-	lim htmlLimits
+	Drift *htmlDrift // nil when drift is not configured
+
+	lim         htmlLimits
+	distCharts  int // drawn so far, against lim.distCharts
+	trendCharts int // drawn so far, against lim.trendCharts
 }
 
 type htmlAttention struct {
@@ -164,6 +175,68 @@ type htmlRule struct {
 	FailedN     int64
 	FailedBad   bool // failures that made the rule warn or fail
 	Open        bool // failing rules show their samples from the start
+	Trend       *htmlTrend
+}
+
+// htmlTrend is a failing or warning rule's failed share over the runs in
+// the history, drawn in the rule's samples row.
+type htmlTrend struct {
+	Anchor string
+	Chart  trendChart
+}
+
+// htmlDrift is the drift section.
+type htmlDrift struct {
+	NoBaseline     bool
+	NoBaselineLook statusLook
+	NoBaselineNote string
+	Source         string
+	Days           string // "7 days"
+	Dates          string // "2025-03-07 … 2025-03-13"
+	Counts         driftCounts
+
+	Rows     []htmlDriftRow
+	RowsMore int
+
+	// Charts of the checks that warn or fail, and those of the others,
+	// which the page keeps folded.
+	Dists, DistsPassing   []htmlDriftChart
+	Trends, TrendsPassing []htmlDriftChart
+	ChartsMore            int // charts not drawn (the page's bound)
+}
+
+type htmlDriftRow struct {
+	Anchor string
+	Status statusLook
+	Name   string
+	Kind   string
+	Event  string
+	Field  string
+	Metric string
+	Value  string
+	NA     bool // Value is "n/a"
+	Bad    bool // the value made the check warn or fail
+	Warn   string
+	Fail   string
+	Note   string
+	Charts []htmlChartLink
+}
+
+type htmlChartLink struct {
+	Anchor, Label string
+}
+
+// htmlDriftChart is a drift check's distribution or trend chart, with a
+// caption that links back to its row.
+type htmlDriftChart struct {
+	Anchor string
+	Row    string
+	Status statusLook
+	Name   string
+	Detail string // "linf 0.230 (warn 0.100, fail 0.200)"
+	Where  string // "MovieRatingEvent · rating"
+	Dist   *distChart
+	Trend  *trendChart
 }
 
 type htmlSample struct {
@@ -259,7 +332,9 @@ func newHTMLPage(r *audit.Result, lim htmlLimits) *htmlPage {
 	rules := sortedRules(r.Rules)
 	p.addRules(rules)
 	p.addInputs(r.Inputs)
-	p.addAttention(rules)
+	drift := sortedDrift(r.Drift)
+	p.addDrift(r, drift, rules)
+	p.addAttention(rules, drift)
 	p.addEventTypes(r)
 	p.addMalformed(r.Malformed)
 	p.addSchemas(r.Schemas)
@@ -281,9 +356,12 @@ func headline(r *audit.Result, c ruleCounts, inputErrors int) string {
 	default:
 		s = "The gate was not evaluated."
 	}
-	return s + " " + plural(c.Fail, "rule failed", "rules failed") + ", " +
-		plural(c.Warn, "warned", "warned") + ", " + plural(c.Pass, "passed", "passed") +
-		"; " + plural(inputErrors, "input error", "input errors") + "."
+	s += " " + plural(c.Fail, "rule failed", "rules failed") + ", " +
+		plural(c.Warn, "warned", "warned") + ", " + plural(c.Pass, "passed", "passed")
+	if r.DriftEnabled {
+		s += "; " + driftText(r)
+	}
+	return s + "; " + plural(inputErrors, "input error", "input errors") + "."
 }
 
 func plural(n int, one, many string) string {
@@ -374,9 +452,14 @@ func (p *htmlPage) addInputs(inputs []audit.FileResult) {
 }
 
 // addAttention lists what broke at the top of the page: input errors,
-// then failing and warning rules, each linked to its row.
-func (p *htmlPage) addAttention(rules []audit.RuleResult) {
-	var items []htmlAttention
+// then failing rules and drift checks, then warning ones, each linked to
+// its row.
+func (p *htmlPage) addAttention(rules []audit.RuleResult, drift []audit.DriftResult) {
+	type ranked struct {
+		rank int
+		item htmlAttention
+	}
+	var items []ranked
 	for _, in := range p.Inputs {
 		if in.Err == "" {
 			continue
@@ -385,12 +468,16 @@ func (p *htmlPage) addAttention(rules []audit.RuleResult) {
 		if in.Where != "" {
 			d = in.Where + ": " + d
 		}
-		items = append(items, htmlAttention{Status: lookOf(audit.StatusError), Anchor: in.Anchor, Title: in.Path, Detail: d})
+		items = append(items, ranked{statusRank(audit.StatusError), htmlAttention{Status: lookOf(audit.StatusError), Anchor: in.Anchor, Title: in.Path, Detail: d}})
 	}
-	// Input errors beyond the shown rows have no row to link to.
+	// Input errors, rules and drift checks beyond the shown rows have no
+	// row to link to.
 	hidden := p.InputErrors - len(items)
+	bad := func(s audit.Status) bool {
+		return s == audit.StatusFail || s == audit.StatusWarn || s == audit.StatusError
+	}
 	for i, rr := range rules {
-		if rr.Status != audit.StatusFail && rr.Status != audit.StatusWarn && rr.Status != audit.StatusError {
+		if !bad(rr.Status) {
 			continue
 		}
 		if i >= len(p.Rules) {
@@ -406,13 +493,229 @@ func (p *htmlPage) addAttention(rules []audit.RuleResult) {
 		if hr.Field != "" {
 			d = hr.Field + ": " + d
 		}
-		items = append(items, htmlAttention{Status: hr.Status, Anchor: hr.Anchor, Title: hr.Name, Detail: d})
+		items = append(items, ranked{statusRank(rr.Status), htmlAttention{Status: hr.Status, Anchor: hr.Anchor, Title: hr.Name, Detail: d}})
 	}
+	if p.Drift != nil {
+		for i, dr := range drift {
+			if !bad(dr.Status) {
+				continue
+			}
+			if i >= len(p.Drift.Rows) {
+				hidden++
+				continue
+			}
+			row := p.Drift.Rows[i]
+			d := row.Kind + " drift, " + driftDetail(dr, row.Metric)
+			if w := driftWhere(row); w != "" {
+				d = w + ": " + d
+			}
+			if row.Note != "" {
+				d += "; " + row.Note
+			}
+			items = append(items, ranked{statusRank(dr.Status), htmlAttention{Status: row.Status, Anchor: row.Anchor, Title: row.Name, Detail: d}})
+		}
+	}
+	slices.SortStableFunc(items, func(a, b ranked) int { return a.rank - b.rank })
 	if len(items) > p.lim.attention {
 		hidden += len(items) - p.lim.attention
 		items = items[:p.lim.attention]
 	}
-	p.Attention, p.AttentionMore = items, hidden
+	p.Attention = make([]htmlAttention, len(items))
+	for i, it := range items {
+		p.Attention[i] = it.item
+	}
+	p.AttentionMore = hidden
+}
+
+// driftWhere names what a drift check looked at: "MovieRatingEvent ·
+// rating", an event type, or "".
+func driftWhere(row htmlDriftRow) string {
+	switch {
+	case row.Event != "" && row.Field != "":
+		return row.Event + " · " + row.Field
+	case row.Event != "":
+		return row.Event
+	}
+	return row.Field
+}
+
+// addDrift fills the drift section: the baseline, the checks worst first
+// (up to lim.drift rows) and their charts. Distributions are drawn up to
+// lim.distCharts, trends (of drift checks and of rules) up to
+// lim.trendCharts, in order of need: checks that warn or fail, the
+// trends of failing and warning rules, then checks that passed.
+func (p *htmlPage) addDrift(r *audit.Result, drift []audit.DriftResult, rules []audit.RuleResult) {
+	if !r.DriftEnabled {
+		return
+	}
+	d := &htmlDrift{
+		NoBaseline:     noBaseline(r),
+		NoBaselineLook: lookOf(audit.StatusNoBaseline),
+		NoBaselineNote: text(baselineNote(r), p.lim.err),
+		Source:         text(r.BaselineSource, p.lim.name),
+		Days:           baselineDays(r.BaselineDates),
+		Dates:          dateSpan(r.BaselineDates, p.lim.name),
+		Counts:         countDrift(r.Drift),
+	}
+	p.Drift = d
+	shown := drift
+	if len(shown) > p.lim.drift {
+		d.RowsMore = len(shown) - p.lim.drift
+		shown = shown[:p.lim.drift]
+	}
+	for i, dr := range shown {
+		row := htmlDriftRow{
+			Anchor: "drift-" + strconv.Itoa(i+1),
+			Status: lookOf(dr.Status),
+			Name:   text(dr.Name, p.lim.name),
+			Kind:   text(dr.Kind, p.lim.name),
+			Event:  text(dr.Event, p.lim.name),
+			Field:  text(dr.Field, p.lim.name),
+			Metric: text(dr.Metric, p.lim.name),
+			Value:  formatMeasure(dr.Value, dr.Metric),
+			NA:     math.IsNaN(dr.Value),
+			Bad:    dr.Status == audit.StatusWarn || dr.Status == audit.StatusFail,
+			Warn:   formatThreshold(dr.Warn, dr.Metric),
+			Fail:   formatThreshold(dr.Fail, dr.Metric),
+			Note:   text(dr.Note, p.lim.err),
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	// Charts are drawn worst first: failing, then warning, then passing
+	// (folded) checks; the rules' trends come with their tier.
+	for tier := range 3 {
+		for i, dr := range shown {
+			if dr.Dist == nil || chartTier(dr.Status) != tier {
+				continue
+			}
+			c, ok := p.distChart(&d.Rows[i], dr)
+			switch {
+			case !ok:
+				d.ChartsMore++
+			case tier == 2:
+				d.DistsPassing = append(d.DistsPassing, c)
+			default:
+				d.Dists = append(d.Dists, c)
+			}
+		}
+		p.addRuleTrends(rules, r.RuleTrends, tier)
+		for i, dr := range shown {
+			if len(dr.Trend) == 0 || chartTier(dr.Status) != tier {
+				continue
+			}
+			c, ok := p.trendChart(&d.Rows[i], dr)
+			switch {
+			case !ok:
+				d.ChartsMore++
+			case tier == 2:
+				d.TrendsPassing = append(d.TrendsPassing, c)
+			default:
+				d.Trends = append(d.Trends, c)
+			}
+		}
+	}
+	for _, dr := range drift[len(shown):] {
+		if dr.Dist != nil {
+			d.ChartsMore++
+		}
+		if len(dr.Trend) > 0 {
+			d.ChartsMore++
+		}
+	}
+}
+
+// chartTier orders charts by need: 0 for failures, 1 for warnings, 2
+// for the rest, whose charts the page folds.
+func chartTier(s audit.Status) int {
+	switch s {
+	case audit.StatusFail, audit.StatusError:
+		return 0
+	case audit.StatusWarn:
+		return 1
+	}
+	return 2
+}
+
+// take reports whether the page may draw one more chart of a kind
+// (drawn so far n, at most limit), and counts it.
+func take(n *int, limit int) bool {
+	if *n >= limit {
+		return false
+	}
+	*n++
+	return true
+}
+
+func (p *htmlPage) distChart(row *htmlDriftRow, dr audit.DriftResult) (htmlDriftChart, bool) {
+	if !take(&p.distCharts, p.lim.distCharts) {
+		return htmlDriftChart{}, false
+	}
+	anchor := row.Anchor + "-dist"
+	field := text(dr.Field, p.lim.name)
+	what := "the values of " + field
+	if dr.Dist.Numeric {
+		what = field + " in the baseline's quantile bins"
+	}
+	c := newDistChart(anchor+"-svg", "Distribution of "+driftWhere(*row)+": baseline vs today", what,
+		dr.Dist.Labels, dr.Dist.Base, dr.Dist.Cur, p.lim.buckets, p.lim.name)
+	row.Charts = append(row.Charts, htmlChartLink{Anchor: anchor, Label: "distribution"})
+	return htmlDriftChart{
+		Anchor: anchor, Row: row.Anchor, Status: row.Status, Name: row.Name,
+		Detail: driftDetail(dr, row.Metric), Where: driftWhere(*row), Dist: &c,
+	}, true
+}
+
+func (p *htmlPage) trendChart(row *htmlDriftRow, dr audit.DriftResult) (htmlDriftChart, bool) {
+	if !take(&p.trendCharts, p.lim.trendCharts) {
+		return htmlDriftChart{}, false
+	}
+	anchor := row.Anchor + "-trend"
+	var title, what string
+	unit := unitValue
+	switch dr.Kind {
+	case audit.DriftVolume, audit.DriftOutlier:
+		title, what, unit = "Events per day: "+row.Event, "events of "+row.Event+" per day", unitCount
+	case audit.DriftAnomaly:
+		rule := text(strings.TrimSuffix(dr.Name, ":anomaly"), p.lim.name)
+		title, what, unit = "Failed share per day: "+rule, "failed share of "+rule, unitShare
+	case audit.DriftMalformed:
+		title, what, unit = "Malformed share per day", "share of malformed lines", unitShare
+	default:
+		title, what = row.Metric+" per day: "+row.Name, row.Metric+" of "+row.Name
+	}
+	c := newTrendChart(anchor+"-svg", title, what, dr.Trend, unit, p.lim.trendPoints, p.lim.name)
+	row.Charts = append(row.Charts, htmlChartLink{Anchor: anchor, Label: "trend"})
+	return htmlDriftChart{
+		Anchor: anchor, Row: row.Anchor, Status: row.Status, Name: row.Name,
+		Detail: driftDetail(dr, row.Metric), Where: driftWhere(*row), Trend: &c,
+	}, true
+}
+
+// addRuleTrends draws the failed share over the history's runs of each
+// shown rule of chartTier tier that has at least two runs; rules that
+// passed (tier 2) get none.
+func (p *htmlPage) addRuleTrends(rules []audit.RuleResult, trends map[string][]audit.TrendPoint, tier int) {
+	if tier == 2 {
+		return
+	}
+	for i := range p.Rules {
+		rr := rules[i]
+		t := trends[rr.Name]
+		if len(t) < 2 || chartTier(rr.Status) != tier {
+			continue
+		}
+		if !take(&p.trendCharts, p.lim.trendCharts) {
+			if p.Drift != nil {
+				p.Drift.ChartsMore++
+			}
+			continue
+		}
+		hr := &p.Rules[i]
+		anchor := hr.Anchor + "-trend"
+		c := newTrendChart(anchor+"-svg", "Failed share over the runs in the history: "+hr.Name, "failed share of "+hr.Name,
+			t, unitShare, p.lim.trendPoints, p.lim.name)
+		hr.Trend = &htmlTrend{Anchor: anchor, Chart: c}
+	}
 }
 
 func (p *htmlPage) addEventTypes(r *audit.Result) {

@@ -3,10 +3,13 @@ package reports
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/audit/profile"
 	"github.com/dqaudit/dqaudit/internal/testutil"
 	"github.com/dqaudit/dqaudit/internal/testutil/fixture"
 )
@@ -44,14 +48,27 @@ func TestHTMLContent(t *testing.T) {
 		name  string
 		order []string // must all appear, in this order
 	}{
-		{"banner first, with status in words and exit code", []string{`class="banner s-error"`, "ERROR", `<dd id="exit-code">3</dd>`, "2,204,469", "42.7s", "<dd>4</dd>", `id="checks"`}},
-		{"what needs attention: input errors, then failing, then warning rules", []string{`id="attention"`, "watch-03.avro", "kafka-02.log.gz", "minute-not-negative", "rating-in-range", "known-user", "status-ok", `id="checks"`}},
+		{"banner first, with status in words and exit code", []string{`class="banner s-error"`, "ERROR", "3 drift checks failed, 5 warned, 6 passed", `<dd id="exit-code">3</dd>`, "2,204,469", "<dt>Drift checks</dt><dd>3 failed · 5 warned · 6 passed</dd>", "42.7s", "<dd>4</dd>", `id="checks"`}},
+		{"what needs attention: input errors, then failing rules and drift checks, then warning ones", []string{`id="attention"`, "watch-03.avro", "kafka-02.log.gz",
+			"minute-not-negative", "rating-in-range", `href="#drift-1"><span class="nb">minute-p5-change</span>`, "quantile_change(p5) ∞ (warn 0.200, fail 0.500)", `href="#drift-2"><span class="nb">rating-distribution</span>`, "rating-in-range:anomaly",
+			"known-user", "status-ok", "RecommendationRequest.responseTime:psi", "MovieWatchEvent:schema", `id="checks"`}},
+		{"passing drift checks are not in the attention list", []string{`id="attention"`, "MovieWatchEvent:schema", `id="checks"`, "MovieRatingEvent.movieId:linf"}},
 		{"checks sorted fail, warn, pass, then by name", []string{`id="rule-1"`, "minute-not-negative", "rating-in-range", "known-user", "status-ok", "movie-id-format", "recommendations-present", "server-known", "watch-unique", `id="drift"`}},
 		{"Avro sample provenance", []string{"watch-01.avro block 112 record 7</span>", "-1"}},
 		{"text sample provenance", []string{"kafka-00.log.gz:2210"}},
 		{"failing rules open, others closed", []string{`id="rule-1"`, "<details open>", `id="rule-2"`, "<details open>", `id="rule-3"`, "<details>"}},
 		{"share with fixed decimals and tolerance", []string{"0.64%", "0.5%"}},
-		{"drift is a placeholder", []string{`id="drift"`, "Drift: not configured."}},
+		{"failing rules show their trend", []string{`id="rule-1"`, `id="rule-1-trend"`, "Failed share over the runs in the history", "2025-03-07", "today &lt;0.01%", `id="rule-2-trend"`, "today 0.08%", `id="rule-5"`}},
+		{"drift baseline", []string{`id="drift"`, "Compared with the baseline <code>window:7</code> (7 days: 2025-03-07 … 2025-03-13)", "3 failed · 5 warned · 6 passed"}},
+		{"drift rows worst first, then in the Result's order", []string{`id="drift-1"`, "minute-p5-change", `id="drift-2"`, "rating-distribution", `id="drift-3"`, "rating-in-range:<wbr>anomaly",
+			`id="drift-4"`, "RecommendationRequest.<wbr>responseTime:<wbr>psi", "MovieWatchEvent:<wbr>schema", `class="d-pass"`, "MovieRatingEvent.<wbr>movieId:<wbr>linf", `id="drift-14"`, "known-user:<wbr>anomaly", "</table>"}},
+		{"drift values with fixed decimals, n/a and ∞", []string{`id="drift-1"`, `<td class="num bad">∞</td><td class="num">0.200 / 0.500</td>`, `<td class="num bad">0.230</td>`,
+			`<td class="num bad">1</td><td class="num">1 / —</td>`, `<td class="num muted">n/a</td><td class="num">0.0100 / 0.0500</td>`, `<td class="num">0.0003</td>`}},
+		{"drift rows link to their charts", []string{`id="drift-2"`, `<a class="chartlink" href="#drift-2-dist">distribution</a>`, `id="drift-3"`, `<a class="chartlink" href="#drift-3-trend">trend</a>`}},
+		{"distributions: failing and warning open, passing folded", []string{"Distributions: baseline vs today", `id="drift-2-dist"`, `href="#drift-2"`, "baseline", "today", ">5</text>", "21.0% → 44.0%",
+			`id="drift-4-dist"`, "&gt; 118", "10.0% → 22.0%", `<details class="folded"><summary>1 distribution of checks that passed</summary>`, `id="drift-9-dist"`, "the&#43;matrix&#43;1999", "Trends over the history"}},
+		{"trends: failing and warning open, passing folded", []string{"Trends over the history", `id="drift-3-trend"`, "Failed share per day: rating-in-range", `id="drift-5-trend"`, "Events per day: RecommendationRequest", "today 312,450",
+			`<details class="folded"><summary>4 trends of checks that passed</summary>`, "Malformed share per day", `id="events"`}},
 		{"three hour charts, gap marked", []string{"<svg", "Events per hour: MovieRatingEvent", "<svg", "<svg", "No events in hour 03."}},
 		{"input errors first with where reading stopped", []string{`id="inputs"`, "block 17, byte offset 2,883,584", "line 90,211, byte offset 4,718,592", "watch-00.avro"}},
 		{"malformed by reason, most first, with a control byte shown", []string{`id="malformed"`, "unknown_shape", "1,190", "bad_time", "too_long", `<span class="esc">\x00</span>`}},
@@ -106,6 +123,84 @@ func TestHTMLEmptyResult(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("page of an empty Result lacks %q", want)
 		}
+	}
+}
+
+// Drift off, drift without a baseline, and drift with nothing wrong each
+// read differently.
+func TestHTMLDriftStates(t *testing.T) {
+	off := fixture.Result()
+	off.DriftEnabled, off.Drift, off.BaselineSource, off.BaselineDates, off.RuleTrends = false, nil, "", nil, nil
+	first := fixture.Result()
+	first.Drift = []audit.DriftResult{
+		{Name: "baseline", Kind: audit.DriftBaseline, Status: audit.StatusNoBaseline, Value: math.NaN(), Note: "no earlier day in the history"},
+		{Name: "rating-distribution", Kind: audit.DriftDistribution, Event: "MovieRatingEvent", Field: "rating", Metric: "linf", Value: math.NaN(), Warn: 0.1, Fail: 0.2, Status: audit.StatusNoBaseline, Note: "no baseline"},
+	}
+	first.BaselineSource, first.BaselineDates = "", nil
+	first.RuleTrends = map[string][]audit.TrendPoint{"rating-in-range": {{Date: "2025-03-14", Value: 0.001}}}
+	calm := fixture.Result()
+	for i := range calm.Drift {
+		calm.Drift[i].Status = audit.StatusPass
+	}
+	tests := []struct {
+		name      string
+		r         *audit.Result
+		want      []string
+		avoid     []string
+		attention []string // drift checks listed under "What needs attention"
+	}{
+		{
+			name:  "not configured",
+			r:     off,
+			want:  []string{"Drift: not configured."},
+			avoid: []string{"<dt>Drift checks</dt>", "drift checks failed", `class="data drift"`, `class="chart dist"`, `class="chart trend"`},
+		},
+		{
+			name: "no baseline yet",
+			r:    first,
+			want: []string{"no drift baseline yet", "<dt>Drift checks</dt><dd>no baseline yet</dd>",
+				`<span class="st s-nobase"><span class="ic" aria-hidden="true">○</span> NO BASELINE</span> No baseline yet: this run starts the history. <span class="muted">(no earlier day in the history)</span>`,
+				`<tr id="drift-1" class="d-nobase">`, "rating-distribution", `<td class="num muted">n/a</td>`},
+			// The "baseline" entry is said in words, not a row; one point is no trend.
+			avoid: []string{`id="drift-2"`, `class="chart trend"`, "Drift: not configured."},
+		},
+		{
+			name:  "every drift check passed",
+			r:     calm,
+			want:  []string{"0 drift checks failed, 0 warned, 14 passed", `<details class="folded"><summary>3 distributions of checks that passed</summary>`, `<details class="folded"><summary>6 trends of checks that passed</summary>`},
+			avoid: []string{`class="d-fail"`, `class="d-warn"`},
+		},
+		{
+			name:      "failing and warning drift checks need attention",
+			r:         fixture.Result(),
+			attention: []string{"minute-p5-change", "rating-distribution", "rating-in-range:anomaly", "RecommendationRequest.responseTime:psi", "RecommendationRequest:volume", "RecommendationRequest:volume_outlier", "RecommendationRequest:missing_hours", "MovieWatchEvent:schema"},
+		},
+	}
+	tags := regexp.MustCompile(`<[^>]*>`)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			page := string(renderHTML(t, tc.r))
+			for _, want := range tc.want {
+				if !strings.Contains(page, want) {
+					t.Errorf("page lacks %q", want)
+				}
+			}
+			for _, avoid := range tc.avoid {
+				if strings.Contains(page, avoid) {
+					t.Errorf("page has %q", avoid)
+				}
+			}
+			attention := page[strings.Index(page, `id="attention"`):strings.Index(page, `id="checks"`)]
+			var got []string
+			for _, part := range strings.Split(attention, `href="#drift-`)[1:] {
+				_, name, _ := strings.Cut(part, ">")
+				name, _, _ = strings.Cut(name, "</a>")
+				got = append(got, html.UnescapeString(tags.ReplaceAllString(name, "")))
+			}
+			if !slices.Equal(got, tc.attention) {
+				t.Errorf("drift checks in the attention list:\n%q, want\n%q", got, tc.attention)
+			}
+		})
 	}
 }
 
@@ -216,11 +311,20 @@ func TestHTMLEscapesEverything(t *testing.T) {
 					}
 				}
 			}
-			if svgs != 3 {
-				t.Errorf("%d <svg> elements, want the 3 charts", svgs)
+			// 3 hour charts, 3 distributions, 6 drift trends, 4 rule trends.
+			if svgs != 16 {
+				t.Errorf("%d <svg> elements, want the 16 charts", svgs)
 			}
-			if !strings.Contains(texts.String(), pl.shown) {
-				t.Errorf("the page does not show %q as text", pl.shown)
+			// Strings of every kind, drift's included, show as text: check
+			// names, notes, bucket labels (in full in their tips), dates of
+			// the baseline and of trends.
+			for _, s := range []string{
+				"rating-in-range", "rating-distribution", "no values on one side", "RecommendationRequest:volume",
+				"the+matrix+1999", "> 118", "2025-03-07 … " + pl.shown + "2025-03-13", "2025-03-09: ", "window:7",
+			} {
+				if want := pl.shown + s; !strings.Contains(texts.String(), want) {
+					t.Errorf("the page does not show %q as text", want)
+				}
 			}
 		})
 	}
@@ -238,6 +342,7 @@ func TestHTMLSizeBounded(t *testing.T) {
 		{"long plain text", strings.Repeat("x", 300_000)},
 		{"long text that escapes to five bytes a byte", strings.Repeat(`"<&'`, 75_000)},
 		{"long text of control bytes", strings.Repeat("\x00\xff", 150_000)},
+		{"short texts", "short"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -257,8 +362,45 @@ func TestHTMLSizeBounded(t *testing.T) {
 	}
 }
 
+// A day of many drift checks fits the page with the default limits: no
+// shrinking, the worst 1,000 rows, and the charts of the worst checks and
+// failing rules up to their bounds (the worst thousand all fail).
+func TestHTMLManyDriftChecks(t *testing.T) {
+	r := fixture.Result()
+	r.Drift = manyDriftChecks(5_000, "RecommendationRequest.responseTime:psi")
+	page := string(renderHTML(t, r))
+	lim := defaultHTMLLimits()
+	t.Logf("report.html of %d drift checks: %d bytes", len(r.Drift), len(page))
+	if len(page) > htmlMaxBytes {
+		t.Errorf("report.html is %d bytes, want at most %d", len(page), htmlMaxBytes)
+	}
+	counts := []struct {
+		what string
+		got  int
+		want int
+	}{
+		{"drift rows", strings.Count(page, `<tr id="drift-`), lim.drift},
+		{"distribution charts", strings.Count(page, `<svg class="chart dist"`), lim.distCharts},
+		{"trend charts", strings.Count(page, `<svg class="chart trend"`), lim.trendCharts},
+		{"failing drift charts", strings.Count(page, `<figure class="chartbox" id="drift-`), lim.distCharts + lim.trendCharts - 2},
+		{"trends of the failing rules", strings.Count(page, `<figure class="trendbox"`), 2},
+		{"folded charts", strings.Count(page, `<details class="folded">`), 0},
+	}
+	for _, c := range counts {
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
+		}
+	}
+	for _, want := range []string{"4000 more drift checks not shown", "more charts not drawn", `<tr id="drift-1000" class="d-fail">`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
 // hugeResult is the fixture with 100,000 inputs that could not be read,
-// 200 event types with 100 schema versions each, and long texts.
+// 200 event types with 100 schema versions each, 5,000 drift checks with
+// 21-bucket distributions and 30-day trends, and long texts.
 func hugeResult(long string) *audit.Result {
 	medium := strings.Repeat("y", 1_000)
 	path := strings.Repeat("/deep", 100) + long
@@ -300,7 +442,40 @@ func hugeResult(long string) *audit.Result {
 		r.Rules[i].Name = long
 		r.Rules[i].Params = long
 	}
+	r.Drift = manyDriftChecks(5_000, long)
+	r.RuleTrends = map[string][]audit.TrendPoint{long: r.Drift[0].Trend}
+	r.BaselineDates = r.Drift[0].BaselineDates
+	r.BaselineSource = long
 	return r
+}
+
+// manyDriftChecks returns n drift checks, a third of each status, each
+// with a 21-bucket distribution and a 30-day trend, whose strings are all
+// text. The slices are shared between checks to keep the test small.
+func manyDriftChecks(n int, text string) []audit.DriftResult {
+	labels := make([]string, 21)
+	shares := make([]float64, 21)
+	for i := range labels {
+		labels[i] = text + strconv.Itoa(i)
+		shares[i] = 1.0 / 21
+	}
+	var trend []audit.TrendPoint
+	dates := make([]string, 30)
+	for i := range 30 {
+		dates[i] = text + strconv.Itoa(i)
+		trend = append(trend, audit.TrendPoint{Date: dates[i], Value: float64(i) / 1000})
+	}
+	dist := &profile.Distribution{Numeric: true, Labels: labels, Base: shares, Cur: shares}
+	statuses := []audit.Status{audit.StatusFail, audit.StatusWarn, audit.StatusPass}
+	out := make([]audit.DriftResult, n)
+	for i := range out {
+		out[i] = audit.DriftResult{
+			Name: text, Kind: audit.DriftDistribution, Event: text, Field: text, Metric: text,
+			Value: float64(i), Warn: 1, Fail: 2, Status: statuses[i%3], Note: text,
+			BaselineDates: dates, Dist: dist, Trend: trend,
+		}
+	}
+	return out
 }
 
 func TestHTMLLimitsShrinkToAFloor(t *testing.T) {
@@ -357,15 +532,27 @@ func TestHTMLInChromium(t *testing.T) {
 		{"a sample", "kafka-00.log.gz:2210</span>"},
 		{"chart", `<svg class="chart"`},
 		{"chart bars", `<rect class="bar"`},
-		{"drift placeholder", "Drift: not configured."},
+		{"drift baseline", "Compared with the baseline <code>window:7</code>"},
+		{"drift table", `<table class="data drift">`},
+		{"a failing drift row", `<tr id="drift-1" class="d-fail">`},
+		{"a distribution chart", `<svg class="chart dist"`},
+		{"its hatched baseline bars", `fill="url(#drift-2-dist-svg-hatch)"`},
+		{"a trend chart", `<svg class="chart trend"`},
+		{"a trend line", `<path class="tline" d="M`},
+		{"a rule's trend", `<figure class="trendbox" id="rule-1-trend">`},
 	}
 	for _, c := range checks {
 		if !strings.Contains(dom, c.want) {
 			t.Errorf("rendered DOM lacks the %s (%q)", c.name, c.want)
 		}
 	}
-	if n := strings.Count(dom, `<svg class="chart"`); n != 3 {
-		t.Errorf("rendered DOM has %d charts, want 3", n)
+	for _, c := range []struct {
+		class string
+		n     int
+	}{{`<svg class="chart"`, 3}, {`<svg class="chart dist"`, 3}, {`<svg class="chart trend"`, 10}} {
+		if n := strings.Count(dom, c.class); n != c.n {
+			t.Errorf("rendered DOM has %d of %s, want %d", n, c.class, c.n)
+		}
 	}
 
 	if shot := os.Getenv("DQAUDIT_SCREENSHOT"); shot != "" {

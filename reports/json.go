@@ -194,7 +194,9 @@ func (JSON) Write(w io.Writer, r *audit.Result) error {
 		in := jsonInput{Name: f.Input, Format: f.Format, Path: f.Path, Bytes: f.Bytes, Events: f.Events, Malformed: f.Malformed}
 		if f.Err != "" {
 			in.Error = &f.Err
-			in.ErrorOffset = &f.ErrOffset
+			if f.ErrOffset >= 0 {
+				in.ErrorOffset = &f.ErrOffset
+			}
 			if f.ErrBlock >= 0 {
 				in.ErrorBlock = &f.ErrBlock
 			}

@@ -31,7 +31,9 @@ const (
 	mdMaxPath       = 160
 	mdMaxErr        = 300
 	mdMaxName       = 120
-	mdMaxSampleRows = 60 // all rules' samples together
+	mdMaxSampleRows = 60  // all rules' samples together
+	mdMaxDrift      = 100 // drift checks, worst first
+	mdMaxNote       = 200
 )
 
 // Write renders r as Markdown.
@@ -47,10 +49,13 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 	if r.Version != "" {
 		ew.printf(" · dqaudit %s", mdText(clip(r.Version, mdMaxName)))
 	}
-	ew.printf("\n\n%s · %s · %s · %s · %s\n",
+	ew.printf("\n\n%s · %s · %s · ",
 		plural(counts.Fail, "rule failed", "rules failed"), plural(counts.Warn, "warned", "warned"),
-		plural(counts.Pass, "passed", "passed"), plural(inputErrs, "input error", "input errors"),
-		formatInt(r.Malformed.Total)+" malformed lines")
+		plural(counts.Pass, "passed", "passed"))
+	if r.DriftEnabled {
+		ew.printf("%s · ", driftText(r))
+	}
+	ew.printf("%s · %s\n", plural(inputErrs, "input error", "input errors"), formatInt(r.Malformed.Total)+" malformed lines")
 
 	rules := sortedRules(r.Rules)
 	ew.printf("\n## Checks\n\n")
@@ -72,7 +77,7 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 		ew.samples(rules)
 	}
 
-	ew.printf("\n## Drift\n\nDrift: not configured.\n")
+	ew.drift(r)
 
 	ew.printf("\n## Input errors\n\n")
 	if len(r.Inputs) == 0 {
@@ -154,6 +159,52 @@ func (ew *errWriter) samples(rules []audit.RuleResult) {
 	ew.table([]string{"Rule", "Where", "Value"}, nil, rows)
 	if more > 0 {
 		ew.printf("\n%d more samples in report.json and report.html.\n", more)
+	}
+}
+
+// drift writes the drift section: the baseline and a table of the checks,
+// worst first.
+func (ew *errWriter) drift(r *audit.Result) {
+	ew.printf("\n## Drift\n\n")
+	if !r.DriftEnabled {
+		ew.printf("Drift: not configured.\n")
+		return
+	}
+	if noBaseline(r) {
+		ew.printf("No baseline yet: this run starts the history.\n")
+	} else {
+		ew.printf("Baseline: %s (%s", mdCode(clip(r.BaselineSource, mdMaxName)), baselineDays(r.BaselineDates))
+		if len(r.BaselineDates) > 0 {
+			ew.printf(": %s", mdText(dateSpan(r.BaselineDates, mdMaxName)))
+		}
+		ew.printf(") · %s\n", driftText(r))
+	}
+	checks := sortedDrift(r.Drift)
+	if len(checks) == 0 {
+		return
+	}
+	rows := make([][]string, 0, min(len(checks), mdMaxDrift))
+	charts := false
+	for i, d := range checks {
+		charts = charts || d.Dist != nil || len(d.Trend) > 0
+		if i >= mdMaxDrift {
+			continue
+		}
+		l := lookOf(d.Status)
+		rows = append(rows, []string{
+			l.Icon + " " + l.Word, mdCode(clip(d.Name, mdMaxName)), mdText(clip(d.Kind, mdMaxName)),
+			formatMeasure(d.Value, d.Metric), formatThreshold(d.Warn, d.Metric) + " / " + formatThreshold(d.Fail, d.Metric),
+			mdText(clip(d.Note, mdMaxNote)),
+		})
+	}
+	ew.printf("\n")
+	ew.table([]string{"Status", "Check", "Kind", "Value", "Warn / Fail", "Note"},
+		[]tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft}, rows)
+	if len(checks) > len(rows) {
+		ew.printf("\n%d more drift checks in report.json.\n", len(checks)-len(rows))
+	}
+	if charts {
+		ew.printf("\nDistribution and trend charts are in report.html.\n")
 	}
 }
 

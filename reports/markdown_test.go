@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,10 +35,15 @@ func TestMarkdownContent(t *testing.T) {
 		name  string
 		order []string
 	}{
-		{"status line first", []string{"# dqaudit report: 2025-03-14", "**⊘ ERROR** · exit code 3 · 2,204,469 events", "## Checks"}},
+		{"status line first", []string{"# dqaudit report: 2025-03-14", "**⊘ ERROR** · exit code 3 · 2,204,469 events", "2 rules failed · 2 warned · 4 passed · 3 drift checks failed, 5 warned, 6 passed · 2 input errors", "## Checks"}},
 		{"failures first", []string{"| ✖ FAIL | `minute-not-negative`", "| ✖ FAIL | `rating-in-range`", "| ▲ WARN | `known-user`", "| ✔ PASS | `movie-id-format`"}},
 		{"samples with provenance", []string{"### Failing samples", "`/data/archive/2025-03-14/watch-01.avro block 112 record 7`", "`/data/archive/2025-03-14/kafka-00.log.gz:2210`"}},
-		{"drift placeholder", []string{"## Drift", "Drift: not configured."}},
+		{"drift baseline", []string{"## Drift", "Baseline: `window:7` (7 days: 2025-03-07 … 2025-03-13) · 3 drift checks failed, 5 warned, 6 passed", "## Input errors"}},
+		{"drift checks worst first, in the Result's order within a status", []string{"## Drift", "| Status | Check", "| Kind", "Value |", "Warn / Fail |", " Note ",
+			"| ✖ FAIL | `minute-p5-change`", "| ✖ FAIL | `rating-distribution`", "| ✖ FAIL | `rating-in-range:anomaly`", "| ▲ WARN | `RecommendationRequest.responseTime:psi`",
+			"| ▲ WARN | `MovieWatchEvent:schema`", "| ✔ PASS | `MovieRatingEvent.movieId:linf`", "| ✔ PASS | `known-user:anomaly`", "charts are in report.html", "## Input errors"}},
+		{"drift values: ∞, fixed decimals, n/a, levels off", []string{"| distribution |      ∞ |   0.200 / 0.500 |", "|  0.230 |", "|      1 |           1 / — | no events in hour(s) 03",
+			"(\\[\"null\",\"boolean\"\\])", "|    n/a | 0.0100 / 0.0500 | no values on one side", "| 0.0003 | 0.0050 / 0.0200 |"}},
 		{"input errors with where", []string{"## Input errors", "2 of 7 files", "block 17, byte offset 2,883,584", "line 90,211"}},
 		{"malformed by reason, most first", []string{"## Malformed lines", "`unknown_shape` | 1,190", "`too_long`", "First samples:", `77\x00,GET`}},
 	}
@@ -121,8 +127,8 @@ func TestMarkdownTablesSurviveHostileValues(t *testing.T) {
 					t.Errorf("table line has %d cells, its header %d:\n%s", n, width, line)
 				}
 			}
-			if tables != 5 {
-				t.Errorf("%d tables, want 5 (checks, samples, input errors, reasons, malformed samples)", tables)
+			if tables != 6 {
+				t.Errorf("%d tables, want 6 (checks, samples, drift, input errors, reasons, malformed samples)", tables)
 			}
 		})
 	}
@@ -187,6 +193,45 @@ func TestMarkdownEscaping(t *testing.T) {
 			}
 			if got := mdText(tc.in); got != tc.text {
 				t.Errorf("mdText(%q) = %q, want %q", tc.in, got, tc.text)
+			}
+		})
+	}
+}
+
+func TestMarkdownDriftStates(t *testing.T) {
+	off := fixture.Result()
+	off.DriftEnabled = false
+	first := fixture.Result()
+	first.Drift = []audit.DriftResult{{Name: "baseline", Kind: audit.DriftBaseline, Status: audit.StatusNoBaseline, Value: math.NaN()}}
+	first.BaselineSource, first.BaselineDates = "", nil
+	many := fixture.Result()
+	many.Drift = manyDriftChecks(250, "check")
+	tests := []struct {
+		name        string
+		r           *audit.Result
+		want, avoid []string
+	}{
+		{"not configured", off, []string{"## Drift\n\nDrift: not configured.\n\n## Input errors"}, []string{"drift checks failed", "Warn / Fail"}},
+		{"no baseline yet", first, []string{"no drift baseline yet · 2 input errors", "## Drift\n\nNo baseline yet: this run starts the history.\n\n## Input errors"}, []string{"Warn / Fail", "`baseline`"}},
+		{"bounded", many, []string{"| ✖ FAIL | `check` |", "\n150 more drift checks in report.json.\n"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			md := renderMarkdown(t, tc.r)
+			for _, want := range tc.want {
+				if !strings.Contains(md, want) {
+					t.Errorf("report.md lacks %q:\n%s", want, md)
+				}
+			}
+			for _, avoid := range tc.avoid {
+				if strings.Contains(md, avoid) {
+					t.Errorf("report.md has %q", avoid)
+				}
+			}
+			if tc.r == many {
+				if n := strings.Count(md, "| `check` |"); n != mdMaxDrift {
+					t.Errorf("%d drift rows, want %d", n, mdMaxDrift)
+				}
 			}
 		})
 	}

@@ -15,7 +15,10 @@ import (
 // What the terminal summary shows at most.
 const (
 	termMaxInputErrs = 5
+	termMaxDrift     = 20 // drift checks that warn or fail
 	termMaxName      = 60
+	termMaxNote      = 50
+	termMaxMetric    = 24
 	termMaxPath      = 100
 	termMaxErr       = 160
 )
@@ -55,8 +58,9 @@ func UseColor(f *os.File) bool {
 }
 
 // WriteSummary prints the run's verdict for a terminal or a job log: one
-// table row per rule (worst first), input errors, the status line, and
-// the paths of the reports written. color adds ANSI colours to statuses;
+// table row per rule (worst first), one per drift check that did not pass
+// (the others are counted), input errors, the status line, and the paths
+// of the reports written. color adds ANSI colours to statuses;
 // without it the output has no escape sequences at all, and text from
 // the data never carries any (control characters are made visible).
 func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) error {
@@ -72,19 +76,7 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 	if len(rules) == 0 {
 		ew.printf("No rules are configured.\n")
 	} else if ew.err == nil {
-		t := tablewriter.NewTable(w,
-			tablewriter.WithRenderer(renderer.NewBlueprint()),
-			tablewriter.WithConfig(tablewriter.Config{
-				Header: tw.CellConfig{
-					Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
-					Alignment:  tw.CellAlignment{PerColumn: []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight}},
-				},
-				Row: tw.CellConfig{
-					Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone},
-					Alignment:  tw.CellAlignment{PerColumn: []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight}},
-				},
-			}),
-		)
+		t := termTable(w, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight)
 		t.Header("STATUS", "RULE", "EVENT", "FAILED / CHECKED", "SHARE")
 		for _, rr := range rules {
 			l := lookOf(rr.Status)
@@ -99,6 +91,12 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 			}
 		}
 		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+
+	if r.DriftEnabled && ew.err == nil {
+		if err := writeDriftSummary(ew, r, paint); err != nil {
 			return err
 		}
 	}
@@ -129,9 +127,13 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 		word = ansiBold + ansiOf(r.Status) + word + ansiReset
 	}
 	c := countRules(r.Rules)
-	ew.printf("%s · exit %d · %s · %s events · %s, %s, %s · %s · %s malformed lines · %s\n",
+	ew.printf("%s · exit %d · %s · %s events · %s, %s, %s · ",
 		word, r.ExitCode, show(r.Date, termMaxName), formatInt(r.TotalEvents()),
-		plural(c.Fail, "rule failed", "rules failed"), plural(c.Warn, "warned", "warned"), plural(c.Pass, "passed", "passed"),
+		plural(c.Fail, "rule failed", "rules failed"), plural(c.Warn, "warned", "warned"), plural(c.Pass, "passed", "passed"))
+	if r.DriftEnabled {
+		ew.printf("%s · ", driftText(r))
+	}
+	ew.printf("%s · %s malformed lines · %s\n",
 		plural(r.InputErrors(), "input error", "input errors"), formatInt(r.Malformed.Total), formatDuration(r.Duration))
 	if len(written) > 0 {
 		ew.printf("Reports:\n")
@@ -140,4 +142,71 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 		}
 	}
 	return ew.err
+}
+
+// writeDriftSummary prints one row per drift check that warned or failed,
+// worst first and at most termMaxDrift, then a line that counts the
+// others and names the baseline; without a baseline, one line says so.
+func writeDriftSummary(ew *errWriter, r *audit.Result, paint func(audit.Status, string) string) error {
+	if noBaseline(r) {
+		ew.printf("Drift: no baseline yet: this run starts the history.\n")
+		return nil
+	}
+	var bad []audit.DriftResult
+	for _, d := range sortedDrift(r.Drift) {
+		if d.Status == audit.StatusWarn || d.Status == audit.StatusFail || d.Status == audit.StatusError {
+			bad = append(bad, d)
+		}
+	}
+	if len(bad) > 0 {
+		t := termTable(ew.w, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft)
+		t.Header("STATUS", "DRIFT CHECK", "METRIC", "VALUE", "WARN / FAIL", "NOTE")
+		for i, d := range bad {
+			if i == termMaxDrift {
+				break
+			}
+			l := lookOf(d.Status)
+			if err := t.Append(
+				paint(d.Status, l.Icon+" "+l.Word),
+				show(d.Name, termMaxName),
+				show(d.Metric, termMaxMetric),
+				formatMeasure(d.Value, d.Metric),
+				formatThreshold(d.Warn, d.Metric)+" / "+formatThreshold(d.Fail, d.Metric),
+				show(d.Note, termMaxNote),
+			); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+		if len(bad) > termMaxDrift {
+			ew.printf("  … and %d more drift checks that warned or failed (see report.html)\n", len(bad)-termMaxDrift)
+		}
+	}
+	c := countDrift(r.Drift)
+	ew.printf("%s · baseline %s (%s", plural(c.Pass, "drift check passed", "drift checks passed"), show(r.BaselineSource, termMaxName), baselineDays(r.BaselineDates))
+	if len(r.BaselineDates) > 0 {
+		ew.printf(": %s", dateSpan(r.BaselineDates, termMaxName))
+	}
+	ew.printf(")\n")
+	return ew.err
+}
+
+// termTable is a table for the terminal, with one alignment per column.
+// Cells must already be visible text.
+func termTable(w io.Writer, align ...tw.Align) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint()),
+		tablewriter.WithConfig(tablewriter.Config{
+			Header: tw.CellConfig{
+				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
+				Alignment:  tw.CellAlignment{PerColumn: align},
+			},
+			Row: tw.CellConfig{
+				Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone},
+				Alignment:  tw.CellAlignment{PerColumn: align},
+			},
+		}),
+	)
 }

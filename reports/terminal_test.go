@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -28,6 +29,9 @@ func TestSummary(t *testing.T) {
 	hostile := fixture.Result()
 	hostile.Rules[0].Name = "evil\x1b[2J\x1b]0;pwned\x07name"
 	hostile.Inputs[3].Path = "/tmp/\x1b[31mred.avro"
+	hostile.Drift[3].Name = "drift\x1b[2Jname"
+	hostile.Drift[3].Note = "note\x1b]0;pwned\x07"
+	hostile.BaselineSource = "\x1b[31mwindow"
 	tests := []struct {
 		name     string
 		r        *audit.Result
@@ -39,8 +43,11 @@ func TestSummary(t *testing.T) {
 			name: "plain: rows worst first, input errors, status line, reports",
 			r:    fixture.Result(), color: false,
 			want: []string{"STATUS", "✖ FAIL", "minute-not-negative", "3 / 1,843,112", "<0.01%", "rating-in-range", "▲ WARN", "known-user", "0.64%", "✔ PASS",
+				"DRIFT CHECK", "✖ FAIL │ minute-p5-change", "quantile_change(p5) │      ∞ │ 0.200 / 0.500", "rating-distribution", "│ linf ", "0.230",
+				"rating-in-range:anomaly", "▲ WARN │ RecommendationRequest.responseTime:psi", "│ changes ", "│      2 │         1 / — │ added subtitles",
+				"6 drift checks passed · baseline window:7 (7 days: 2025-03-07 … 2025-03-13)",
 				"2 input errors:", "watch-03.avro (block 17, byte offset 2,883,584): block 17: snappy: corrupt input",
-				"⊘ ERROR · exit 3 · 2025-03-14 · 2,204,469 events · 2 rules failed, 2 warned, 4 passed",
+				"⊘ ERROR · exit 3 · 2025-03-14 · 2,204,469 events · 2 rules failed, 2 warned, 4 passed · 3 drift checks failed, 5 warned, 6 passed · 2 input errors",
 				"Reports:", "/srv/reports/2025-03-14/report.html", "/srv/reports/2025-03-14/report.json"},
 		},
 		{
@@ -52,7 +59,7 @@ func TestSummary(t *testing.T) {
 		{
 			name: "escape sequences in data are shown, not sent",
 			r:    hostile, color: false,
-			want: []string{`evil\x1b[2J\x1b]0;pwned\x07name`, `/tmp/\x1b[31mred.avro`},
+			want: []string{`evil\x1b[2J\x1b]0;pwned\x07name`, `drift\x1b[2Jname`, `note\x1b]0;pwned\x07`, `baseline \x1b[31mwindow`, `/tmp/\x1b[31mred.avro`},
 		},
 	}
 	for _, tc := range tests {
@@ -68,6 +75,55 @@ func TestSummary(t *testing.T) {
 					t.Fatalf("%q not found (in order) in:\n%s", want, out)
 				}
 				rest = rest[i+len(want):]
+			}
+		})
+	}
+}
+
+// The terminal shows only the drift checks that did not pass, counts the
+// others, and says so in one line when there is no baseline.
+func TestSummaryDrift(t *testing.T) {
+	off := fixture.Result()
+	off.DriftEnabled = false
+	first := fixture.Result()
+	first.Drift = []audit.DriftResult{
+		{Name: "baseline", Kind: audit.DriftBaseline, Status: audit.StatusNoBaseline, Value: math.NaN()},
+		{Name: "rating-distribution", Kind: audit.DriftDistribution, Metric: "linf", Value: math.NaN(), Status: audit.StatusNoBaseline},
+	}
+	first.BaselineSource, first.BaselineDates = "", nil
+	calm := fixture.Result()
+	for i := range calm.Drift {
+		calm.Drift[i].Status = audit.StatusPass
+	}
+	many := fixture.Result()
+	many.Drift = manyDriftChecks(90, "check")
+	tests := []struct {
+		name        string
+		r           *audit.Result
+		want, avoid []string
+	}{
+		{"not configured", off, nil, []string{"DRIFT", "drift", "baseline"}},
+		{"no baseline yet", first, []string{"Drift: no baseline yet: this run starts the history.\n", "4 passed · no drift baseline yet · 2 input errors"}, []string{"DRIFT CHECK", "rating-distribution"}},
+		{"all passed", calm, []string{"┘\n14 drift checks passed · baseline window:7", "0 drift checks failed, 0 warned, 14 passed"}, []string{"DRIFT CHECK"}},
+		{"bounded", many, []string{"DRIFT CHECK", "  … and 40 more drift checks that warned or failed (see report.html)\n30 drift checks passed"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := renderSummary(t, tc.r, false)
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("summary lacks %q:\n%s", want, out)
+				}
+			}
+			for _, avoid := range tc.avoid {
+				if strings.Contains(out, avoid) {
+					t.Errorf("summary has %q:\n%s", avoid, out)
+				}
+			}
+			if tc.r == many {
+				if n := strings.Count(out, "│ check "); n != 3*termMaxDrift { // name, metric, note
+					t.Errorf("%d drift rows, want %d", n, termMaxDrift)
+				}
 			}
 		})
 	}
