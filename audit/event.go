@@ -72,6 +72,10 @@ func (e *Event) Type() string { return e.shape.Event() }
 // Value returns the value at field position i.
 func (e *Event) Value(i int) rules.Value { return e.Values[i] }
 
+// ValueSlice returns all values in field order, so hot loops can read them
+// without an interface call per field. The caller must not modify them.
+func (e *Event) ValueSlice() []rules.Value { return e.Values }
+
 // Sink receives what a Reader finds in one file. A sink is used by one
 // goroutine at a time.
 type Sink interface {
