@@ -121,3 +121,31 @@ func TestFlagMistakesAreUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// A rule on a field that a file's writer schema lacks is an input error
+// naming the rule and the file.
+func TestRuleFieldMissingFromWriterSchema(t *testing.T) {
+	cfg := writeConfig(t, `  - name: subtitles-known
+    event: MovieWatchEvent
+    field: subtitles
+    not_null: true
+`, "")
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out)
+	if code != int(audit.ExitInput) {
+		t.Fatalf("exit %d, want 3: %s", code, stderr)
+	}
+	rep, _ := readReport(t, out)
+	var flagged []string
+	for _, in := range rep.Inputs {
+		if in.Error != nil {
+			if !strings.Contains(*in.Error, `rule "subtitles-known"`) || !strings.Contains(*in.Error, `no field "subtitles"`) {
+				t.Errorf("%s: error %q does not name the rule and field", in.Path, *in.Error)
+			}
+			flagged = append(flagged, filepath.Base(in.Path))
+		}
+	}
+	if strings.Join(flagged, ",") != "watch.avro" {
+		t.Errorf("files flagged %v, want only watch.avro (the evolved schema has subtitles)", flagged)
+	}
+}
