@@ -319,7 +319,11 @@ type valueSet struct {
 	floats map[float64]struct{} // not whole numbers
 	strs   map[string]struct{}
 	bools  [2]bool
+	few    []int64 // ints' keys when they are few: a scan beats the map
 }
+
+// maxFew is the most ints valueSet scans instead of hashing.
+const maxFew = 8
 
 func newValueSet(vals []Value) valueSet {
 	var s valueSet
@@ -351,7 +355,25 @@ func newValueSet(vals []Value) valueSet {
 			s.bools[v.Int&1] = true
 		}
 	}
+	if len(s.ints) > 0 && len(s.ints) <= maxFew {
+		for i := range s.ints {
+			s.few = append(s.few, i)
+		}
+	}
 	return s
+}
+
+func (s *valueSet) hasInt(i int64) bool {
+	if s.few != nil {
+		for _, x := range s.few {
+			if x == i {
+				return true
+			}
+		}
+		return false
+	}
+	_, ok := s.ints[i]
+	return ok
 }
 
 func wholeNumber(f float64) (int64, bool) {
@@ -364,12 +386,10 @@ func wholeNumber(f float64) (int64, bool) {
 func (s *valueSet) has(v Value) bool {
 	switch v.Kind {
 	case KindInt:
-		_, ok := s.ints[v.Int]
-		return ok
+		return s.hasInt(v.Int)
 	case KindFloat:
 		if i, whole := wholeNumber(v.Float); whole {
-			_, ok := s.ints[i]
-			return ok
+			return s.hasInt(i)
 		}
 		_, ok := s.floats[v.Float]
 		return ok

@@ -35,6 +35,7 @@ type Evaluator struct {
 	out       []Outcome
 	vm        vm.VM
 	env       map[string]any
+	args      []Value // a native condition's field values
 	buf       []byte
 	digest    xxhash.Digest
 }
@@ -43,6 +44,7 @@ type Evaluator struct {
 // that apply to it, with field names resolved to positions.
 type plan struct {
 	steps []step
+	width int // len(Shape.Fields()): how many values a ValueSlice must have
 }
 
 type step struct {
@@ -52,6 +54,51 @@ type step struct {
 	fields []int // unique
 	where  []int // positions of c.where.names
 	expr   []int // positions of c.expr.names
+	ref    refCache
+}
+
+// refCache remembers the last value an in_reference step looked up and
+// whether the set has it: consecutive events often repeat an id. Sets do
+// not change, so the answer is exact.
+type refCache struct {
+	valid bool
+	found bool
+	kind  Kind
+	num   uint64 // KindInt and KindBool: Int; KindFloat: its bits
+	str   []byte // KindString: a copy, as the value's may be reused
+}
+
+func (rc *refCache) has(set Set, v *Value) bool {
+	var num uint64
+	switch v.Kind {
+	case KindString:
+		if rc.valid && rc.kind == KindString && string(rc.str) == v.Str {
+			return rc.found
+		}
+		found := set.Has(*v)
+		rc.valid, rc.found, rc.kind = true, found, KindString
+		rc.str = append(rc.str[:0], v.Str...)
+		return found
+	case KindInt, KindBool:
+		num = uint64(v.Int)
+	case KindFloat:
+		num = math.Float64bits(v.Float)
+	default:
+		return set.Has(*v)
+	}
+	if rc.valid && rc.kind == v.Kind && rc.num == num {
+		return rc.found
+	}
+	found := set.Has(*v)
+	rc.valid, rc.found, rc.kind, rc.num = true, found, v.Kind, num
+	return found
+}
+
+// valueSlicer is an Event that can hand over all its values at once, in
+// field order, as audit.Event does; Eval then reads them without an
+// interface call per field.
+type valueSlicer interface {
+	ValueSlice() []Value
 }
 
 // maxPlans bounds the shapes an Evaluator remembers.
@@ -71,7 +118,7 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 		// without end; plans are cheap to make again.
 		clear(ev.plans)
 	}
-	p := &plan{}
+	p := &plan{width: len(s.Fields())}
 	for i, c := range ev.book.Checks {
 		if c.Event != "*" && c.Event != s.Event() {
 			continue
@@ -122,26 +169,39 @@ func (ev *Evaluator) Eval(e Event) []Outcome {
 		p = ev.plan(s)
 		ev.lastShape, ev.lastPlan = s, p
 	}
+	var vals []Value
+	if vs, ok := e.(valueSlicer); ok {
+		if v := vs.ValueSlice(); len(v) >= p.width {
+			vals = v
+		}
+	}
 	out := ev.out[:0]
 	for i := range p.steps {
 		st := &p.steps[i]
 		c := st.c
-		o := Outcome{Check: st.check}
+		// The outcome is made in place, and dropped again when the where
+		// condition does not hold.
+		out = append(out, Outcome{Check: st.check})
+		o := &out[len(out)-1]
 		if st.field >= 0 {
-			o.Value = e.Value(st.field)
+			if vals != nil {
+				o.Value = vals[st.field]
+			} else {
+				o.Value = e.Value(st.field)
+			}
 		}
 		if c.where != nil {
-			ok, err := ev.run(c.where, st.where, e)
+			ok, err := ev.run(c.where, st.where, e, vals)
 			if err != nil {
 				o.Failed, o.Err, o.Value = true, true, Str("error: where: "+errorText(err))
-				out = append(out, o)
 				continue
 			}
 			if !ok {
+				out = out[:len(out)-1]
 				continue
 			}
 		}
-		v := o.Value
+		v := &o.Value
 		switch c.Kind {
 		case RuleBetween:
 			if !v.IsNull() {
@@ -159,9 +219,9 @@ func (ev *Evaluator) Eval(e Event) []Outcome {
 				o.Failed = !ok || !(f <= c.hi)
 			}
 		case RuleIn:
-			o.Failed = !v.IsNull() && !c.values.has(v)
+			o.Failed = !v.IsNull() && !c.values.has(*v)
 		case RuleNotIn:
-			o.Failed = !v.IsNull() && c.values.has(v)
+			o.Failed = !v.IsNull() && c.values.has(*v)
 		case RuleNotNull, RuleMaxNullRatio:
 			o.Failed = v.IsNull()
 		case RulePattern:
@@ -174,15 +234,19 @@ func (ev *Evaluator) Eval(e Event) []Outcome {
 				}
 			}
 		case RuleInReference:
-			o.Failed = !v.IsNull() && !c.set.Has(v)
+			o.Failed = !v.IsNull() && !st.ref.has(c.set, v)
 		case RuleUnique:
-			o.Key = ev.key(st.fields, e)
+			o.Key = ev.key(st.fields, e, vals)
 			if len(st.fields) > 0 {
-				o.Value = e.Value(st.fields[0])
+				if vals != nil {
+					o.Value = vals[st.fields[0]]
+				} else {
+					o.Value = e.Value(st.fields[0])
+				}
 			}
 		case RuleRowCount:
 		case RuleExpr:
-			ok, err := ev.run(c.expr, st.expr, e)
+			ok, err := ev.run(c.expr, st.expr, e, vals)
 			switch {
 			case err != nil:
 				o.Failed, o.Err, o.Value = true, true, Str("error: "+errorText(err))
@@ -190,17 +254,35 @@ func (ev *Evaluator) Eval(e Event) []Outcome {
 				o.Failed = true
 			}
 		}
-		out = append(out, o)
 	}
 	ev.out = out
 	return out
 }
 
-// run evaluates an expression over e's fields, reusing the evaluator's
-// VM and environment.
-func (ev *Evaluator) run(p *program, idx []int, e Event) (bool, error) {
+// run evaluates an expression over e's fields: natively when it can,
+// else with the evaluator's VM and environment. vals is e's ValueSlice or
+// nil.
+func (ev *Evaluator) run(p *program, idx []int, e Event, vals []Value) (bool, error) {
+	if p.native != nil {
+		args := ev.args[:0]
+		for _, i := range idx {
+			if vals != nil {
+				args = append(args, vals[i])
+			} else {
+				args = append(args, e.Value(i))
+			}
+		}
+		ev.args = args
+		if res, ok := p.native.eval(args); ok {
+			return res, nil
+		}
+	}
 	for i, name := range p.names {
-		ev.env[name] = e.Value(idx[i]).Any()
+		if vals != nil {
+			ev.env[name] = vals[idx[i]].Any()
+		} else {
+			ev.env[name] = e.Value(idx[i]).Any()
+		}
 	}
 	res, err := ev.vm.Run(p.prog, ev.env)
 	if err != nil {
@@ -218,10 +300,15 @@ const (
 
 // key hashes the values at idx with their kinds, so that int 1, float 1
 // and string "1" give different keys.
-func (ev *Evaluator) key(idx []int, e Event) [2]uint64 {
+func (ev *Evaluator) key(idx []int, e Event, vals []Value) [2]uint64 {
 	b := ev.buf[:0]
 	for _, i := range idx {
-		v := e.Value(i)
+		var v Value
+		if vals != nil {
+			v = vals[i]
+		} else {
+			v = e.Value(i)
+		}
 		b = append(b, byte(v.Kind))
 		switch v.Kind {
 		case KindBool, KindInt:

@@ -14,6 +14,9 @@ type testEvent struct {
 func (e *testEvent) Shape() *Shape     { return e.shape }
 func (e *testEvent) Value(i int) Value { return e.vals[i] }
 
+// ValueSlice lets Eval read the values as it reads audit.Event's.
+func (e *testEvent) ValueSlice() []Value { return e.vals }
+
 func builtinShape(event string) *Shape {
 	f, _ := BuiltinFields(event)
 	return NewShape(event, f)

@@ -19,6 +19,8 @@ type program struct {
 	// names are the event fields the expression reads, sorted. A rule
 	// applies only to events whose shape has all of them.
 	names []string
+	// native is the expression compiled to run without the VM, or nil.
+	native *cond
 }
 
 // exprError is a compile error with its place in the expression.
@@ -77,7 +79,7 @@ func compileExpr(src, event string) (*program, *exprError) {
 		}
 	}
 	sort.Strings(names)
-	return &program{src: src, prog: prog, names: names}, nil
+	return &program{src: src, prog: prog, names: names, native: compileNative(prog.Node(), names)}, nil
 }
 
 func zeroOf(k Kind) any {
