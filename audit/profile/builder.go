@@ -55,8 +55,10 @@ type fieldAcc struct {
 	high     bool
 	strIdx   map[string]int32 // index into strCnt; a map of ints so lookups never store the key
 	strCnt   []int64
-	small    []int64 // counts of ints in [0, len(small)): cheaper than a map
-	nSmall   int     // non-zero counts in small
+	strKeys  []string // the keys of strIdx by index: strKeys[strIdx[s]] == s
+	lastStr  int32    // index of the string counted last, or -1
+	small    []int64  // counts of ints in [0, len(small)): cheaper than a map
+	nSmall   int      // non-zero counts in small
 	ints     map[int64]int64
 	keyBytes int
 	hll      *hyperloglog.Sketch
@@ -72,6 +74,15 @@ func NewBuilder() *Builder {
 	}
 }
 
+// ValueSlicer is implemented by events that hold their values in a slice
+// in the order of Shape().Fields(). Observe reads such events through the
+// slice, in place, instead of copying each value out through Value.
+type ValueSlicer interface {
+	// ValueSlice returns the event's values; element i is Value(i). The
+	// caller does not keep or modify it.
+	ValueSlice() []rules.Value
+}
+
 // Observe adds an event to the profile. Values are read during the call
 // only; strings are copied when they become new frequency keys.
 func (b *Builder) Observe(e rules.Event) {
@@ -83,12 +94,25 @@ func (b *Builder) Observe(e rules.Event) {
 		}
 		p = b.planFor(s)
 	}
+	// Events that expose their values are read in place; others copy
+	// each value out through Value.
+	var vals []rules.Value
+	vs, fast := e.(ValueSlicer)
+	if fast {
+		vals = vs.ValueSlice()
+	}
+	var tmp rules.Value
 	ev := p.ev
 	ev.count++
 	if p.timePos < 0 {
 		ev.noHour++
 	} else {
-		v := e.Value(p.timePos)
+		v := &tmp
+		if fast {
+			v = &vals[p.timePos]
+		} else {
+			tmp = e.Value(p.timePos)
+		}
 		if h, ok := hourOf(v); ok {
 			ev.hours[h]++
 		} else {
@@ -100,7 +124,12 @@ func (b *Builder) Observe(e rules.Event) {
 	}
 	for i := range p.fields {
 		pf := &p.fields[i]
-		v := e.Value(pf.pos)
+		v := &tmp
+		if fast {
+			v = &vals[pf.pos]
+		} else {
+			tmp = e.Value(pf.pos)
+		}
 		f := pf.acc
 		if int(v.Kind) >= numKinds {
 			continue // not a kind this version knows
@@ -108,26 +137,33 @@ func (b *Builder) Observe(e rules.Event) {
 		f.kinds[v.Kind]++
 		switch v.Kind {
 		case rules.KindInt:
+			x := v.Int
 			if f.high {
-				f.num.addInt(v.Int)
-				hllInt(f.hll, v.Int)
+				f.num.addInt(x)
+				hllInt(f.hll, x)
 				continue
 			}
-			if x := uint64(v.Int); x < uint64(len(f.small)) && f.small[x] > 0 {
-				f.small[x]++
+			if u := uint64(x); u < uint64(len(f.small)) && f.small[u] > 0 {
+				f.small[u]++
 				continue
 			}
-			b.countInt(f, v.Int)
+			b.countInt(f, x)
 		case rules.KindString:
+			str := v.Str
 			if f.high {
-				hllString(f.hll, v.Str)
+				hllString(f.hll, str)
 				continue
 			}
-			if j, ok := f.strIdx[v.Str]; ok {
+			if j := f.lastStr; j >= 0 && f.strKeys[j] == str {
 				f.strCnt[j]++
 				continue
 			}
-			b.newString(f, v.Str)
+			if j, ok := f.strIdx[str]; ok {
+				f.strCnt[j]++
+				f.lastStr = j
+				continue
+			}
+			b.newString(f, str)
 		case rules.KindFloat:
 			f.num.addFloat(v.Float)
 		case rules.KindBool:
@@ -163,7 +199,7 @@ func (b *Builder) planFor(s *rules.Shape) *plan {
 		for i, fd := range s.Fields() {
 			acc := ev.fields[fd.Name]
 			if acc == nil {
-				acc = &fieldAcc{strIdx: map[string]int32{}, ints: map[int64]int64{}}
+				acc = &fieldAcc{strIdx: map[string]int32{}, ints: map[int64]int64{}, lastStr: -1}
 				ev.fields[fd.Name] = acc
 			}
 			if fd.Name == TimeField && p.timePos < 0 {
@@ -229,8 +265,11 @@ func (f *fieldAcc) eachInt(fn func(x, c int64)) {
 
 func (b *Builder) newString(f *fieldAcc, s string) {
 	s = strings.Clone(s) // s points into the source's buffer
-	f.strIdx[s] = int32(len(f.strCnt))
+	j := int32(len(f.strCnt))
+	f.strIdx[s] = j
 	f.strCnt = append(f.strCnt, 1)
+	f.strKeys = append(f.strKeys, s)
+	f.lastStr = j
 	f.keyBytes += len(s)
 	if tooMany(f.distinct(), f.keyBytes) {
 		b.overflow(f)
@@ -249,7 +288,8 @@ func (b *Builder) overflow(f *fieldAcc) {
 		f.num.addIntCount(x, c)
 	})
 	f.high, f.hll = true, h
-	f.strIdx, f.strCnt, f.small, f.nSmall, f.ints, f.keyBytes = nil, nil, nil, 0, nil, 0
+	f.strIdx, f.strCnt, f.strKeys, f.lastStr = nil, nil, nil, -1
+	f.small, f.nSmall, f.ints, f.keyBytes = nil, 0, nil, 0
 }
 
 // Profile returns the profile of the events observed so far. The Builder
@@ -303,7 +343,7 @@ func (f *fieldAcc) profile() *FieldProfile {
 }
 
 // hourOf reads the hour of an ISO-8601 time string: "2024-03-19T08:..." → 8.
-func hourOf(v rules.Value) (int, bool) {
+func hourOf(v *rules.Value) (int, bool) {
 	s := v.Str
 	if v.Kind != rules.KindString || len(s) < 13 || (s[10] != 'T' && s[10] != ' ') {
 		return 0, false

@@ -15,8 +15,9 @@ type testEvent struct {
 	vals  []rules.Value
 }
 
-func (e *testEvent) Shape() *rules.Shape     { return e.shape }
-func (e *testEvent) Value(i int) rules.Value { return e.vals[i] }
+func (e *testEvent) Shape() *rules.Shape       { return e.shape }
+func (e *testEvent) Value(i int) rules.Value   { return e.vals[i] }
+func (e *testEvent) ValueSlice() []rules.Value { return e.vals }
 
 func ev(s *rules.Shape, vals ...rules.Value) *testEvent { return &testEvent{shape: s, vals: vals} }
 
