@@ -237,7 +237,7 @@ func TestShapes(t *testing.T) {
 			}
 		})
 	}
-	if r.Shapes()[0] != r.Shapes()[0] {
+	if a, b := r.Shapes(), r.Shapes(); a[0] != b[0] {
 		t.Error("Shapes returns new shapes on each call")
 	}
 }
