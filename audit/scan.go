@@ -45,10 +45,30 @@ func Scan(ctx context.Context, plan *Plan, book *rules.Book, opts Options) (*Res
 		now = time.Now
 	}
 	started := now()
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	all := make([]int, len(plan.Files))
+	for i := range all {
+		all[i] = i
 	}
+	p, err := ScanPart(ctx, plan, book, opts, all)
+	if err != nil {
+		return nil, err
+	}
+	res := p.Result(plan, book)
+	res.StartedAt, res.Duration = started, now().Sub(started)
+	return res, nil
+}
+
+// Part is the mergeable state of a scan of some of a plan's files: what a
+// shard of a distributed scan hands to the merge.
+type Part struct {
+	cfg     *scanConfig
+	acc     *accumulator
+	files   map[int]FileResult // by index in the plan
+	infos   map[int]FileInfo
+	workers int
+}
+
+func newScanConfig(book *rules.Book, opts Options) *scanConfig {
 	cfg := &scanConfig{
 		book:             book,
 		ruleSamples:      opts.RuleSamples,
@@ -59,19 +79,25 @@ func Scan(ctx context.Context, plan *Plan, book *rules.Book, opts Options) (*Res
 	for i, c := range book.Checks {
 		cfg.unique[i] = c.Kind == rules.RuleUnique
 	}
-	for _, f := range plan.Files {
-		if opts.Readers[f.Format] == nil {
+	return cfg
+}
+
+// ScanPart reads the files of plan whose indices are in only.
+func ScanPart(ctx context.Context, plan *Plan, book *rules.Book, opts Options, only []int) (*Part, error) {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	cfg := newScanConfig(book, opts)
+	for _, i := range only {
+		if f := plan.Files[i]; opts.Readers[f.Format] == nil {
 			return nil, fmt.Errorf("input %q: no reader for format %q", f.Input, f.Format)
 		}
 	}
-
 	files := make([]FileResult, len(plan.Files))
 	infos := make([]FileInfo, len(plan.Files))
 	// Largest files first, so that one big file does not start last.
-	order := make([]int, len(plan.Files))
-	for i := range order {
-		order[i] = i
-	}
+	order := slices.Clone(only)
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(plan.Files[b].Size, plan.Files[a].Size) })
 
 	jobs := make(chan int)
@@ -103,22 +129,53 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
 	total := accs[0]
 	for _, a := range accs[1:] {
 		total.merge(a)
 	}
 	total.flushProgress()
-
-	res := &Result{
-		Date:      plan.Date,
-		StartedAt: started,
-		Workers:   workers,
-		Events:    map[string]int64{},
-		Hours:     map[string]*[24]int64{},
-		Inputs:    files,
+	p := &Part{cfg: cfg, acc: total, files: map[int]FileResult{}, infos: map[int]FileInfo{}, workers: workers}
+	for _, i := range only {
+		p.files[i], p.infos[i] = files[i], infos[i]
 	}
-	res.Profile = total.dayProfile()
+	return p, nil
+}
+
+// Merge adds o into p; o must not be used afterwards. Parts must come from
+// the same plan and book, and must not share files.
+func (p *Part) Merge(o *Part) error {
+	for i := range o.files {
+		if _, dup := p.files[i]; dup {
+			return fmt.Errorf("file %d scanned by two parts", i)
+		}
+	}
+	p.acc.merge(o.acc)
+	for i, f := range o.files {
+		p.files[i], p.infos[i] = f, o.infos[i]
+	}
+	p.workers = max(p.workers, o.workers)
+	return nil
+}
+
+// Result turns the part into the result of the whole plan. Files of the
+// plan that no part scanned are reported as input errors.
+func (p *Part) Result(plan *Plan, book *rules.Book) *Result {
+	res := &Result{
+		Date:    plan.Date,
+		Workers: p.workers,
+		Events:  map[string]int64{},
+		Hours:   map[string]*[24]int64{},
+	}
+	infos := make([]FileInfo, len(plan.Files))
+	for i, pf := range plan.Files {
+		fr, ok := p.files[i]
+		if !ok {
+			fr = FileResult{Input: pf.Input, Format: pf.Format, Path: pf.Path, Bytes: pf.Size, Err: "not scanned by any shard", ErrOffset: -1, ErrBlock: -1}
+		}
+		res.Inputs = append(res.Inputs, fr)
+		infos[i] = p.infos[i]
+	}
+	res.Profile = p.acc.dayProfile()
 	res.Profile.Dates = []string{plan.Date}
 	for name, ep := range res.Profile.Events {
 		res.Events[name] = ep.Count
@@ -127,11 +184,10 @@ feed:
 	for _, e := range plan.Errors {
 		res.Inputs = append(res.Inputs, FileResult{Input: e.Input, Format: e.Format, Path: e.Pattern, Err: e.Message, ErrOffset: -1, ErrBlock: -1})
 	}
-	res.Malformed = malformedSummary(total, plan)
+	res.Malformed = malformedSummary(p.acc, plan)
 	res.Schemas = schemasSeen(plan, infos)
-	res.Rules = ruleResults(total, plan, book, cfg)
-	res.Duration = now().Sub(started)
-	return res, nil
+	res.Rules = ruleResults(p.acc, plan, book, p.cfg)
+	return res
 }
 
 // scanFile reads one file into acc and returns what is known of it.
