@@ -27,6 +27,8 @@ const usage = `dqaudit: the nightly data-quality gate for ML event logs.
 
 Usage:
   dqaudit scan --config FILE [--date YYYY-MM-DD] [flags]   audit one day's archive
+  dqaudit scan --shard i/n --partial FILE ...              scan one shard of the day, for merge
+  dqaudit merge --config FILE --date D PARTIAL...          merge shards, then gate and report as scan
   dqaudit check --config FILE                              validate a config without reading data
   dqaudit generate --date YYYY-MM-DD --out DIR [--events N] write a sample archive with injected faults
   dqaudit version                                          print the version
@@ -44,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "scan":
 		return runScan(ctx, args[1:], stdout, stderr)
+	case "merge":
+		return runMerge(ctx, args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
 	case "generate":

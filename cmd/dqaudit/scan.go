@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,15 +31,15 @@ type scanFlags struct {
 	quiet        bool
 	baseline     string
 	history      string
+	shard        string // "i/n" with --partial
+	partial      string
+	partials     []string // merge: the partial files
 }
 
-func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var f scanFlags
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// addReportFlags declares the flags scan and merge share.
+func addReportFlags(fs *flag.FlagSet, f *scanFlags) {
 	fs.StringVar(&f.config, "config", "", "config file (required)")
 	fs.StringVar(&f.date, "date", "", "day to audit, YYYY-MM-DD (default: yesterday in UTC)")
-	fs.IntVar(&f.workers, "workers", 0, "files read at once (default: number of CPUs)")
 	fs.StringVar(&f.formats, "format", "", "report formats, comma-separated: html,markdown,json (default: report.formats)")
 	fs.StringVar(&f.out, "out", "", "report directory; {date} expands (default: report.out)")
 	fs.StringVar(&f.failOn, "fail-on", "error", "what fails the gate: error, warn or never")
@@ -46,6 +47,16 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.quiet, "quiet", false, "print only errors")
 	fs.StringVar(&f.history, "history", "", "drift history directory, overriding drift.history")
 	fs.StringVar(&f.baseline, "baseline", "", "drift baseline, overriding drift.baseline: previous, window:N or a history file")
+}
+
+func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f scanFlags
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addReportFlags(fs, &f)
+	fs.IntVar(&f.workers, "workers", 0, "CPU budget: files read at once times decoders per file (default: number of CPUs)")
+	fs.StringVar(&f.shard, "shard", "", "with --partial: scan shard i of n (\"i/n\", i from 0) of the day's files")
+	fs.StringVar(&f.partial, "partial", "", "write a partial result for dqaudit merge to this file ({date} expands) instead of reports")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: dqaudit scan --config FILE [--date YYYY-MM-DD] [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -71,84 +82,124 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // errInterrupted is the message of a run stopped by SIGINT or SIGTERM.
 var errInterrupted = errors.New("interrupted: no report written")
 
-// scan runs one audit. Errors before the scan starts are usage errors
-// (exit 2, nothing written); from then on problems are recorded in the
-// result, so that the reports and the exit code always agree.
-func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.ExitCode, error) {
+// job is a run prepared from the config: everything before reading data.
+type job struct {
+	f        scanFlags
+	cfg      *rules.Config
+	cfgBytes []byte
+	day      time.Time
+	base     string
+	policy   audit.Policy
+	writers  []reportWriter
+	plan     *audit.Plan
+	readers  map[string]audit.Reader
+	workers  int // files read at once
+	book     *rules.Book
+	hist     *audit.DriftHistory
+}
+
+// prepare reads the config and plans the run. Its errors are usage errors
+// (exit 2, nothing written) unless the context was cancelled.
+func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if f.config == "" {
-		return audit.ExitUsage, errors.New("--config is required")
+		return nil, audit.ExitUsage, errors.New("--config is required")
 	}
-	policy, err := policyFrom(f)
-	if err != nil {
-		return audit.ExitUsage, err
+	j := &job{f: f, base: filepath.Dir(f.config)}
+	var err error
+	if j.policy, err = policyFrom(f); err != nil {
+		return nil, audit.ExitUsage, err
 	}
-	day, err := dayFrom(f.date)
-	if err != nil {
-		return audit.ExitUsage, err
+	if j.day, err = dayFrom(f.date); err != nil {
+		return nil, audit.ExitUsage, err
 	}
-	cfg, err := rules.Load(f.config)
-	if err != nil {
-		return audit.ExitUsage, err
+	if j.cfgBytes, err = os.ReadFile(f.config); err != nil {
+		return nil, audit.ExitUsage, err
 	}
-	formats := cfg.Report.Formats
+	if j.cfg, err = rules.Load(f.config); err != nil {
+		return nil, audit.ExitUsage, err
+	}
+	formats := j.cfg.Report.Formats
 	if f.formats != "" {
 		formats = nil
 		for _, name := range strings.Split(f.formats, ",") {
 			formats = append(formats, strings.TrimSpace(name))
 		}
 	}
-	writers, err := reportWriters(formats)
-	if err != nil {
-		return audit.ExitUsage, err
+	if j.writers, err = reportWriters(formats); err != nil {
+		return nil, audit.ExitUsage, err
 	}
-	base := filepath.Dir(f.config)
-	plan, err := audit.NewPlan(cfg, day, base)
-	if err != nil {
-		return audit.ExitUsage, err
+	if j.plan, err = audit.NewPlan(j.cfg, j.day, j.base); err != nil {
+		return nil, audit.ExitUsage, err
 	}
-	fileWorkers, readers := readersFor(f.workers, len(plan.Files))
-	refs, err := audit.LoadReferences(ctx, cfg, base, readers)
+	j.workers, j.readers = readersFor(f.workers, len(j.plan.Files))
+	refs, err := audit.LoadReferences(ctx, j.cfg, j.base, j.readers)
 	if err != nil {
 		if ctx.Err() != nil {
-			return audit.ExitInterrupted, errInterrupted
+			return nil, audit.ExitInterrupted, errInterrupted
 		}
-		return audit.ExitUsage, err
+		return nil, audit.ExitUsage, err
 	}
-	book, err := rules.Compile(cfg, refs)
-	if err != nil {
-		return audit.ExitUsage, err
+	if j.book, err = rules.Compile(j.cfg, refs); err != nil {
+		return nil, audit.ExitUsage, err
 	}
-	hist, err := historyFor(cfg, f, base, day)
-	if err != nil {
-		return audit.ExitUsage, err
+	if j.hist, err = historyFor(j.cfg, f, j.base, j.day); err != nil {
+		return nil, audit.ExitUsage, err
 	}
-	if hist != nil {
-		// Held until the history is written: concurrent runs on one
-		// history wait instead of interleaving.
-		unlock, err := hist.Lock(ctx, func() {
-			fmt.Fprintf(stderr, "dqaudit scan: waiting for another run's lock on %s\n", hist.Dir())
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return audit.ExitInterrupted, errInterrupted
-			}
-			return audit.ExitInput, err
-		}
-		defer unlock()
-	}
+	return j, 0, nil
+}
 
-	progress := audit.NewProgress(plan)
+func (j *job) options(progress *audit.Progress) audit.Options {
+	return audit.Options{
+		Workers:          j.workers,
+		Readers:          j.readers,
+		RuleSamples:      j.cfg.Report.Samples,
+		MalformedSamples: j.cfg.Report.MalformedSamples,
+		Progress:         progress,
+	}
+}
+
+// meta identifies this run's partials: config, date, archive, shard.
+func (j *job) meta(shard, shards int) audit.PartialMeta {
+	h := sha256.New()
+	for _, pf := range j.plan.Files {
+		fmt.Fprintf(h, "%s\x00%s\x00%d\n", pf.Input, pf.Path, pf.Size)
+	}
+	return audit.PartialMeta{
+		ConfigHash: fmt.Sprintf("%x", sha256.Sum256(j.cfgBytes)),
+		Date:       j.plan.Date,
+		PlanHash:   fmt.Sprintf("%x", h.Sum(nil)),
+		Shard:      shard,
+		Shards:     shards,
+	}
+}
+
+// scan runs one audit, or one shard of it with --partial. Errors before
+// the scan starts are usage errors (exit 2, nothing written); from then on
+// problems are recorded in the result, so that the reports and the exit
+// code always agree.
+func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.ExitCode, error) {
+	if (f.shard == "") != (f.partial == "") {
+		return audit.ExitUsage, errors.New("--shard and --partial go together")
+	}
+	j, code, err := prepare(ctx, f)
+	if err != nil {
+		return code, err
+	}
+	if f.partial != "" {
+		return j.scanShard(ctx, stderr)
+	}
+	unlock, code, err := j.lockHistory(ctx, stderr)
+	if err != nil {
+		return code, err
+	}
+	defer unlock()
+
+	progress := audit.NewProgress(j.plan)
 	stopProgress := func() {}
 	if !f.quiet && isTerminal(stderr) {
 		stopProgress = reports.StartProgress(stderr, progress, 200*time.Millisecond)
 	}
-	res, err := audit.Scan(ctx, plan, book, audit.Options{
-		Workers:          fileWorkers,
-		Readers:          readers,
-		RuleSamples:      cfg.Report.Samples,
-		MalformedSamples: cfg.Report.MalformedSamples,
-		Progress:         progress,
-	})
+	res, err := audit.Scan(ctx, j.plan, j.book, j.options(progress))
 	stopProgress()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -156,39 +207,85 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 		}
 		return audit.ExitUsage, err
 	}
+	return j.finish(ctx, res, stdout, stderr)
+}
+
+// lockHistory takes the drift history's lock, held until the history is
+// written: concurrent runs on one history wait instead of interleaving.
+func (j *job) lockHistory(ctx context.Context, stderr io.Writer) (func(), audit.ExitCode, error) {
+	if j.hist == nil {
+		return func() {}, 0, nil
+	}
+	unlock, err := j.hist.Lock(ctx, func() {
+		fmt.Fprintf(stderr, "dqaudit: waiting for another run's lock on %s\n", j.hist.Dir())
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, audit.ExitInterrupted, errInterrupted
+		}
+		return nil, audit.ExitInput, err
+	}
+	return unlock, 0, nil
+}
+
+// scanShard scans this shard's files and writes the partial result; the
+// gate, drift and reports are the merge's.
+func (j *job) scanShard(ctx context.Context, stderr io.Writer) (audit.ExitCode, error) {
+	var i, n int
+	if _, err := fmt.Sscanf(j.f.shard, "%d/%d", &i, &n); err != nil || n < 1 || i < 0 || i >= n || fmt.Sprintf("%d/%d", i, n) != j.f.shard {
+		return audit.ExitUsage, fmt.Errorf("--shard %q: want i/n with 0 <= i < n, such as 0/4", j.f.shard)
+	}
+	part, err := audit.ScanPart(ctx, j.plan, j.book, j.options(nil), j.plan.Shard(i, n))
+	if err != nil {
+		if ctx.Err() != nil {
+			return audit.ExitInterrupted, errInterrupted
+		}
+		return audit.ExitUsage, err
+	}
+	path := audit.ExpandDate(j.f.partial, j.day)
+	if err := writeAtomically(path, func(w io.Writer) error { return part.Encode(w, j.meta(i, n)) }); err != nil {
+		return audit.ExitInput, fmt.Errorf("write partial: %w", err)
+	}
+	if !j.f.quiet {
+		fmt.Fprintf(stderr, "dqaudit scan: shard %d/%d: wrote %s\n", i, n, path)
+	}
+	return audit.ExitPass, nil
+}
+
+// finish runs drift, records the day, gates and writes the reports.
+func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.Writer) (audit.ExitCode, error) {
 	res.Version = toolVersion()
-	res.Workers = max(f.workers, 0)
+	res.Workers = max(j.f.workers, 0)
 	if res.Workers == 0 {
 		res.Workers = runtime.GOMAXPROCS(0)
 	}
-	if hist != nil {
-		hist.Apply(cfg.Drift, res)
+	if j.hist != nil {
+		j.hist.Apply(j.cfg.Drift, res)
 		// A day whose files could not all be read would make a skewed
 		// baseline: it is kept out of the history until a clean re-run.
 		if res.InputErrors() > 0 {
-			fmt.Fprintf(stderr, "dqaudit scan: input errors: %s not added to the history %s\n", res.Date, hist.Dir())
+			fmt.Fprintf(stderr, "dqaudit: input errors: %s not added to the history %s\n", res.Date, j.hist.Dir())
 		} else {
-			hist.Record(res)
+			j.hist.Record(res)
 		}
 	}
-	res.Status, res.ExitCode = audit.Gate(res.Findings(), policy)
+	res.Status, res.ExitCode = audit.Gate(res.Findings(), j.policy)
 	if ctx.Err() != nil {
 		return audit.ExitInterrupted, errInterrupted
 	}
-
-	out := resolve(base, cfg.Report.Out)
-	if f.out != "" {
-		out = f.out
+	out := resolve(j.base, j.cfg.Report.Out)
+	if j.f.out != "" {
+		out = j.f.out
 	}
-	written, err := writeReports(audit.ExpandDate(out, day), writers, res)
+	written, err := writeReports(audit.ExpandDate(out, j.day), j.writers, res)
 	if err != nil {
 		return audit.ExitInput, fmt.Errorf("write reports: %w", err)
 	}
-	if !f.quiet {
+	if !j.f.quiet {
 		// The reports are written: a summary that cannot be printed (a
 		// closed pipe) is worth a word, not another exit code.
 		if err := reports.WriteSummary(stdout, res, written, useColor(stdout)); err != nil {
-			fmt.Fprintf(stderr, "dqaudit scan: summary: %v\n", err)
+			fmt.Fprintf(stderr, "dqaudit: summary: %v\n", err)
 		}
 	}
 	return res.ExitCode, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -74,4 +75,25 @@ func writeReports(dir string, ws []reportWriter, res *audit.Result) ([]string, e
 		}
 	}
 	return paths, nil
+}
+
+// writeAtomically writes one file through a temp file in its directory,
+// renamed into place only when write succeeded.
+func writeAtomically(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	p, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+	if err != nil {
+		return err
+	}
+	defer p.Cleanup()
+	bw := bufio.NewWriterSize(p, 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return p.CloseAtomicallyReplace()
 }

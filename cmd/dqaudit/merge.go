@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/dqaudit/dqaudit/audit"
+)
+
+// runMerge merges the partial results of a sharded scan, then runs drift,
+// the gate and the reports as scan does.
+func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f scanFlags
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addReportFlags(fs, &f)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: dqaudit merge --config FILE --date YYYY-MM-DD [flags] PARTIAL...\n\nPARTIAL are files or globs written by dqaudit scan --shard i/n --partial.\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\n%s\n", audit.ExitCodeTable)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return int(audit.ExitUsage)
+	}
+	f.partials = fs.Args()
+	code, err := merge(ctx, f, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "dqaudit merge: %v\n", err)
+	}
+	return int(code)
+}
+
+func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.ExitCode, error) {
+	if f.date == "" {
+		// A merge of yesterday's shards after midnight would pick the
+		// wrong day: the date must be said.
+		return audit.ExitUsage, errors.New("--date is required")
+	}
+	paths, err := partialPaths(f.partials)
+	if err != nil {
+		return audit.ExitUsage, err
+	}
+	j, code, err := prepare(ctx, f)
+	if err != nil {
+		return code, err
+	}
+	part, err := j.mergeParts(paths)
+	if err != nil {
+		return audit.ExitUsage, err
+	}
+	unlock, code, err := j.lockHistory(ctx, stderr)
+	if err != nil {
+		return code, err
+	}
+	defer unlock()
+	return j.finish(ctx, part.Result(j.plan, j.book), stdout, stderr)
+}
+
+// partialPaths expands the arguments' globs, in order, without repeats.
+func partialPaths(args []string) ([]string, error) {
+	if len(args) == 0 {
+		return nil, errors.New("no partial files given")
+	}
+	var paths []string
+	for _, a := range args {
+		matches, err := filepath.Glob(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a, err)
+		}
+		if len(matches) == 0 {
+			return nil, fmt.Errorf("%s: no such partial file", a)
+		}
+		for _, m := range matches {
+			if !slices.Contains(paths, m) {
+				paths = append(paths, m)
+			}
+		}
+	}
+	return paths, nil
+}
+
+// mergeParts reads the partials, checks that they are exactly the shards
+// 0..n-1 of this config, date and archive, and merges them.
+func (j *job) mergeParts(paths []string) (*audit.Part, error) {
+	var total *audit.Part
+	seen := map[int]string{}
+	shards := -1
+	for _, path := range paths {
+		file, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		part, meta, err := audit.DecodePart(file, j.plan, j.book, j.options(nil))
+		file.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		want := j.meta(meta.Shard, meta.Shards)
+		switch {
+		case meta.ConfigHash != want.ConfigHash:
+			return nil, fmt.Errorf("%s: written with another config than %s", path, j.f.config)
+		case meta.Date != want.Date:
+			return nil, fmt.Errorf("%s: is for %s, not %s", path, meta.Date, want.Date)
+		case meta.PlanHash != want.PlanHash:
+			return nil, fmt.Errorf("%s: its shard saw other files for %s than this merge does", path, meta.Date)
+		case shards >= 0 && meta.Shards != shards:
+			return nil, fmt.Errorf("%s: is shard %d of %d, the others are of %d", path, meta.Shard, meta.Shards, shards)
+		}
+		shards = meta.Shards
+		if first, dup := seen[meta.Shard]; dup {
+			return nil, fmt.Errorf("%s: shard %d/%d is also in %s", path, meta.Shard, meta.Shards, first)
+		}
+		seen[meta.Shard] = path
+		if total == nil {
+			total = part
+		} else if err := total.Merge(part); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	var missing []string
+	for i := range shards {
+		if _, ok := seen[i]; !ok {
+			missing = append(missing, fmt.Sprintf("%d/%d", i, shards))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing shard(s) %s", strings.Join(missing, ", "))
+	}
+	return total, nil
+}

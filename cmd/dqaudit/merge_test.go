@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dqaudit/dqaudit/audit"
+)
+
+// shardConfig is the example config with every rule kind that merges
+// state beyond counts (unique keys, samples), reading the sample archive.
+func shardConfig(t *testing.T) string {
+	return writeConfig(t, `  - name: rating-in-range
+    event: MovieRatingEvent
+    field: rating
+    between: [1, 5]
+  - name: known-user
+    event: "*"
+    field: userId
+    in_reference: known_users
+    severity: warn
+    tolerance: 0.5%
+  - name: one-rating-per-user-and-movie
+    event: MovieRatingEvent
+    unique: [userId, movieId]
+    severity: warn
+  - name: recommendations-present
+    event: RecommendationRequest
+    where: status == 200
+    field: recommendations
+    not_null: true
+`, "")
+}
+
+func runShards(t *testing.T, cfg string, n int, dir string) []string {
+	t.Helper()
+	var paths []string
+	for i := range n {
+		p := filepath.Join(dir, fmt.Sprintf("part-%d.json", i))
+		code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--shard", fmt.Sprintf("%d/%d", i, n), "--partial", p, "--quiet")
+		if code != 0 {
+			t.Fatalf("shard %d/%d: exit %d: %s", i, n, code, stderr)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// TestMergedShardsEqualOneScan: report.json of a merge of n shards is
+// byte-identical to a single scan's outside "run", for n with and without
+// empty shards.
+func TestMergedShardsEqualOneScan(t *testing.T) {
+	cfg := shardConfig(t)
+	single := t.TempDir()
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", single)
+	if code != 1 {
+		t.Fatalf("single scan: exit %d: %s", code, stderr)
+	}
+	_, want := readReport(t, single)
+	want = withoutRun(t, want)
+	for _, n := range []int{1, 2, 3, 7} { // 5 files: 7 shards leave two empty
+		t.Run(fmt.Sprintf("%d shards", n), func(t *testing.T) {
+			dir := t.TempDir()
+			parts := runShards(t, cfg, n, dir)
+			out := t.TempDir()
+			code, _, stderr := runCLI(t, append([]string{"merge", "--config", cfg, "--date", sampleDate, "--out", out, "--quiet"}, parts...)...)
+			if code != 1 {
+				t.Fatalf("merge: exit %d, want 1 like the single scan: %s", code, stderr)
+			}
+			_, got := readReport(t, out)
+			if got = withoutRun(t, got); !bytes.Equal(got, want) {
+				t.Errorf("merged report differs from the single scan's")
+			}
+		})
+	}
+}
+
+func TestMergeRefusesMismatchedPartials(t *testing.T) {
+	cfg := shardConfig(t)
+	dir := t.TempDir()
+	parts := runShards(t, cfg, 3, dir)
+
+	other := shardConfig(t)
+	b, _ := os.ReadFile(other)
+	os.WriteFile(other, append(b, []byte("# edited\n")...), 0o644)
+	otherParts := runShards(t, other, 3, t.TempDir())
+
+	otherDate := filepath.Join(t.TempDir(), "other-date.json")
+	// The same archive scanned as another date: its plan matches no file,
+	// and its date differs.
+	if code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", "2024-03-18", "--shard", "0/3", "--partial", otherDate, "--quiet"); code != 0 {
+		t.Fatalf("other date shard: exit %d: %s", code, stderr)
+	}
+	garbage := filepath.Join(dir, "garbage.json")
+	os.WriteFile(garbage, []byte(`{"partial_version": 1, "oops": true}`), 0o644)
+
+	tests := []struct {
+		name  string
+		parts []string
+		want  string
+	}{
+		{"missing shard", parts[:2], "missing shard(s) 2/3"},
+		{"extra shard of another config", []string{parts[0], parts[1], parts[2], otherParts[1]}, "another config"},
+		{"same shard twice", []string{parts[0], parts[1], parts[1], parts[2]}, ""},
+		{"other config", []string{otherParts[0], parts[1], parts[2]}, "another config"},
+		{"other date", []string{otherDate, parts[1], parts[2]}, "is for 2024-03-18, not 2024-03-19"},
+		{"not a partial", []string{garbage, parts[1], parts[2]}, "not a dqaudit partial"},
+		{"no such file", []string{filepath.Join(dir, "nope-*.json")}, "no such partial file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			code, _, stderr := runCLI(t, append([]string{"merge", "--config", cfg, "--date", sampleDate, "--out", out, "--quiet"}, tc.parts...)...)
+			if tc.want == "" { // repeated paths collapse: the merge succeeds
+				if code != 1 {
+					t.Errorf("exit %d: %s", code, stderr)
+				}
+				return
+			}
+			if code != int(audit.ExitUsage) || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(out, "report.json")); err == nil {
+				t.Error("a refused merge wrote a report")
+			}
+		})
+	}
+}
+
+func TestDuplicateShardFromAnotherRunIsNamed(t *testing.T) {
+	cfg := shardConfig(t)
+	a := runShards(t, cfg, 2, t.TempDir())
+	b := runShards(t, cfg, 2, t.TempDir())
+	code, _, stderr := runCLI(t, "merge", "--config", cfg, "--date", sampleDate, "--out", t.TempDir(), "--quiet", a[0], a[1], b[1])
+	if code != int(audit.ExitUsage) || !strings.Contains(stderr, "shard 1/2 is also in "+a[1]) {
+		t.Errorf("exit %d, stderr %q; want the duplicate named", code, stderr)
+	}
+}
+
+func TestShardFlagsAreChecked(t *testing.T) {
+	cfg := shardConfig(t)
+	for _, args := range [][]string{
+		{"--shard", "3/3", "--partial", "p.json"},
+		{"--shard", "0/0", "--partial", "p.json"},
+		{"--shard", "a/b", "--partial", "p.json"},
+		{"--shard", "0/2"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"scan", "--config", cfg, "--date", sampleDate}, args...)...)
+		if code != int(audit.ExitUsage) {
+			t.Errorf("%v: exit %d (%s), want 2", args, code, stderr)
+		}
+	}
+}
