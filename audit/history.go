@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
-	"github.com/google/renameio/v2"
 
 	"github.com/dqaudit/dqaudit/audit/profile"
+	"github.com/dqaudit/dqaudit/audit/store"
 	"github.com/dqaudit/dqaudit/rules"
 )
 
@@ -74,7 +74,8 @@ func NewHistoryEntry(r *Result) *HistoryEntry {
 	return e
 }
 
-// History is a directory of per-date history files, "YYYY-MM-DD.json".
+// History is a directory of per-date history files, "YYYY-MM-DD.json": a
+// local directory, or an object-storage prefix (see package store).
 type History struct {
 	dir string
 }
@@ -88,8 +89,12 @@ func (h *History) Dir() string { return h.dir }
 
 // Lock takes the history's lock, so that two runs on one history never
 // interleave their reads and writes. It waits while another run holds it,
-// calling waiting once, until ctx ends.
+// calling waiting once, until ctx ends. A history on object storage has
+// no lock: concurrent runs on it are not kept apart.
 func (h *History) Lock(ctx context.Context, waiting func()) (unlock func(), err error) {
+	if store.IsRemote(h.dir) {
+		return func() {}, nil
+	}
 	if err := os.MkdirAll(h.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
@@ -120,19 +125,15 @@ func cmpErr(errs ...error) error {
 }
 
 // Dates returns the dates that have an entry, oldest first.
-func (h *History) Dates() ([]string, error) {
-	ents, err := os.ReadDir(h.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+func (h *History) Dates(ctx context.Context) ([]string, error) {
+	names, err := store.List(ctx, h.dir)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
 	var dates []string
-	for _, e := range ents {
-		name := e.Name()
+	for _, name := range names {
 		date, ok := strings.CutSuffix(name, ".json")
-		if !ok || e.IsDir() {
+		if !ok {
 			continue
 		}
 		if _, err := time.Parse(DateLayout, date); err == nil {
@@ -144,13 +145,13 @@ func (h *History) Dates() ([]string, error) {
 }
 
 // Load reads the entry of one date.
-func (h *History) Load(date string) (*HistoryEntry, error) {
-	return ReadHistoryEntry(filepath.Join(h.dir, date+".json"))
+func (h *History) Load(ctx context.Context, date string) (*HistoryEntry, error) {
+	return ReadHistoryEntry(ctx, store.Join(h.dir, date+".json"))
 }
 
 // ReadHistoryEntry reads and validates one history file.
-func ReadHistoryEntry(path string) (*HistoryEntry, error) {
-	b, err := os.ReadFile(path)
+func ReadHistoryEntry(ctx context.Context, path string) (*HistoryEntry, error) {
+	b, err := store.ReadFile(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -169,18 +170,24 @@ func ReadHistoryEntry(path string) (*HistoryEntry, error) {
 }
 
 // Save writes the entry of its date atomically, replacing an earlier run's
-// entry of the same date. Stale temporary files of killed runs are removed.
-func (h *History) Save(e *HistoryEntry) error {
-	if err := os.MkdirAll(h.dir, 0o755); err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
-	RemoveStaleTemps(h.dir)
+// entry of the same date. Stale temporary files of killed runs are removed
+// from a local history.
+func (h *History) Save(ctx context.Context, e *HistoryEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	path := filepath.Join(h.dir, e.Date+".json")
-	if err := renameio.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if !store.IsRemote(h.dir) {
+		if err := os.MkdirAll(h.dir, 0o755); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		RemoveStaleTemps(h.dir)
+	}
+	err = store.WriteAtomic(ctx, store.Join(h.dir, e.Date+".json"), func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
 	return nil
@@ -221,8 +228,8 @@ func (b *Baseline) Days() int { return max(len(b.Entries), 1) }
 
 // earlier returns the last n dates of the history before date, oldest
 // first.
-func (h *History) earlier(date string, n int) ([]string, error) {
-	dates, err := h.Dates()
+func (h *History) earlier(ctx context.Context, date string, n int) ([]string, error) {
+	dates, err := h.Dates(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -235,9 +242,9 @@ func (h *History) earlier(date string, n int) ([]string, error) {
 // earlier date (previous), the last N earlier dates (window), or a history
 // file named by path. Unreadable history files are skipped and described
 // in problems; no readable earlier date gives a nil Baseline.
-func (h *History) LoadBaseline(spec rules.Baseline, date string) (b *Baseline, problems []string) {
+func (h *History) LoadBaseline(ctx context.Context, spec rules.Baseline, date string) (b *Baseline, problems []string) {
 	if spec.Kind == rules.BaselineFile {
-		e, err := ReadHistoryEntry(spec.Path)
+		e, err := ReadHistoryEntry(ctx, spec.Path)
 		if err != nil {
 			return nil, []string{"baseline file skipped: " + err.Error()}
 		}
@@ -247,13 +254,13 @@ func (h *History) LoadBaseline(spec rules.Baseline, date string) (b *Baseline, p
 	if spec.Kind == rules.BaselineWindow {
 		n = spec.Window
 	}
-	dates, err := h.earlier(date, n)
+	dates, err := h.earlier(ctx, date, n)
 	if err != nil {
 		return nil, []string{err.Error()}
 	}
 	var entries []*HistoryEntry
 	for _, d := range dates {
-		e, err := h.Load(d)
+		e, err := h.Load(ctx, d)
 		if err != nil {
 			problems = append(problems, "history entry skipped: "+err.Error())
 			continue
@@ -281,14 +288,14 @@ const TrendDays = 30
 // RuleTrends returns, per rule of r, its failed share on up to n earlier
 // days of the history and today, oldest first. Unreadable entries are
 // skipped (LoadBaseline reports them).
-func (h *History) RuleTrends(r *Result, n int) map[string][]TrendPoint {
-	dates, err := h.earlier(r.Date, n)
+func (h *History) RuleTrends(ctx context.Context, r *Result, n int) map[string][]TrendPoint {
+	dates, err := h.earlier(ctx, r.Date, n)
 	if err != nil {
 		return nil
 	}
 	trends := map[string][]TrendPoint{}
 	for _, d := range dates {
-		e, err := h.Load(d)
+		e, err := h.Load(ctx, d)
 		if err != nil {
 			continue
 		}
@@ -315,8 +322,8 @@ type DriftHistory struct {
 // Apply runs the drift checks of r against the baseline. A history that
 // cannot be read fully does not stop the run: each problem becomes a
 // warning entry of r.Drift.
-func (h *DriftHistory) Apply(cfg *rules.Drift, r *Result) {
-	bl, problems := h.LoadBaseline(h.Baseline, r.Date)
+func (h *DriftHistory) Apply(ctx context.Context, cfg *rules.Drift, r *Result) {
+	bl, problems := h.LoadBaseline(ctx, h.Baseline, r.Date)
 	r.DriftEnabled = true
 	r.Drift = Drift(cfg, r, bl)
 	for _, p := range problems {
@@ -325,13 +332,13 @@ func (h *DriftHistory) Apply(cfg *rules.Drift, r *Result) {
 	if bl != nil {
 		r.BaselineSource, r.BaselineDates = bl.Source, bl.Dates
 	}
-	r.RuleTrends = h.RuleTrends(r, TrendDays)
+	r.RuleTrends = h.RuleTrends(ctx, r, TrendDays)
 }
 
 // Record saves r's day in the history; a failure becomes an input error
 // of r (exit 3), so that the reports tell it.
-func (h *DriftHistory) Record(r *Result) {
-	if err := h.Save(NewHistoryEntry(r)); err != nil {
+func (h *DriftHistory) Record(ctx context.Context, r *Result) {
+	if err := h.Save(ctx, NewHistoryEntry(r)); err != nil {
 		r.Inputs = append(r.Inputs, FileResult{Input: "history", Format: "history", Path: h.Dir(), Err: err.Error(), ErrOffset: -1, ErrBlock: -1})
 	}
 }

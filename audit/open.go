@@ -5,35 +5,37 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/dqaudit/dqaudit/audit/store"
 )
 
-// openFile opens path read-only and undoes the compression its extension
-// names (.gz, .zst). read counts the compressed bytes taken from disk, for
-// progress. The returned close releases everything. Cancelling ctx closes
-// the file, so that a read blocked on a pipe or a slow mount returns.
+// openFile opens path (a local file read-only, or an object streamed) and
+// undoes the compression its extension names (.gz, .zst). read counts the
+// compressed bytes taken from the store, for progress. The returned close
+// releases everything. Cancelling ctx makes a blocked read return (see
+// store.Open).
 func openFile(ctx context.Context, path string, read *atomic.Int64) (io.Reader, func() error, error) {
-	f, err := os.Open(path) // read-only: inputs are never written
+	f, _, err := store.Open(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { f.Close() })
-	closeFile := func() error { stop(); return f.Close() }
+	closeFile := f.Close
 	counted := bufio.NewReaderSize(&countingReader{r: f, n: read}, 256<<10)
+	name := store.Name(path)
 	switch {
-	case strings.HasSuffix(path, ".gz"):
+	case strings.HasSuffix(name, ".gz"):
 		zr, err := gzip.NewReader(counted)
 		if err != nil {
 			closeFile()
 			return nil, nil, &ReadError{Offset: 0, Block: -1, Err: fmt.Errorf("gzip: %w", err)}
 		}
 		return zr, func() error { zr.Close(); return closeFile() }, nil
-	case strings.HasSuffix(path, ".zst"):
+	case strings.HasSuffix(name, ".zst"):
 		zr, err := zstd.NewReader(counted, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
 		if err != nil {
 			closeFile()

@@ -1,15 +1,13 @@
 package audit
 
 import (
+	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/bmatcuk/doublestar/v4"
-
+	"github.com/dqaudit/dqaudit/audit/store"
 	"github.com/dqaudit/dqaudit/rules"
 )
 
@@ -61,26 +59,23 @@ func ParseDate(s string) (time.Time, error) {
 }
 
 // NewPlan expands the inputs' patterns for day. Relative patterns are taken
-// relative to base (the config file's directory). A pattern that matches
-// no file, or a directory or file that cannot be listed, is an InputError
-// in the plan (exit 3, reports still written). A file that two inputs
-// match is read once, by the first. NewPlan fails only on a malformed
-// pattern.
-func NewPlan(cfg *rules.Config, day time.Time, base string) (*Plan, error) {
+// relative to base (the config file's directory); URL patterns list their
+// bucket (see package store). A pattern that matches no file, or a
+// directory, file or bucket that cannot be listed, is an InputError in the
+// plan (exit 3, reports still written). A file that two inputs match is
+// read once, by the first. NewPlan fails only on a malformed pattern.
+func NewPlan(ctx context.Context, cfg *rules.Config, day time.Time, base string) (*Plan, error) {
 	p := &Plan{Date: day.Format(DateLayout)}
 	seen := map[string]bool{}
 	for _, in := range cfg.Inputs {
-		var paths []string
+		var files []store.File
 		for _, pat := range in.Paths {
 			expanded := ExpandDate(pat, day)
-			full := expanded
-			if !filepath.IsAbs(full) {
-				full = filepath.Join(base, full)
-			}
-			if !doublestar.ValidatePathPattern(full) {
+			full := store.Resolve(base, expanded)
+			if !store.ValidPattern(full) {
 				return nil, fmt.Errorf("input %q: bad pattern %q", in.Name, expanded)
 			}
-			matches, err := doublestar.FilepathGlob(full, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors())
+			matches, err := store.Glob(ctx, full)
 			switch {
 			case err != nil:
 				p.Errors = append(p.Errors, InputError{Input: in.Name, Format: in.Format, Pattern: expanded, Message: err.Error()})
@@ -89,20 +84,19 @@ func NewPlan(cfg *rules.Config, day time.Time, base string) (*Plan, error) {
 				p.Errors = append(p.Errors, InputError{Input: in.Name, Format: in.Format, Pattern: expanded, Message: "matched no file"})
 			}
 			for _, m := range matches {
-				if !seen[m] {
-					seen[m] = true
-					paths = append(paths, m)
+				if !seen[m.Path] {
+					seen[m.Path] = true
+					files = append(files, m)
 				}
 			}
 		}
-		slices.Sort(paths)
-		for _, path := range paths {
-			st, err := os.Stat(path)
-			if err != nil {
-				p.Errors = append(p.Errors, InputError{Input: in.Name, Format: in.Format, Pattern: path, Message: err.Error()})
+		slices.SortFunc(files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })
+		for _, f := range files {
+			if f.Err != nil {
+				p.Errors = append(p.Errors, InputError{Input: in.Name, Format: in.Format, Pattern: f.Path, Message: f.Err.Error()})
 				continue
 			}
-			p.Files = append(p.Files, PlannedFile{Input: in.Name, Format: in.Format, Path: path, Size: st.Size()})
+			p.Files = append(p.Files, PlannedFile{Input: in.Name, Format: in.Format, Path: f.Path, Size: f.Size})
 		}
 	}
 	return p, nil

@@ -4,28 +4,26 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
+	"github.com/dqaudit/dqaudit/audit/store"
 	"github.com/dqaudit/dqaudit/rules"
 )
 
 // LoadReferences loads every reference set of cfg once. CSV and text files
 // are read by rules.LoadSet; an .avro file contributes the values of the
 // reference's field, read with readers["avro"]. Relative paths are taken
-// relative to base.
+// relative to base; a URL is read from object storage.
 func LoadReferences(ctx context.Context, cfg *rules.Config, base string, readers map[string]Reader) (map[string]rules.Set, error) {
 	sets := map[string]rules.Set{}
 	for _, ref := range cfg.References {
-		if !filepath.IsAbs(ref.Path) {
-			ref.Path = filepath.Join(base, ref.Path)
-		}
+		ref.Path = store.Resolve(base, ref.Path)
 		var set rules.Set
 		var err error
-		if strings.HasSuffix(ref.Path, ".avro") || strings.HasSuffix(ref.Path, ".avro.gz") || strings.HasSuffix(ref.Path, ".avro.zst") {
+		if name := store.Name(ref.Path); strings.HasSuffix(name, ".avro") || strings.HasSuffix(name, ".avro.gz") || strings.HasSuffix(name, ".avro.zst") {
 			set, err = collectField(ctx, ref, readers["avro"])
 		} else {
-			set, err = rules.LoadSet(ref)
+			set, err = loadSet(ctx, ref)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reference %q: %w", ref.Name, err)
@@ -33,6 +31,22 @@ func LoadReferences(ctx context.Context, cfg *rules.Config, base string, readers
 		sets[ref.Name] = set
 	}
 	return sets, nil
+}
+
+// loadSet reads a CSV or text reference from wherever it is stored.
+func loadSet(ctx context.Context, ref rules.Reference) (rules.Set, error) {
+	if !store.IsRemote(ref.Path) {
+		return rules.LoadSet(ref)
+	}
+	if err := rules.CheckSetPath(ref.Path); err != nil {
+		return nil, err
+	}
+	f, size, err := store.Open(ctx, ref.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return rules.ReadSet(ref, f, size)
 }
 
 // collectField reads every event of an Avro file and keeps the text of one

@@ -64,7 +64,7 @@ func BenchmarkScan(b *testing.B) {
 				b.Fatal(err)
 			}
 			cfg.Inputs = []rules.Input{{Name: tc.name, Format: tc.format, Paths: []string{filepath.Join(dir, tc.path)}}}
-			plan, err := audit.NewPlan(cfg, day, "..")
+			plan, err := audit.NewPlan(ctx, cfg, day, "..")
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -819,7 +819,7 @@ func (p *parser) references(n *yaml.Node) []Reference {
 // refExt returns the type of a reference file: ".csv", ".txt" or ".avro",
 // looking through a ".gz" for the first two.
 func refExt(path string) string {
-	p := strings.ToLower(path)
+	p := strings.ToLower(withoutQuery(path))
 	gz := strings.HasSuffix(p, ".gz")
 	p = strings.TrimSuffix(p, ".gz")
 	switch {
@@ -831,6 +831,15 @@ func refExt(path string) string {
 		return ".avro"
 	}
 	return ""
+}
+
+// withoutQuery drops the query of an object-storage URL
+// (s3://bucket/key?endpoint=...), which is not part of the file's name.
+func withoutQuery(path string) string {
+	if strings.Contains(path, "://") {
+		path, _, _ = strings.Cut(path, "?")
+	}
+	return path
 }
 
 var eventName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*$`)

@@ -237,25 +237,43 @@ func (s *hashSet) Len() int { return s.n }
 // directory as it sees fit; LoadSet opens the path as given. Errors name
 // the file; the caller adds which reference it is.
 func LoadSet(ref Reference) (Set, error) {
-	kind := refExt(ref.Path)
-	switch kind {
-	case ".csv", ".txt":
-	case ".avro":
-		return nil, fmt.Errorf("%s: LoadSet reads .csv and .txt files; Avro references are read by the Avro reader", ref.Path)
-	default:
-		return nil, fmt.Errorf("%s: a reference file must end in .csv, .txt, .csv.gz or .txt.gz", ref.Path)
+	if err := CheckSetPath(ref.Path); err != nil {
+		return nil, err
 	}
 	f, err := os.Open(ref.Path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	hint := 0
+	var size int64
 	if st, err := f.Stat(); err == nil {
-		hint = int(min(st.Size()/16, 1<<26))
+		size = st.Size()
 	}
+	return ReadSet(ref, f, size)
+}
+
+// CheckSetPath tells whether ReadSet reads files named like path.
+func CheckSetPath(path string) error {
+	switch refExt(path) {
+	case ".csv", ".txt":
+		return nil
+	case ".avro":
+		return fmt.Errorf("%s: LoadSet reads .csv and .txt files; Avro references are read by the Avro reader", path)
+	}
+	return fmt.Errorf("%s: a reference file must end in .csv, .txt, .csv.gz or .txt.gz", path)
+}
+
+// ReadSet is LoadSet reading from f, the content of ref.Path, whose size
+// (0 when unknown) sizes the table.
+func ReadSet(ref Reference, f io.Reader, size int64) (Set, error) {
+	if err := CheckSetPath(ref.Path); err != nil {
+		return nil, err
+	}
+	kind := refExt(ref.Path)
+	hint := int(min(size/16, 1<<26))
 	var r io.Reader = f
-	if strings.HasSuffix(strings.ToLower(ref.Path), ".gz") {
+	var err error
+	if strings.HasSuffix(strings.ToLower(withoutQuery(ref.Path)), ".gz") {
 		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<16))
 		if err != nil {
 			return nil, fmt.Errorf("%s: not a gzip file: %w", ref.Path, err)

@@ -6,12 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/audit/store"
 )
 
 // runMerge merges the partial results of a sharded scan, then runs drift,
@@ -46,7 +46,7 @@ func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Ex
 		// wrong day: the date must be said.
 		return audit.ExitUsage, errors.New("--date is required")
 	}
-	paths, err := partialPaths(f.partials)
+	paths, err := partialPaths(ctx, f.partials)
 	if err != nil {
 		return audit.ExitUsage, err
 	}
@@ -54,7 +54,7 @@ func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Ex
 	if err != nil {
 		return code, err
 	}
-	part, err := j.mergeParts(paths)
+	part, err := j.mergeParts(ctx, paths)
 	if err != nil {
 		return audit.ExitUsage, err
 	}
@@ -67,13 +67,13 @@ func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Ex
 }
 
 // partialPaths expands the arguments' globs, in order, without repeats.
-func partialPaths(args []string) ([]string, error) {
+func partialPaths(ctx context.Context, args []string) ([]string, error) {
 	if len(args) == 0 {
 		return nil, errors.New("no partial files given")
 	}
 	var paths []string
 	for _, a := range args {
-		matches, err := filepath.Glob(a)
+		matches, err := globPartials(ctx, a)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", a, err)
 		}
@@ -89,14 +89,31 @@ func partialPaths(args []string) ([]string, error) {
 	return paths, nil
 }
 
+// globPartials expands one PARTIAL argument: a local glob as
+// path/filepath.Glob reads it, or an object-storage pattern.
+func globPartials(ctx context.Context, pattern string) ([]string, error) {
+	if !store.IsRemote(pattern) {
+		return filepath.Glob(pattern)
+	}
+	files, err := store.Glob(ctx, pattern)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, f.Path)
+	}
+	return paths, nil
+}
+
 // mergeParts reads the partials, checks that they are exactly the shards
 // 0..n-1 of this config, date and archive, and merges them.
-func (j *job) mergeParts(paths []string) (*audit.Part, error) {
+func (j *job) mergeParts(ctx context.Context, paths []string) (*audit.Part, error) {
 	var total *audit.Part
 	seen := map[int]string{}
 	shards := -1
 	for _, path := range paths {
-		file, err := os.Open(path)
+		file, _, err := store.Open(ctx, path)
 		if err != nil {
 			return nil, err
 		}

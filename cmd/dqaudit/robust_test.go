@@ -138,7 +138,7 @@ func TestStaleTempFilesAreCleanedAndReportsReplaced(t *testing.T) {
 		t.Errorf("young temp file removed: %v", err)
 	}
 	readReport(t, out) // parses, so it is whole
-	if _, err := audit.ReadHistoryEntry(filepath.Join(hist, sampleDate+".json")); err != nil {
+	if _, err := audit.ReadHistoryEntry(context.Background(), filepath.Join(hist, sampleDate+".json")); err != nil {
 		t.Errorf("history entry: %v", err)
 	}
 }
@@ -158,7 +158,7 @@ func TestFailedRenderKeepsPreviousReports(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, name), []byte("previous "+name), 0o644)
 	}
 	ws := []reportWriter{{reporter: &reports.JSON{}, file: "report.json"}, {reporter: failingReporter{}, file: "report.html"}}
-	if _, err := writeReports(dir, ws, &audit.Result{Date: sampleDate}); err == nil || !strings.Contains(err.Error(), "disk full") {
+	if _, err := writeReports(context.Background(), dir, ws, &audit.Result{Date: sampleDate}); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("writeReports: %v; want the reporter's error", err)
 	}
 	for _, name := range []string{"report.json", "report.html"} {
@@ -210,7 +210,7 @@ func TestConcurrentRunsWaitForTheHistoryLock(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("run did not finish after the lock was released")
 	}
-	if _, err := h.Load(sampleDate); err != nil {
+	if _, err := h.Load(context.Background(), sampleDate); err != nil {
 		t.Errorf("history entry after the run: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/audit/avro"
 	"github.com/dqaudit/dqaudit/audit/kafkalog"
+	"github.com/dqaudit/dqaudit/audit/store"
 	"github.com/dqaudit/dqaudit/reports"
 	"github.com/dqaudit/dqaudit/rules"
 )
@@ -128,7 +129,7 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if j.writers, err = reportWriters(formats); err != nil {
 		return nil, audit.ExitUsage, err
 	}
-	if j.plan, err = audit.NewPlan(j.cfg, j.day, j.base); err != nil {
+	if j.plan, err = audit.NewPlan(ctx, j.cfg, j.day, j.base); err != nil {
 		return nil, audit.ExitUsage, err
 	}
 	j.workers, j.readers = readersFor(f.workers, len(j.plan.Files))
@@ -243,7 +244,7 @@ func (j *job) scanShard(ctx context.Context, stderr io.Writer) (audit.ExitCode, 
 		return audit.ExitUsage, err
 	}
 	path := audit.ExpandDate(j.f.partial, j.day)
-	if err := writeAtomically(path, func(w io.Writer) error { return part.Encode(w, j.meta(i, n)) }); err != nil {
+	if err := store.WriteAtomic(ctx, path, func(w io.Writer) error { return part.Encode(w, j.meta(i, n)) }); err != nil {
 		return audit.ExitInput, fmt.Errorf("write partial: %w", err)
 	}
 	if !j.f.quiet {
@@ -260,13 +261,13 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 		res.Workers = runtime.GOMAXPROCS(0)
 	}
 	if j.hist != nil {
-		j.hist.Apply(j.cfg.Drift, res)
+		j.hist.Apply(ctx, j.cfg.Drift, res)
 		// A day whose files could not all be read would make a skewed
 		// baseline: it is kept out of the history until a clean re-run.
 		if res.InputErrors() > 0 {
 			fmt.Fprintf(stderr, "dqaudit: input errors: %s not added to the history %s\n", res.Date, j.hist.Dir())
 		} else {
-			j.hist.Record(res)
+			j.hist.Record(ctx, res)
 		}
 	}
 	res.Status, res.ExitCode = audit.Gate(res.Findings(), j.policy)
@@ -277,7 +278,7 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 	if j.f.out != "" {
 		out = j.f.out
 	}
-	written, err := writeReports(audit.ExpandDate(out, j.day), j.writers, res)
+	written, err := writeReports(ctx, audit.ExpandDate(out, j.day), j.writers, res)
 	if err != nil {
 		return audit.ExitInput, fmt.Errorf("write reports: %w", err)
 	}
@@ -366,10 +367,5 @@ func useColor(w io.Writer) bool {
 }
 
 // resolve makes a config-relative path absolute against the config's
-// directory base.
-func resolve(base, path string) string {
-	if filepath.IsAbs(path) {
-		return path
-	}
-	return filepath.Join(base, path)
-}
+// directory base; URLs stay as they are.
+func resolve(base, path string) string { return store.Resolve(base, path) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/renameio/v2"
 
 	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/audit/store"
 	"github.com/dqaudit/dqaudit/reports"
 )
 
@@ -40,8 +42,21 @@ func reportWriters(formats []string) ([]reportWriter, error) {
 
 // writeReports renders every report to a temporary file beside its target
 // and renames them into place only when all rendered, so a run that fails
-// or is killed leaves the previous reports whole.
-func writeReports(dir string, ws []reportWriter, res *audit.Result) ([]string, error) {
+// or is killed leaves the previous reports whole. On object storage each
+// report is one upload, which replaces its object whole; the set is not
+// replaced as one.
+func writeReports(ctx context.Context, dir string, ws []reportWriter, res *audit.Result) ([]string, error) {
+	if store.IsRemote(dir) {
+		var paths []string
+		for _, w := range ws {
+			path := store.Join(dir, w.file)
+			if err := store.WriteAtomic(ctx, path, func(wr io.Writer) error { return w.reporter.Write(wr, res) }); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			paths = append(paths, path)
+		}
+		return paths, nil
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -75,25 +90,4 @@ func writeReports(dir string, ws []reportWriter, res *audit.Result) ([]string, e
 		}
 	}
 	return paths, nil
-}
-
-// writeAtomically writes one file through a temp file in its directory,
-// renamed into place only when write succeeded.
-func writeAtomically(path string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	p, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
-	if err != nil {
-		return err
-	}
-	defer p.Cleanup()
-	bw := bufio.NewWriterSize(p, 64<<10)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	return p.CloseAtomicallyReplace()
 }

@@ -1,0 +1,356 @@
+// Package store reads and writes dqaudit's files wherever they are: local
+// paths, or objects named by URL (s3://bucket/key, gs://bucket/key,
+// azblob://container/key) through gocloud.dev/blob.
+//
+// A URL's query string configures its bucket (gocloud's parameters, such as
+// ?endpoint=http://minio:9000&use_path_style=true&region=eu-west-1); it is
+// kept with every path derived from the URL, so that each can be opened on
+// its own. Credentials come from the provider's usual environment and
+// config files, never from the URL. Because ? starts the query, it is not a
+// wildcard in an object-storage pattern; * ** [...] and {a,b} are.
+//
+// Local paths behave as before object storage existed: inputs are opened
+// read-only, writes go through a temporary file renamed into place.
+package store
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/google/renameio/v2"
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/azureblob" // azblob://
+	_ "gocloud.dev/blob/gcsblob"   // gs://
+	_ "gocloud.dev/blob/s3blob"    // s3://
+	"gocloud.dev/gcerrors"
+)
+
+// schemes are the URL schemes that name object storage.
+var schemes = []string{"s3", "gs", "azblob"}
+
+// File is one file a pattern matched.
+type File struct {
+	Path string
+	Size int64
+	Err  error // matched, but its size could not be read
+}
+
+// IsRemote reports whether p names object storage rather than a local path.
+func IsRemote(p string) bool {
+	scheme, _, ok := strings.Cut(p, "://")
+	return ok && slices.Contains(schemes, scheme)
+}
+
+// Name returns p without a URL's query, for looking at its extension.
+func Name(p string) string {
+	if !IsRemote(p) {
+		return p
+	}
+	name, _, _ := strings.Cut(p, "?")
+	return name
+}
+
+// Resolve makes p absolute against the local directory base; URLs and
+// absolute paths are returned as they are.
+func Resolve(base, p string) string {
+	if IsRemote(p) || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// Join appends name to the directory dir, which may be a URL.
+func Join(dir, name string) string {
+	if !IsRemote(dir) {
+		return filepath.Join(dir, name)
+	}
+	u := parse(dir)
+	u.key = path.Join(u.key, name)
+	return u.String()
+}
+
+// ValidPattern reports whether pattern is a well-formed glob: a local path
+// pattern, or an object key pattern after a URL's bucket.
+func ValidPattern(pattern string) bool {
+	if !IsRemote(pattern) {
+		return doublestar.ValidatePathPattern(pattern)
+	}
+	return doublestar.ValidatePattern(parse(pattern).key)
+}
+
+// Open opens p for reading and returns its size. Cancelling ctx makes a
+// pending read return: a local file is closed, an object's download is
+// aborted.
+func Open(ctx context.Context, p string) (io.ReadCloser, int64, error) {
+	if !IsRemote(p) {
+		f, err := os.Open(p) // read-only: inputs are never written
+		if err != nil {
+			return nil, 0, err
+		}
+		var size int64
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		stop := context.AfterFunc(ctx, func() { f.Close() })
+		return &localFile{File: f, stop: stop}, size, nil
+	}
+	u := parse(p)
+	b, err := u.bucket(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := b.NewReader(ctx, u.key, nil)
+	if err != nil {
+		b.Close()
+		return nil, 0, u.wrap(err)
+	}
+	return &object{Reader: r, bucket: b}, r.Size(), nil
+}
+
+type localFile struct {
+	*os.File
+	stop func() bool
+}
+
+func (f *localFile) Close() error { f.stop(); return f.File.Close() }
+
+type object struct {
+	*blob.Reader
+	bucket *blob.Bucket
+}
+
+func (o *object) Close() error {
+	return errors.Join(o.Reader.Close(), o.bucket.Close())
+}
+
+// ReadFile reads the whole of p, a small file such as a history entry.
+func ReadFile(ctx context.Context, p string) ([]byte, error) {
+	if !IsRemote(p) {
+		return os.ReadFile(p)
+	}
+	r, _, err := Open(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+// Glob returns the files that pattern matches (doublestar syntax), sorted
+// by path. Listing a local directory that cannot be read is an error, as
+// is a failed bucket listing. An object-storage pattern lists the bucket
+// from the pattern's literal prefix.
+func Glob(ctx context.Context, pattern string) ([]File, error) {
+	if !IsRemote(pattern) {
+		matches, err := doublestar.FilepathGlob(pattern, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors())
+		if err != nil {
+			return nil, err
+		}
+		files := make([]File, 0, len(matches))
+		for _, m := range matches {
+			st, err := os.Stat(m)
+			if err != nil {
+				files = append(files, File{Path: m, Err: err})
+				continue
+			}
+			files = append(files, File{Path: m, Size: st.Size()})
+		}
+		return files, nil
+	}
+	u := parse(pattern)
+	if !doublestar.ValidatePattern(u.key) {
+		return nil, fmt.Errorf("%s: bad pattern", pattern)
+	}
+	prefix := u.key[:literalPrefix(u.key)]
+	b, err := u.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	var files []File
+	it := b.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, u.wrap(err)
+		}
+		if obj.IsDir || strings.HasSuffix(obj.Key, "/") {
+			continue
+		}
+		if ok, _ := doublestar.Match(u.key, obj.Key); ok {
+			files = append(files, File{Path: u.with(obj.Key).String(), Size: obj.Size})
+		}
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return files, nil
+}
+
+// literalPrefix is the length of the part of a pattern before its first
+// special character.
+func literalPrefix(pattern string) int {
+	if i := strings.IndexAny(pattern, `*?[{\`); i >= 0 {
+		return i
+	}
+	return len(pattern)
+}
+
+// List returns the names of the files directly in dir, sorted; a directory
+// or prefix that does not exist has none.
+func List(ctx context.Context, dir string) ([]string, error) {
+	var names []string
+	if !IsRemote(dir) {
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			if !e.IsDir() {
+				names = append(names, e.Name())
+			}
+		}
+		return names, nil
+	}
+	u := parse(dir)
+	prefix := strings.TrimSuffix(u.key, "/") + "/"
+	if u.key == "" {
+		prefix = ""
+	}
+	b, err := u.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	it := b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, u.wrap(err)
+		}
+		if !obj.IsDir {
+			names = append(names, strings.TrimPrefix(obj.Key, prefix))
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// WriteAtomic writes p with write, so that readers see the old content or
+// the whole new one, never a part. A local file is written to a temporary
+// file beside it and renamed into place (its directory is created); an
+// object is uploaded, which replaces it in one step, and the upload is
+// abandoned when write fails.
+func WriteAtomic(ctx context.Context, p string, write func(io.Writer) error) error {
+	if !IsRemote(p) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		pf, err := renameio.NewPendingFile(p, renameio.WithPermissions(0o644))
+		if err != nil {
+			return err
+		}
+		defer pf.Cleanup()
+		bw := bufio.NewWriterSize(pf, 64<<10)
+		if err := write(bw); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		return pf.CloseAtomicallyReplace()
+	}
+	u := parse(p)
+	b, err := u.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	// Cancelling the writer's context before Close abandons the upload.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := b.NewWriter(wctx, u.key, nil)
+	if err != nil {
+		return u.wrap(err)
+	}
+	if err := write(w); err != nil {
+		cancel()
+		w.Close()
+		return err
+	}
+	return u.wrap(w.Close())
+}
+
+// location is an object-storage URL taken apart: scheme://bucket/key?query.
+type location struct {
+	scheme, bucketName, key, query string
+}
+
+// parse splits a URL by hand rather than with net/url, which would
+// reinterpret the pattern characters of a key.
+func parse(p string) location {
+	var l location
+	l.scheme, p, _ = strings.Cut(p, "://")
+	p, l.query, _ = strings.Cut(p, "?")
+	l.bucketName, l.key, _ = strings.Cut(p, "/")
+	return l
+}
+
+func (l location) with(key string) location { l.key = key; return l }
+
+func (l location) String() string {
+	s := l.scheme + "://" + l.bucketName + "/" + l.key
+	if l.query != "" {
+		s += "?" + l.query
+	}
+	return s
+}
+
+func (l location) bucketURL() string {
+	s := l.scheme + "://" + l.bucketName
+	if l.query != "" {
+		s += "?" + l.query
+	}
+	return s
+}
+
+func (l location) bucket(ctx context.Context) (*blob.Bucket, error) {
+	if l.bucketName == "" {
+		return nil, fmt.Errorf("%s: no bucket in URL", l)
+	}
+	b, err := blob.OpenBucket(ctx, l.bucketURL())
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s://%s: %w", l.scheme, l.bucketName, err)
+	}
+	return b, nil
+}
+
+// wrap names the object in err, and keeps "not found" recognisable as
+// fs.ErrNotExist.
+func (l location) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	name := l.scheme + "://" + l.bucketName + "/" + l.key
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestURLPaths(t *testing.T) {
+	const q = "?endpoint=http://127.0.0.1:9000&use_path_style=true"
+	tests := []struct {
+		name   string
+		dir    string
+		file   string
+		joined string
+		remote bool
+	}{
+		{name: "local", dir: "/data/history", file: "2024-03-19.json", joined: "/data/history/2024-03-19.json"},
+		{name: "s3 with query", dir: "s3://bucket/history" + q, file: "2024-03-19.json", joined: "s3://bucket/history/2024-03-19.json" + q, remote: true},
+		{name: "bucket root", dir: "gs://bucket", file: "report.json", joined: "gs://bucket/report.json", remote: true},
+		{name: "trailing slash", dir: "azblob://c/reports/", file: "report.html", joined: "azblob://c/reports/report.html", remote: true},
+		{name: "unknown scheme is local", dir: "http://host/x", file: "y", joined: "http:/host/x/y"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsRemote(tc.dir); got != tc.remote {
+				t.Errorf("IsRemote(%q) = %v, want %v", tc.dir, got, tc.remote)
+			}
+			if got := Join(tc.dir, tc.file); got != tc.joined {
+				t.Errorf("Join = %q, want %q", got, tc.joined)
+			}
+		})
+	}
+	if got := Name("s3://b/k/users.csv.gz" + q); got != "s3://b/k/users.csv.gz" {
+		t.Errorf("Name = %q", got)
+	}
+	if got := Resolve("/etc/dq", "s3://b/k"); got != "s3://b/k" {
+		t.Errorf("Resolve of a URL = %q", got)
+	}
+	if got := Resolve("/etc/dq", "data/x.avro"); got != "/etc/dq/data/x.avro" {
+		t.Errorf("Resolve = %q", got)
+	}
+}
+
+func TestLiteralPrefix(t *testing.T) {
+	for pattern, want := range map[string]string{
+		"archive/2024-03-19/*.avro": "archive/2024-03-19/",
+		"archive/**/x.log.gz":       "archive/",
+		"archive/{a,b}/x":           "archive/",
+		"archive/x.avro":            "archive/x.avro",
+		"*":                         "",
+	} {
+		if got := pattern[:literalPrefix(pattern)]; got != want {
+			t.Errorf("literal prefix of %q = %q, want %q", pattern, got, want)
+		}
+	}
+	if ValidPattern("s3://b/archive/[a.avro") {
+		t.Error("an unclosed [ is a valid pattern")
+	}
+}
+
+// TestLocalRoundTrip: a local WriteAtomic creates the directory, and Glob,
+// List and ReadFile see the file with its size; a failed write leaves the
+// previous content.
+func TestLocalRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "history")
+	path := filepath.Join(dir, "2024-03-19.json")
+	if err := WriteAtomic(ctx, path, func(w io.Writer) error { _, err := io.WriteString(w, "{}\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAtomic(ctx, path, func(w io.Writer) error { io.WriteString(w, "half"); return errors.New("full") }); err == nil {
+		t.Fatal("failed write returned no error")
+	}
+	files, err := Glob(ctx, filepath.Join(dir, "*.json"))
+	if err != nil || !reflect.DeepEqual(files, []File{{Path: path, Size: 3}}) {
+		t.Errorf("Glob = %v, %v", files, err)
+	}
+	names, err := List(ctx, dir)
+	if err != nil || !reflect.DeepEqual(names, []string{"2024-03-19.json"}) {
+		t.Errorf("List = %v, %v; want only the entry, no temp file", names, err)
+	}
+	if names, err := List(ctx, filepath.Join(dir, "nope")); err != nil || names != nil {
+		t.Errorf("List of a missing directory = %v, %v; want none", names, err)
+	}
+	if b, err := ReadFile(ctx, path); err != nil || string(b) != "{}\n" {
+		t.Errorf("ReadFile = %q, %v", b, err)
+	}
+}

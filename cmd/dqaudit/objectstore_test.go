@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"go/build"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/audit/store"
+)
+
+// startS3 starts versitygw, an S3-compatible server, on a free loopback
+// port over a temporary directory holding one empty bucket, and points the
+// AWS SDK's environment at it. It returns the bucket's URL query that
+// gocloud reads (endpoint, path-style addressing). Without versitygw the
+// test is skipped, except in CI (CI=true), where .ci/run installs it.
+func startS3(t *testing.T, bucket string) string {
+	t.Helper()
+	bin, err := exec.LookPath("versitygw")
+	if err != nil {
+		bin = filepath.Join(build.Default.GOPATH, "bin", "versitygw")
+		if _, err := os.Stat(bin); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("versitygw not installed: .ci/run installs it with go install")
+			}
+			t.Skip("versitygw not installed: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	// The posix backend serves each directory of its root as a bucket.
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, bucket), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const access, secret = "dqaudit-test", "dqaudit-test-secret"
+	var log bytes.Buffer
+	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", addr, "--quiet", "posix", "--nometa", root)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("versitygw output:\n%s", log.String())
+		}
+	})
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		resp, err := http.Get("http://" + addr + "/")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw did not answer on %s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Only this server's credentials: no profile or instance metadata of
+	// the machine running the test.
+	t.Setenv("AWS_ACCESS_KEY_ID", access)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(root, "no-config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(root, "no-credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	return "endpoint=http://" + addr + "&use_path_style=true"
+}
+
+// upload copies a local file to an object.
+func upload(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = store.WriteAtomic(context.Background(), dst, func(w io.Writer) error { _, err := w.Write(b); return err })
+	if err != nil {
+		t.Fatalf("upload %s: %v", dst, err)
+	}
+}
+
+// normalised is report.json outside "run", with every path prefix
+// replaced by "ARCHIVE/", so that reports of one archive in two places
+// compare equal.
+func normalised(t *testing.T, b []byte, prefix, query string) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(withoutRun(t, b), &v); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			if query != "" {
+				v = strings.ReplaceAll(v, "?"+query, "")
+			}
+			return strings.ReplaceAll(v, prefix, "ARCHIVE/")
+		case []any:
+			for i := range v {
+				v[i] = walk(v[i])
+			}
+		case map[string]any:
+			for k := range v {
+				v[k] = walk(v[k])
+			}
+		}
+		return v
+	}
+	return walk(v)
+}
+
+// TestObjectStorageScanEqualsLocal: inputs, reference set, reports, drift
+// history and shard partials on an S3-compatible server give the report a
+// local run of the same archive gives, paths aside.
+func TestObjectStorageScanEqualsLocal(t *testing.T) {
+	q := startS3(t, "dqaudit-test")
+	ctx := context.Background()
+	root := repoRoot(t)
+	archive := filepath.Join(root, "testdata", "archive", sampleDate)
+	ents, err := os.ReadDir(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		upload(t, filepath.Join(archive, e.Name()), "s3://dqaudit-test/archive/"+sampleDate+"/"+e.Name()+"?"+q)
+	}
+	upload(t, filepath.Join(root, "testdata", "users.csv"), "s3://dqaudit-test/ref/users.csv?"+q)
+
+	example, err := os.ReadFile(filepath.Join(root, "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remoteYAML := strings.NewReplacer(
+		`"testdata/archive/{date}/`, `"s3://dqaudit-test/archive/{date}/`,
+		`.avro"`, `.avro?`+q+`"`,
+		`.log.gz"`, `.log.gz?`+q+`"`,
+		`path: testdata/users.csv`, `path: "s3://dqaudit-test/ref/users.csv?`+q+`"`,
+	).Replace(string(example))
+	if !strings.Contains(remoteYAML, "s3://dqaudit-test/ref/users.csv") || strings.Count(remoteYAML, "s3://dqaudit-test/archive/") != 2 {
+		t.Fatalf("config.example.yaml changed: its inputs and reference were not rewritten:\n%s", remoteYAML)
+	}
+	remoteCfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(remoteCfg, []byte(remoteYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	localOut := t.TempDir()
+	code, _, stderr := runCLI(t, "scan", "--config", filepath.Join(root, "config.example.yaml"), "--date", sampleDate,
+		"--out", localOut, "--format", "json", "--history", t.TempDir(), "--quiet")
+	if code != int(audit.ExitFail) {
+		t.Fatalf("local scan: exit %d: %s", code, stderr)
+	}
+	_, localJSON := readReport(t, localOut)
+	want := normalised(t, localJSON, archive+"/", "")
+
+	history := "s3://dqaudit-test/history?" + q
+	code, _, stderr = runCLI(t, "scan", "--config", remoteCfg, "--date", sampleDate,
+		"--out", "s3://dqaudit-test/reports/{date}?"+q, "--format", "json", "--history", history, "--quiet")
+	if code != int(audit.ExitFail) {
+		t.Fatalf("s3 scan: exit %d, want %d: %s", code, audit.ExitFail, stderr)
+	}
+	b, err := store.ReadFile(ctx, "s3://dqaudit-test/reports/"+sampleDate+"/report.json?"+q)
+	if err != nil {
+		t.Fatalf("report.json on s3: %v", err)
+	}
+	if got := normalised(t, b, "s3://dqaudit-test/archive/"+sampleDate+"/", q); !reflect.DeepEqual(got, want) {
+		t.Errorf("report.json from s3 differs from the local run's:\ns3:    %s\nlocal: %s", b, localJSON)
+	}
+	dates, err := audit.OpenHistory(history).Dates(ctx)
+	if err != nil || !reflect.DeepEqual(dates, []string{sampleDate}) {
+		t.Errorf("history dates on s3: %v, %v; want [%s]", dates, err, sampleDate)
+	}
+
+	t.Run("shards", func(t *testing.T) {
+		const n = 2
+		for i := range n {
+			partial := "s3://dqaudit-test/parts/{date}-" + strconv.Itoa(i) + ".json?" + q
+			code, _, stderr := runCLI(t, "scan", "--config", remoteCfg, "--date", sampleDate,
+				"--shard", strconv.Itoa(i)+"/"+strconv.Itoa(n), "--partial", partial, "--quiet")
+			if code != 0 {
+				t.Fatalf("shard %d/%d: exit %d: %s", i, n, code, stderr)
+			}
+		}
+		code, _, stderr := runCLI(t, "merge", "--config", remoteCfg, "--date", sampleDate,
+			"--out", "s3://dqaudit-test/merged?"+q, "--format", "json", "--history", "s3://dqaudit-test/merge-history?"+q, "--quiet",
+			"s3://dqaudit-test/parts/"+sampleDate+"-*.json?"+q)
+		if code != int(audit.ExitFail) {
+			t.Fatalf("merge: exit %d, want %d: %s", code, audit.ExitFail, stderr)
+		}
+		b, err := store.ReadFile(ctx, "s3://dqaudit-test/merged/report.json?"+q)
+		if err != nil {
+			t.Fatalf("merged report.json on s3: %v", err)
+		}
+		if got := normalised(t, b, "s3://dqaudit-test/archive/"+sampleDate+"/", q); !reflect.DeepEqual(got, want) {
+			t.Errorf("merged report.json from s3 differs from the local scan's:\ns3:    %s\nlocal: %s", b, localJSON)
+		}
+	})
+}
