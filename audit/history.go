@@ -44,12 +44,7 @@ type RuleCounts struct {
 }
 
 // FailedRatio is Failed / Checked, 0 when nothing was checked.
-func (c RuleCounts) FailedRatio() float64 {
-	if c.Checked == 0 {
-		return 0
-	}
-	return float64(c.Failed) / float64(c.Checked)
-}
+func (c RuleCounts) FailedRatio() float64 { return failedRatio(c.Failed, c.Checked) }
 
 // HistorySchema is a writer schema as the history keeps it.
 type HistorySchema struct {

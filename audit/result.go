@@ -101,11 +101,13 @@ type RuleResult struct {
 }
 
 // FailedRatio is Failed / Checked, 0 when nothing was checked.
-func (r RuleResult) FailedRatio() float64 {
-	if r.Checked == 0 {
+func (r RuleResult) FailedRatio() float64 { return failedRatio(r.Failed, r.Checked) }
+
+func failedRatio(failed, checked int64) float64 {
+	if checked == 0 {
 		return 0
 	}
-	return float64(r.Failed) / float64(r.Checked)
+	return float64(failed) / float64(checked)
 }
 
 // Sample is one failing event of a rule.

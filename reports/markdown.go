@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -233,19 +232,7 @@ func (ew *errWriter) table(header []string, align []tw.Align, rows [][]string) {
 			align[i] = tw.AlignLeft
 		}
 	}
-	t := tablewriter.NewTable(ew.w,
-		tablewriter.WithRenderer(renderer.NewMarkdown()),
-		tablewriter.WithConfig(tablewriter.Config{
-			Header: tw.CellConfig{
-				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
-				Alignment:  tw.CellAlignment{PerColumn: align},
-			},
-			Row: tw.CellConfig{
-				Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone},
-				Alignment:  tw.CellAlignment{PerColumn: align},
-			},
-		}),
-	)
+	t := alignedTable(ew.w, renderer.NewMarkdown(), align...)
 	t.Header(header)
 	if err := t.Bulk(rows); err != nil {
 		ew.err = err

@@ -196,8 +196,14 @@ func writeDriftSummary(ew *errWriter, r *audit.Result, paint func(audit.Status, 
 // termTable is a table for the terminal, with one alignment per column.
 // Cells must already be visible text.
 func termTable(w io.Writer, align ...tw.Align) *tablewriter.Table {
+	return alignedTable(w, renderer.NewBlueprint(), align...)
+}
+
+// alignedTable is a tablewriter table with one alignment per column, no
+// wrapping and no header reformatting, drawn by rend (terminal or Markdown).
+func alignedTable(w io.Writer, rend tw.Renderer, align ...tw.Align) *tablewriter.Table {
 	return tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint()),
+		tablewriter.WithRenderer(rend),
 		tablewriter.WithConfig(tablewriter.Config{
 			Header: tw.CellConfig{
 				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
