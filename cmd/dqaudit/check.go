@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,15 +14,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "config file (required)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return int(audit.ExitUsage)
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "dqaudit check: unexpected argument %q\n", fs.Arg(0))
-		return int(audit.ExitUsage)
+	if ok, code := parseFlags(fs, args, false, stderr); !ok {
+		return code
 	}
 	if *config == "" {
 		fmt.Fprintln(stderr, "dqaudit check: --config is required")

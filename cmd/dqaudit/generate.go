@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,15 +21,8 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	users := fs.String("users", "", "also write the known-users reference CSV here")
 	knownUsers := fs.Int("known-users", 5000, "known user ids 1..N; injected unknown users lie above")
 	shift := fs.Bool("shift", false, "make a drifted day: 1-star-heavy ratings, response times tripled")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return int(audit.ExitUsage)
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "dqaudit generate: unexpected argument %q\n", fs.Arg(0))
-		return int(audit.ExitUsage)
+	if ok, code := parseFlags(fs, args, false, stderr); !ok {
+		return code
 	}
 	if *date == "" || *out == "" {
 		fmt.Fprintln(stderr, "dqaudit generate: --date and --out are required")

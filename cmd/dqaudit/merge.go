@@ -26,11 +26,8 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\n%s\n", audit.ExitCodeTable)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return int(audit.ExitUsage)
+	if ok, code := parseFlags(fs, args, true, stderr); !ok {
+		return code
 	}
 	f.partials = fs.Args()
 	code, err := merge(ctx, f, stdout, stderr)

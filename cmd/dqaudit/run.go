@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -61,4 +63,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "dqaudit: unknown command %q\n\n%s", args[0], usage)
 	return int(audit.ExitUsage)
+}
+
+// parseFlags parses a subcommand's flags. It returns false, with the exit
+// code, when the command should stop: 0 after --help, 2 on a bad flag or,
+// unless allowArgs, a stray argument.
+func parseFlags(fs *flag.FlagSet, args []string, allowArgs bool, stderr io.Writer) (bool, int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return false, 0
+		}
+		return false, int(audit.ExitUsage)
+	}
+	if !allowArgs && fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "dqaudit %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return false, int(audit.ExitUsage)
+	}
+	return true, 0
 }

@@ -63,15 +63,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\n%s\n", audit.ExitCodeTable)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return int(audit.ExitUsage)
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "dqaudit scan: unexpected argument %q\n", fs.Arg(0))
-		return int(audit.ExitUsage)
+	if ok, code := parseFlags(fs, args, false, stderr); !ok {
+		return code
 	}
 	code, err := scan(ctx, f, stdout, stderr)
 	if err != nil {
