@@ -84,14 +84,13 @@ var _ Sink = (*accumulator)(nil)
 func (a *accumulator) Event(e *Event) {
 	a.events++
 	a.profile.Observe(e)
-	for _, o := range a.eval.Eval(e) {
-		c := &a.checks[o.Check]
-		c.checked++
+	for _, o := range a.eval.Run(e) {
 		if u := a.uniq[o.Check]; u != nil && !o.Err {
 			a.addKey(u, o.Key, e.Pos)
 			continue
 		}
 		if o.Failed {
+			c := &a.checks[o.Check]
 			c.failed++
 			if c.samples.wants(e.Pos) {
 				c.samples.add(e.Pos, sampleText(o.Value))
@@ -108,6 +107,15 @@ func (a *accumulator) flushProgress() {
 		a.cfg.progress.Events.Add(a.unflushed)
 	}
 	a.unflushed = 0
+}
+
+// countChecked moves the evaluator's counts of checked events into the
+// check stats.
+func (a *accumulator) countChecked() {
+	for i, n := range a.eval.Checked() {
+		a.checks[i].checked += n
+	}
+	clear(a.eval.Checked())
 }
 
 func (a *accumulator) addKey(u map[[2]uint64]*uniqEntry, key [2]uint64, pos Position) {
@@ -153,6 +161,8 @@ func (a *accumulator) merge(o *accumulator) {
 	o.flushProgress()
 	a.events += o.events
 	a.merged.Merge(o.dayProfile())
+	a.countChecked()
+	o.countChecked()
 	for i := range a.checks {
 		a.checks[i].checked += o.checks[i].checked
 		a.checks[i].failed += o.checks[i].failed

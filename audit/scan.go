@@ -134,6 +134,7 @@ feed:
 		total.merge(a)
 	}
 	total.flushProgress()
+	total.countChecked()
 	p := &Part{cfg: cfg, acc: total, files: map[int]FileResult{}, infos: map[int]FileInfo{}, workers: workers}
 	for _, i := range only {
 		p.files[i], p.infos[i] = files[i], infos[i]

@@ -141,3 +141,90 @@ func ruleChecked(res *audit.Result, name string) int64 {
 	}
 	return -1
 }
+
+// BenchmarkScanCost splits the cost of a line of the Kafka log on one
+// goroutine: reading and parsing alone (a sink that counts), parsing and
+// profiling (no rules), and the full audit (profile and the example's
+// rules). The differences are what profiling and the rules cost a line.
+//
+//	go test -run '^$' -bench BenchmarkScanCost ./audit
+//	go test -run '^$' -bench 'BenchmarkScanCost/parse$' -benchtime 60x -cpuprofile cpu.prof -o audit.test ./audit
+//	go tool pprof -tagfocus 'cost=^parse$' -top audit.test cpu.prof
+func BenchmarkScanCost(b *testing.B) {
+	dir := b.TempDir()
+	day := time.Date(2024, 3, 19, 0, 0, 0, 0, time.UTC)
+	if _, err := generate.Write(dir, generate.Options{Date: day, Events: benchEvents, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	plain := filepath.Join(dir, "kafka.log")
+	lines := gunzip(b, filepath.Join(dir, "kafka.log.gz"), plain)
+	data, err := os.ReadFile(plain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.Run("parse", func(b *testing.B) {
+		r := kafkalog.New(kafkalog.Options{Workers: 1})
+		var n int64
+		pprof.Do(ctx, pprof.Labels("cost", "parse"), func(ctx context.Context) {
+			for b.Loop() {
+				sink := &countingSink{}
+				if _, err := r.Read(ctx, bytes.NewReader(data), 0, func() audit.Sink { return sink }); err != nil {
+					b.Fatal(err)
+				}
+				n += sink.n
+			}
+		})
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/line")
+	})
+	for _, tc := range []struct {
+		name  string
+		rules bool
+	}{{"profile", false}, {"profile+rules", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg, err := rules.Load("../config.example.yaml")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !tc.rules {
+				cfg.Rules = nil
+			}
+			cfg.Inputs = []rules.Input{{Name: "log", Format: "kafka-log", Paths: []string{plain}}}
+			plan, err := audit.NewPlan(ctx, cfg, day, "..")
+			if err != nil {
+				b.Fatal(err)
+			}
+			refs, err := audit.LoadReferences(ctx, cfg, "..", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			book, err := rules.Compile(cfg, refs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var n int64
+			pprof.Do(ctx, pprof.Labels("cost", tc.name), func(ctx context.Context) {
+				for b.Loop() {
+					res, err := audit.Scan(ctx, plan, book, audit.Options{
+						Workers: 1,
+						Readers: map[string]audit.Reader{"kafka-log": kafkalog.New(kafkalog.Options{Workers: 1})},
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if got := res.TotalEvents() + res.Malformed.Total; got != lines {
+						b.Fatalf("%d lines, want %d", got, lines)
+					}
+					n += lines
+				}
+			})
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/line")
+		})
+	}
+}
+
+// countingSink counts the lines a reader hands over.
+type countingSink struct{ n int64 }
+
+func (s *countingSink) Event(*audit.Event)                       { s.n++ }
+func (s *countingSink) Malformed(audit.Position, string, []byte) { s.n++ }

@@ -37,6 +37,7 @@ type Evaluator struct {
 	env       map[string]any
 	args      []Value // a native condition's field values
 	buf       []byte
+	checked   []int64 // per check: events it applied to
 	digest    xxhash.Digest
 }
 
@@ -54,44 +55,6 @@ type step struct {
 	fields []int // unique
 	where  []int // positions of c.where.names
 	expr   []int // positions of c.expr.names
-	ref    refCache
-}
-
-// refCache remembers the last value an in_reference step looked up and
-// whether the set has it: consecutive events often repeat an id. Sets do
-// not change, so the answer is exact.
-type refCache struct {
-	valid bool
-	found bool
-	kind  Kind
-	num   uint64 // KindInt and KindBool: Int; KindFloat: its bits
-	str   []byte // KindString: a copy, as the value's may be reused
-}
-
-func (rc *refCache) has(set Set, v *Value) bool {
-	var num uint64
-	switch v.Kind {
-	case KindString:
-		if rc.valid && rc.kind == KindString && string(rc.str) == v.Str {
-			return rc.found
-		}
-		found := set.Has(*v)
-		rc.valid, rc.found, rc.kind = true, found, KindString
-		rc.str = append(rc.str[:0], v.Str...)
-		return found
-	case KindInt, KindBool:
-		num = uint64(v.Int)
-	case KindFloat:
-		num = math.Float64bits(v.Float)
-	default:
-		return set.Has(*v)
-	}
-	if rc.valid && rc.kind == v.Kind && rc.num == num {
-		return rc.found
-	}
-	found := set.Has(*v)
-	rc.valid, rc.found, rc.kind, rc.num = true, found, v.Kind, num
-	return found
 }
 
 // valueSlicer is an Event that can hand over all its values at once, in
@@ -106,7 +69,7 @@ const maxPlans = 4096
 
 // NewEvaluator returns an Evaluator of b's checks.
 func (b *Book) NewEvaluator() *Evaluator {
-	return &Evaluator{book: b, plans: map[*Shape]*plan{}, env: map[string]any{}}
+	return &Evaluator{book: b, plans: map[*Shape]*plan{}, env: map[string]any{}, checked: make([]int64, len(b.Checks))}
 }
 
 func (ev *Evaluator) plan(s *Shape) *plan {
@@ -162,7 +125,22 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 // A where condition that fails at run time (say, comparing a null) counts
 // as a failure of the check, with the error as its Value, so that no
 // event slips through unseen.
-func (ev *Evaluator) Eval(e Event) []Outcome {
+func (ev *Evaluator) Eval(e Event) []Outcome { return ev.eval(e, true) }
+
+// Run is Eval for the scan's hot path: it runs the same checks, adds one
+// to Checked()[c] for each check c that applies, and returns only the
+// outcomes the caller has to act on, failures and the keys of unique
+// checks. Checks that pass cost no Outcome.
+func (ev *Evaluator) Run(e Event) []Outcome { return ev.eval(e, false) }
+
+// Checked returns, per check of the Book, how many events Run found it
+// applied to. The slice is the Evaluator's own and grows with each Run.
+func (ev *Evaluator) Checked() []int64 { return ev.checked }
+
+// eval runs the checks that apply to e, counts them in ev.checked, and
+// returns their outcomes: all of them when all is set, else only failures
+// and unique keys.
+func (ev *Evaluator) eval(e Event, all bool) []Outcome {
 	s := e.Shape()
 	p := ev.lastPlan
 	if s != ev.lastShape || p == nil {
@@ -176,67 +154,67 @@ func (ev *Evaluator) Eval(e Event) []Outcome {
 		}
 	}
 	out := ev.out[:0]
+	var tmp Value
 	for i := range p.steps {
 		st := &p.steps[i]
 		c := st.c
-		// The outcome is made in place, and dropped again when the where
-		// condition does not hold.
-		out = append(out, Outcome{Check: st.check})
-		o := &out[len(out)-1]
-		if st.field >= 0 {
-			if vals != nil {
-				o.Value = vals[st.field]
-			} else {
-				o.Value = e.Value(st.field)
-			}
+		v := &tmp
+		switch {
+		case st.field < 0:
+			tmp = Value{}
+		case vals != nil:
+			v = &vals[st.field]
+		default:
+			tmp = e.Value(st.field)
 		}
 		if c.where != nil {
 			ok, err := ev.run(c.where, st.where, e, vals)
 			if err != nil {
-				o.Failed, o.Err, o.Value = true, true, Str("error: where: "+errorText(err))
+				ev.checked[st.check]++
+				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: where: " + errorText(err))})
 				continue
 			}
 			if !ok {
-				out = out[:len(out)-1]
 				continue
 			}
 		}
-		v := &o.Value
+		ev.checked[st.check]++
+		failed := false
 		switch c.Kind {
 		case RuleBetween:
-			if !v.IsNull() {
+			if v.Kind != KindNull {
 				f, ok := v.Number()
-				o.Failed = !ok || f < c.lo || f > c.hi || f != f
+				failed = !ok || f < c.lo || f > c.hi || f != f
 			}
 		case RuleMin:
-			if !v.IsNull() {
+			if v.Kind != KindNull {
 				f, ok := v.Number()
-				o.Failed = !ok || !(f >= c.lo)
+				failed = !ok || !(f >= c.lo)
 			}
 		case RuleMax:
-			if !v.IsNull() {
+			if v.Kind != KindNull {
 				f, ok := v.Number()
-				o.Failed = !ok || !(f <= c.hi)
+				failed = !ok || !(f <= c.hi)
 			}
 		case RuleIn:
-			o.Failed = !v.IsNull() && !c.values.has(*v)
+			failed = v.Kind != KindNull && !c.values.has(*v)
 		case RuleNotIn:
-			o.Failed = !v.IsNull() && c.values.has(*v)
+			failed = v.Kind != KindNull && c.values.has(*v)
 		case RuleNotNull, RuleMaxNullRatio:
-			o.Failed = v.IsNull()
+			failed = v.Kind == KindNull
 		case RulePattern:
-			if !v.IsNull() {
+			if v.Kind != KindNull {
 				if v.Kind == KindString {
-					o.Failed = !c.re.MatchString(v.Str)
+					failed = !c.re.MatchString(v.Str)
 				} else {
 					ev.buf = v.AppendText(ev.buf[:0])
-					o.Failed = !c.re.Match(ev.buf)
+					failed = !c.re.Match(ev.buf)
 				}
 			}
 		case RuleInReference:
-			o.Failed = !v.IsNull() && !st.ref.has(c.set, v)
+			failed = v.Kind != KindNull && !c.set.Has(*v)
 		case RuleUnique:
-			o.Key = ev.key(st.fields, e, vals)
+			o := Outcome{Check: st.check, Key: ev.key(st.fields, e, vals)}
 			if len(st.fields) > 0 {
 				if vals != nil {
 					o.Value = vals[st.fields[0]]
@@ -244,15 +222,21 @@ func (ev *Evaluator) Eval(e Event) []Outcome {
 					o.Value = e.Value(st.fields[0])
 				}
 			}
+			out = append(out, o)
+			continue
 		case RuleRowCount:
 		case RuleExpr:
 			ok, err := ev.run(c.expr, st.expr, e, vals)
 			switch {
 			case err != nil:
-				o.Failed, o.Err, o.Value = true, true, Str("error: "+errorText(err))
+				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: " + errorText(err))})
+				continue
 			case !ok:
-				o.Failed = true
+				failed = true
 			}
+		}
+		if failed || all {
+			out = append(out, Outcome{Check: st.check, Failed: failed, Value: *v})
 		}
 	}
 	ev.out = out
