@@ -83,8 +83,8 @@ var _ Sink = (*accumulator)(nil)
 // Event profiles e and runs every check that applies to it.
 func (a *accumulator) Event(e *Event) {
 	a.events++
-	a.profile.Observe(e)
-	for _, o := range a.eval.Run(e) {
+	a.profile.ObserveValues(e.shape, e.Values)
+	for _, o := range a.eval.RunValues(e.shape, e.Values) {
 		if u := a.uniq[o.Check]; u != nil && !o.Err {
 			a.addKey(u, o.Key, e.Pos)
 			continue

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 
 	"github.com/cespare/xxhash/v2"
@@ -30,12 +31,13 @@ type Outcome struct {
 type Evaluator struct {
 	book      *Book
 	plans     map[*Shape]*plan
+	recent    []*plan // the first plans made, searched before plans
 	lastShape *Shape
 	lastPlan  *plan
 	out       []Outcome
 	vm        vm.VM
 	env       map[string]any
-	args      []Value // a native condition's field values
+	scratch   []Value // the values of an event without a ValueSlice
 	buf       []byte
 	checked   []int64 // per check: events it applied to
 	digest    xxhash.Digest
@@ -44,6 +46,7 @@ type Evaluator struct {
 // plan is what an Evaluator does with events of one shape: the checks
 // that apply to it, with field names resolved to positions.
 type plan struct {
+	shape *Shape
 	steps []step
 	width int // len(Shape.Fields()): how many values a ValueSlice must have
 }
@@ -67,12 +70,22 @@ type valueSlicer interface {
 // maxPlans bounds the shapes an Evaluator remembers.
 const maxPlans = 4096
 
+// maxRecent bounds the plans searched linearly before the map: a scan
+// meets a handful of shapes, which alternate from event to event, and
+// comparing a few pointers beats hashing one.
+const maxRecent = 8
+
 // NewEvaluator returns an Evaluator of b's checks.
 func (b *Book) NewEvaluator() *Evaluator {
 	return &Evaluator{book: b, plans: map[*Shape]*plan{}, env: map[string]any{}, checked: make([]int64, len(b.Checks))}
 }
 
 func (ev *Evaluator) plan(s *Shape) *plan {
+	for _, p := range ev.recent {
+		if p.shape == s {
+			return p
+		}
+	}
 	if p, ok := ev.plans[s]; ok {
 		return p
 	}
@@ -80,8 +93,9 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 		// Sources that make a shape per file would otherwise grow this
 		// without end; plans are cheap to make again.
 		clear(ev.plans)
+		ev.recent = ev.recent[:0]
 	}
-	p := &plan{width: len(s.Fields())}
+	p := &plan{shape: s, width: len(s.Fields())}
 	for i, c := range ev.book.Checks {
 		if c.Event != "*" && c.Event != s.Event() {
 			continue
@@ -114,6 +128,9 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 		}
 	}
 	ev.plans[s] = p
+	if len(ev.recent) < maxRecent {
+		ev.recent = append(ev.recent, p)
+	}
 	return p
 }
 
@@ -125,33 +142,59 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 // A where condition that fails at run time (say, comparing a null) counts
 // as a failure of the check, with the error as its Value, so that no
 // event slips through unseen.
-func (ev *Evaluator) Eval(e Event) []Outcome { return ev.eval(e, true) }
+func (ev *Evaluator) Eval(e Event) []Outcome {
+	s := e.Shape()
+	return ev.eval(s, ev.values(s, e), true)
+}
 
 // Run is Eval for the scan's hot path: it runs the same checks, adds one
 // to Checked()[c] for each check c that applies, and returns only the
 // outcomes the caller has to act on, failures and the keys of unique
 // checks. Checks that pass cost no Outcome.
-func (ev *Evaluator) Run(e Event) []Outcome { return ev.eval(e, false) }
+func (ev *Evaluator) Run(e Event) []Outcome {
+	s := e.Shape()
+	return ev.eval(s, ev.values(s, e), false)
+}
+
+// RunValues is Run for an event given as its shape and its values in the
+// order of s.Fields(), as a source that holds them in a slice has them;
+// it saves the interface calls of Run. vals must hold a value for every
+// field of s.
+func (ev *Evaluator) RunValues(s *Shape, vals []Value) []Outcome {
+	return ev.eval(s, vals, false)
+}
 
 // Checked returns, per check of the Book, how many events Run found it
 // applied to. The slice is the Evaluator's own and grows with each Run.
 func (ev *Evaluator) Checked() []int64 { return ev.checked }
 
-// eval runs the checks that apply to e, counts them in ev.checked, and
-// returns their outcomes: all of them when all is set, else only failures
-// and unique keys.
-func (ev *Evaluator) eval(e Event, all bool) []Outcome {
-	s := e.Shape()
+// values returns e's values in field order: its own slice when it has
+// one, else copies made through Value into the Evaluator's scratch space.
+func (ev *Evaluator) values(s *Shape, e Event) []Value {
+	n := len(s.Fields())
+	if vs, ok := e.(valueSlicer); ok {
+		if v := vs.ValueSlice(); len(v) >= n {
+			return v
+		}
+	}
+	ev.scratch = ev.scratch[:0]
+	for i := range n {
+		ev.scratch = append(ev.scratch, e.Value(i))
+	}
+	return ev.scratch
+}
+
+// eval runs the checks that apply to an event of shape s with values
+// vals, counts them in ev.checked, and returns their outcomes: all of
+// them when all is set, else only failures and unique keys.
+func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 	p := ev.lastPlan
 	if s != ev.lastShape || p == nil {
 		p = ev.plan(s)
 		ev.lastShape, ev.lastPlan = s, p
 	}
-	var vals []Value
-	if vs, ok := e.(valueSlicer); ok {
-		if v := vs.ValueSlice(); len(v) >= p.width {
-			vals = v
-		}
+	if len(vals) < p.width {
+		panic(fmt.Sprintf("rules: %d values for the %d fields of a %s", len(vals), p.width, s.Event())) // a broken source
 	}
 	out := ev.out[:0]
 	var tmp Value
@@ -159,16 +202,11 @@ func (ev *Evaluator) eval(e Event, all bool) []Outcome {
 		st := &p.steps[i]
 		c := st.c
 		v := &tmp
-		switch {
-		case st.field < 0:
-			tmp = Value{}
-		case vals != nil:
+		if st.field >= 0 {
 			v = &vals[st.field]
-		default:
-			tmp = e.Value(st.field)
 		}
 		if c.where != nil {
-			ok, err := ev.run(c.where, st.where, e, vals)
+			ok, err := ev.run(c.where, st.where, vals)
 			if err != nil {
 				ev.checked[st.check]++
 				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: where: " + errorText(err))})
@@ -214,19 +252,15 @@ func (ev *Evaluator) eval(e Event, all bool) []Outcome {
 		case RuleInReference:
 			failed = v.Kind != KindNull && !c.set.Has(*v)
 		case RuleUnique:
-			o := Outcome{Check: st.check, Key: ev.key(st.fields, e, vals)}
+			o := Outcome{Check: st.check, Key: ev.key(st.fields, vals)}
 			if len(st.fields) > 0 {
-				if vals != nil {
-					o.Value = vals[st.fields[0]]
-				} else {
-					o.Value = e.Value(st.fields[0])
-				}
+				o.Value = vals[st.fields[0]]
 			}
 			out = append(out, o)
 			continue
 		case RuleRowCount:
 		case RuleExpr:
-			ok, err := ev.run(c.expr, st.expr, e, vals)
+			ok, err := ev.run(c.expr, st.expr, vals)
 			switch {
 			case err != nil:
 				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: " + errorText(err))})
@@ -246,27 +280,14 @@ func (ev *Evaluator) eval(e Event, all bool) []Outcome {
 // run evaluates an expression over e's fields: natively when it can,
 // else with the evaluator's VM and environment. vals is e's ValueSlice or
 // nil.
-func (ev *Evaluator) run(p *program, idx []int, e Event, vals []Value) (bool, error) {
+func (ev *Evaluator) run(p *program, idx []int, vals []Value) (bool, error) {
 	if p.native != nil {
-		args := ev.args[:0]
-		for _, i := range idx {
-			if vals != nil {
-				args = append(args, vals[i])
-			} else {
-				args = append(args, e.Value(i))
-			}
-		}
-		ev.args = args
-		if res, ok := p.native.eval(args); ok {
+		if res, ok := p.native.eval(idx, vals); ok {
 			return res, nil
 		}
 	}
 	for i, name := range p.names {
-		if vals != nil {
-			ev.env[name] = vals[idx[i]].Any()
-		} else {
-			ev.env[name] = e.Value(idx[i]).Any()
-		}
+		ev.env[name] = vals[idx[i]].Any()
 	}
 	res, err := ev.vm.Run(p.prog, ev.env)
 	if err != nil {
@@ -284,15 +305,10 @@ const (
 
 // key hashes the values at idx with their kinds, so that int 1, float 1
 // and string "1" give different keys.
-func (ev *Evaluator) key(idx []int, e Event, vals []Value) [2]uint64 {
+func (ev *Evaluator) key(idx []int, vals []Value) [2]uint64 {
 	b := ev.buf[:0]
 	for _, i := range idx {
-		var v Value
-		if vals != nil {
-			v = vals[i]
-		} else {
-			v = e.Value(i)
-		}
+		v := &vals[i]
 		b = append(b, byte(v.Kind))
 		switch v.Kind {
 		case KindBool, KindInt:

@@ -184,11 +184,11 @@ func constValue(n ast.Node) (Value, bool) {
 // eval evaluates c over args, the values of program.names. ok is false
 // when the VM must decide. Every leaf is evaluated, so that the result
 // does not depend on whether the VM short-circuits.
-func (c *cond) eval(args []Value) (res, ok bool) {
+func (c *cond) eval(idx []int, vals []Value) (res, ok bool) {
 	switch c.op {
 	case condAnd, condOr:
-		l, okl := c.l.eval(args)
-		r, okr := c.r.eval(args)
+		l, okl := c.l.eval(idx, vals)
+		r, okr := c.r.eval(idx, vals)
 		if !okl || !okr {
 			return false, false
 		}
@@ -197,16 +197,16 @@ func (c *cond) eval(args []Value) (res, ok bool) {
 		}
 		return l || r, true
 	case condNot:
-		x, ok := c.l.eval(args)
+		x, ok := c.l.eval(idx, vals)
 		return !x, ok
 	case condTruth:
-		v := &args[c.field]
+		v := &vals[idx[c.field]]
 		return v.Int != 0, v.Kind == KindBool
 	case condEq, condNe:
-		eq, ok := c.equal(&args[c.field])
+		eq, ok := c.equal(&vals[idx[c.field]])
 		return eq != (c.op == condNe), ok
 	}
-	return c.order(&args[c.field])
+	return c.order(&vals[idx[c.field]])
 }
 
 // equal mirrors the VM's OpEqualInt and OpEqualString, which fail on

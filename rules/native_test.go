@@ -57,6 +57,10 @@ func TestNativeMatchesVM(t *testing.T) {
 				continue
 			}
 			args := make([]Value, len(p.names))
+			idx := make([]int, len(p.names)) // the identity: args are in name order
+			for i := range idx {
+				idx[i] = i
+			}
 			env := map[string]any{}
 			native := 0
 			var try func(int)
@@ -68,7 +72,7 @@ func TestNativeMatchesVM(t *testing.T) {
 					}
 					return
 				}
-				res, ok := p.native.eval(args)
+				res, ok := p.native.eval(idx, args)
 				if !ok {
 					return
 				}

@@ -41,8 +41,20 @@ func FuzzKafkaLine(f *testing.F) {
 	r := New(Options{Workers: 1, MaxLineBytes: fuzzMaxLine})
 	f.Fuzz(func(t *testing.T, in string) {
 		// The helpers must agree with their standard-library oracles.
-		if got, want := validTime([]byte(in)), oracleTime(in); got != want {
+		want := oracleTime(in)
+		if got := validTime([]byte(in)); got != want {
 			t.Errorf("validTime(%q) = %v, oracle says %v", in, got, want)
+		}
+		// The cache agrees too, after a time of the same hour (a hit)
+		// and after another (a miss).
+		if len(in) >= 13 {
+			for _, prev := range []string{in[:13] + ":00:00", "2024-03-19T23:59:59"} {
+				var c timeCache
+				c.valid([]byte(prev))
+				if got := c.valid([]byte(in)); got != want {
+					t.Errorf("after %q, timeCache.valid(%q) = %v, oracle says %v", prev, in, got, want)
+				}
+			}
 		}
 		n, ok := parseInt([]byte(in))
 		if ref, err := strconv.ParseInt(in, 10, 64); (err == nil) != ok || (ok && n != ref) {

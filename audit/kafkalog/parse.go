@@ -97,6 +97,7 @@ type parser struct {
 	watch   *audit.Event
 	rating  *audit.Event
 	rec     *audit.Event
+	times   timeCache
 }
 
 func newParser(s *shapes, sink audit.Sink, file int32, maxLine int) *parser {
@@ -203,7 +204,7 @@ func (p *parser) parseWatch(tm, user, body []byte, pos audit.Position) string {
 	if slash < 0 || !validID(body[:slash]) {
 		return ReasonUnknownShape
 	}
-	if !validTime(tm) {
+	if !p.times.valid(tm) {
 		return ReasonBadTime
 	}
 	minute, ok := parseInt(body[slash+1:])
@@ -227,7 +228,7 @@ func (p *parser) parseRating(tm, user, body []byte, pos audit.Position) string {
 	if eq < 0 || !validID(body[:eq]) {
 		return ReasonUnknownShape
 	}
-	if !validTime(tm) {
+	if !p.times.valid(tm) {
 		return ReasonBadTime
 	}
 	rating, ok := parseInt(body[eq+1:])
@@ -273,7 +274,7 @@ func (p *parser) parseRec(tm, user, body []byte, pos audit.Position) string {
 	if len(result) > 0 && result[0] == ' ' {
 		result = result[1:]
 	}
-	if !validTime(tm) {
+	if !p.times.valid(tm) {
 		return ReasonBadTime
 	}
 	status, ok := parseInt(code)
@@ -402,17 +403,31 @@ func parseInt(b []byte) (int64, bool) {
 // real one: months 1-12, days within the month (leap years included),
 // hours 0-23, minutes and seconds 0-59.
 func validTime(b []byte) bool {
-	if len(b) < 19 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+	return len(b) >= 19 && validHour(b) && validClock(b)
+}
+
+// validHour checks the date and hour of a time, b[:13] ("YYYY-MM-DDTHH");
+// len(b) >= 13.
+func validHour(b []byte) bool {
+	if b[4] != '-' || b[7] != '-' || b[10] != 'T' {
 		return false
 	}
 	hi, lo := num2(b[0], b[1]), num2(b[2], b[3])
-	month, day := num2(b[5], b[6]), num2(b[8], b[9])
-	hour, minute, second := num2(b[11], b[12]), num2(b[14], b[15]), num2(b[17], b[18])
-	if hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1 ||
-		hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 {
+	month, day, hour := num2(b[5], b[6]), num2(b[8], b[9]), num2(b[11], b[12])
+	if hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 {
 		return false
 	}
-	if day > daysIn(month, hi*100+lo) {
+	return day <= daysIn(month, hi*100+lo)
+}
+
+// validClock checks the rest of a time after its hour, b[13:]
+// (":MM:SS" and an optional fraction); len(b) >= 19.
+func validClock(b []byte) bool {
+	if b[13] != ':' || b[16] != ':' {
+		return false
+	}
+	minute, second := num2(b[14], b[15]), num2(b[17], b[18])
+	if minute < 0 || minute > 59 || second < 0 || second > 59 {
 		return false
 	}
 	if len(b) == 19 {
@@ -427,6 +442,32 @@ func validTime(b []byte) bool {
 			return false
 		}
 	}
+	return true
+}
+
+// timeCache remembers the date and hour of the last valid time. A log's
+// lines come in time order, so the next time nearly always shares them
+// and only its minutes, seconds and fraction need checking. valid gives
+// validTime's answer either way: the two parts are checked independently.
+type timeCache struct {
+	// "YYYY-MM-DDTHH" of the last valid time, as two overlapping
+	// little-endian words: bytes 0-7 and 5-12
+	w0, w1 uint64
+	ok     bool // w0 and w1 hold one
+}
+
+func (c *timeCache) valid(b []byte) bool {
+	if len(b) < 19 {
+		return false
+	}
+	w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[5:])
+	if c.ok && w0 == c.w0 && w1 == c.w1 {
+		return validClock(b)
+	}
+	if !validHour(b) || !validClock(b) {
+		return false
+	}
+	c.w0, c.w1, c.ok = w0, w1, true
 	return true
 }
 
@@ -467,23 +508,26 @@ const (
 func scanLine(data []byte) (end int, clean bool) {
 	i := 0
 	for {
-		// Sixteen bytes a turn while they last, then eight.
-		for i+16 <= len(data) {
-			mx := special(binary.LittleEndian.Uint64(data[i:]))
-			my := special(binary.LittleEndian.Uint64(data[i+8:]))
-			if mx|my == 0 {
-				i += 16
+		// Thirty-two bytes a turn while they last, then eight.
+		for len(data)-i >= 32 {
+			w := data[i : i+32 : i+32]
+			a, b := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+			c, d := binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
+			if (special(a)|special(b)|special(c)|special(d))&highs == 0 {
+				i += 32
 				continue
 			}
-			if mx != 0 {
-				i += bits.TrailingZeros64(mx) >> 3
-			} else {
-				i += 8 + bits.TrailingZeros64(my)>>3
+			for _, x := range [4]uint64{a, b, c, d} {
+				if m := special(x) & highs; m != 0 {
+					i += bits.TrailingZeros64(m) >> 3
+					break
+				}
+				i += 8
 			}
 			goto look
 		}
 		if i+8 <= len(data) {
-			if m := special(binary.LittleEndian.Uint64(data[i:])); m == 0 {
+			if m := special(binary.LittleEndian.Uint64(data[i:])) & highs; m == 0 {
 				i += 8
 				continue
 			} else {
@@ -517,10 +561,10 @@ func scanLine(data []byte) (end int, clean bool) {
 	}
 }
 
-// special flags the bytes of x outside printable ASCII: a byte below 0x20
-// borrows into its high bit, 0x7f carries into it, 0x80 and up have it
-// set. No borrow or carry comes from below the lowest such byte, so the
-// lowest flag is exact.
+// special flags, in their high bits, the bytes of x outside printable
+// ASCII, once masked with highs: a byte below 0x20 borrows into its high
+// bit, 0x7f carries into it, 0x80 and up have it set. No borrow or carry
+// comes from below the lowest such byte, so the lowest flag is exact.
 func special(x uint64) uint64 {
-	return ((x-lows)&^x | x | (x + ones)) & highs
+	return (x-lows)&^x | x | (x + ones)
 }

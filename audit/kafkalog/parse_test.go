@@ -262,3 +262,33 @@ func TestParserDoesNotAllocate(t *testing.T) {
 		t.Errorf("sink saw %d events and %d malformed lines, want some of each", sink.events, sink.malformed)
 	}
 }
+
+// TestTimeCache feeds one cache a sequence of times: hits on the cached
+// hour must still check the clock, and misses the whole time.
+func TestTimeCache(t *testing.T) {
+	var c timeCache
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"2024-02-29T10:00:00", true},
+		{"2024-02-29T10:59:59.123", true}, // hit
+		{"2024-02-29T10:60:00", false},    // hit, bad minute
+		{"2024-02-29T10:00:61", false},    // hit, bad second
+		{"2024-02-29T10:00:00.", false},   // hit, empty fraction
+		{"2024-02-29T10-00:00", false},    // hit, bad separator
+		{"2024-02-29T10:00", false},       // too short
+		{"2023-02-29T10:00:00", false},    // miss: not a leap year
+		{"2024-02-29T10:00:01", true},     // the cache still holds 10h
+		{"2024-02-29T24:00:00", false},    // miss: no hour 24
+		{"2024-03-01T00:00:00", true},     // miss, then cached
+		{"2024-03-01T00:00:00Z", false},   // hit, bad fraction
+	} {
+		if got := c.valid([]byte(tc.in)); got != tc.want {
+			t.Errorf("valid(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+		if got := validTime([]byte(tc.in)); got != tc.want {
+			t.Errorf("validTime(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

@@ -20,6 +20,7 @@ type Builder struct {
 	recent    []*plan // the first few plans, searched before the map
 	lastShape *rules.Shape
 	lastPlan  *plan
+	scratch   []rules.Value // the values of an event without a ValueSlice
 }
 
 type eventAcc struct {
@@ -87,32 +88,38 @@ type ValueSlicer interface {
 // only; strings are copied when they become new frequency keys.
 func (b *Builder) Observe(e rules.Event) {
 	s := e.Shape()
-	p := b.lastPlan
-	if s != b.lastShape || p == nil {
-		if s == nil {
+	if s == nil {
+		return
+	}
+	n := len(s.Fields())
+	if vs, ok := e.(ValueSlicer); ok {
+		if v := vs.ValueSlice(); len(v) >= n {
+			b.ObserveValues(s, v)
 			return
 		}
+	}
+	b.scratch = b.scratch[:0]
+	for i := range n {
+		b.scratch = append(b.scratch, e.Value(i))
+	}
+	b.ObserveValues(s, b.scratch)
+}
+
+// ObserveValues is Observe for an event given as its shape and its values
+// in the order of s.Fields(), as a source that holds them in a slice has
+// them; it saves Observe's interface calls. vals must hold a value for
+// every field of s.
+func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
+	p := b.lastPlan
+	if s != b.lastShape || p == nil {
 		p = b.planFor(s)
 	}
-	// Events that expose their values are read in place; others copy
-	// each value out through Value.
-	var vals []rules.Value
-	vs, fast := e.(ValueSlicer)
-	if fast {
-		vals = vs.ValueSlice()
-	}
-	var tmp rules.Value
 	ev := p.ev
 	ev.count++
 	if p.timePos < 0 {
 		ev.noHour++
 	} else {
-		v := &tmp
-		if fast {
-			v = &vals[p.timePos]
-		} else {
-			tmp = e.Value(p.timePos)
-		}
+		v := &vals[p.timePos]
 		if h, ok := hourOf(v); ok {
 			ev.hours[h]++
 		} else {
@@ -124,12 +131,7 @@ func (b *Builder) Observe(e rules.Event) {
 	}
 	for i := range p.fields {
 		pf := &p.fields[i]
-		v := &tmp
-		if fast {
-			v = &vals[pf.pos]
-		} else {
-			tmp = e.Value(pf.pos)
-		}
+		v := &vals[pf.pos]
 		f := pf.acc
 		if int(v.Kind) >= numKinds {
 			continue // not a kind this version knows
