@@ -56,6 +56,7 @@ type scanConfig struct {
 	malformedSamples int
 	unique           []bool // per check
 	progress         *Progress
+	gunzip           *Gunzip
 }
 
 func newAccumulator(cfg *scanConfig) *accumulator {

@@ -15,46 +15,58 @@ import (
 )
 
 // openFile opens path (a local file read-only, or an object streamed) and
-// undoes the compression its extension names (.gz, .zst). read counts the
-// compressed bytes taken from the store, for progress. The returned close
-// releases everything. Cancelling ctx makes a blocked read return (see
-// store.Open).
-func openFile(ctx context.Context, path string, read *atomic.Int64) (io.Reader, func() error, error) {
+// undoes the compression its extension names (.gz, .zst). A .gz file goes
+// through the program gz when it is set and starts; the returned
+// *gunzipReader is then non-nil, and after reading the caller must check
+// its Failed. read and total, either of which may be nil, count the
+// compressed bytes taken from the store: the file's, and progress's. The returned close releases everything. Cancelling ctx makes
+// a blocked read return (see store.Open) and stops the program.
+func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *Gunzip) (io.Reader, func() error, *gunzipReader, error) {
 	f, _, err := store.Open(ctx, path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	closeFile := f.Close
-	counted := bufio.NewReaderSize(&countingReader{r: f, n: read}, 256<<10)
+	counted := bufio.NewReaderSize(&countingReader{r: f, n: read, total: total}, 256<<10)
 	name := store.Name(path)
 	switch {
 	case strings.HasSuffix(name, ".gz"):
+		if gz != nil {
+			if gr, err := startGunzip(ctx, gz, counted); err == nil {
+				return gr, func() error { gr.Close(); return closeFile() }, gr, nil
+			}
+			// The program did not start: the built-in decoder reads.
+		}
 		zr, err := gzip.NewReader(counted)
 		if err != nil {
 			closeFile()
-			return nil, nil, &ReadError{Offset: 0, Block: -1, Err: fmt.Errorf("gzip: %w", err)}
+			return nil, nil, nil, &ReadError{Offset: 0, Block: -1, Err: fmt.Errorf("gzip: %w", err)}
 		}
-		return zr, func() error { zr.Close(); return closeFile() }, nil
+		return zr, func() error { zr.Close(); return closeFile() }, nil, nil
 	case strings.HasSuffix(name, ".zst"):
 		zr, err := zstd.NewReader(counted, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
 		if err != nil {
 			closeFile()
-			return nil, nil, &ReadError{Offset: 0, Block: -1, Err: fmt.Errorf("zstd: %w", err)}
+			return nil, nil, nil, &ReadError{Offset: 0, Block: -1, Err: fmt.Errorf("zstd: %w", err)}
 		}
-		return zr, func() error { zr.Close(); return closeFile() }, nil
+		return zr, func() error { zr.Close(); return closeFile() }, nil, nil
 	}
-	return counted, closeFile, nil
+	return counted, closeFile, nil, nil
 }
 
 type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
+	r     io.Reader
+	n     *atomic.Int64 // bytes read, or nil
+	total *atomic.Int64 // progress's count, added to as well, or nil
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if c.n != nil {
 		c.n.Add(int64(n))
+	}
+	if c.total != nil {
+		c.total.Add(int64(n))
 	}
 	return n, err
 }

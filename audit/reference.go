@@ -63,7 +63,7 @@ func collectField(ctx context.Context, ref rules.Reference, rd Reader) (set rule
 	if ref.Field == "" {
 		return nil, fmt.Errorf("%s: an Avro reference needs field", ref.Path)
 	}
-	r, closeFn, err := openFile(ctx, ref.Path, nil)
+	r, closeFn, _, err := openFile(ctx, ref.Path, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}

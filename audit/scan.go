@@ -30,6 +30,9 @@ type Options struct {
 	MalformedSamples int
 	// Progress, when set, is updated while the scan runs.
 	Progress *Progress
+	// Gunzip, when set, is the program that decompresses .gz files (see
+	// FindGunzip); nil uses the built-in decoder.
+	Gunzip *Gunzip
 	// Now is the clock (default time.Now); tests inject a fixed one.
 	Now func() time.Time
 }
@@ -74,6 +77,7 @@ func newScanConfig(book *rules.Book, opts Options) *scanConfig {
 		ruleSamples:      opts.RuleSamples,
 		malformedSamples: opts.MalformedSamples,
 		progress:         opts.Progress,
+		gunzip:           opts.Gunzip,
 		unique:           make([]bool, len(book.Checks)),
 	}
 	for i, c := range book.Checks {
@@ -201,8 +205,22 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 		sinks = append(sinks, a)
 		return a
 	}
-	var read error
-	info, read = readFile(ctx, pf.Path, rd, int32(i), newSink, cfg.progress)
+	var bytesRead atomic.Int64
+	info, read := readFile(ctx, pf.Path, rd, int32(i), newSink, cfg.progress, cfg.gunzip, &bytesRead)
+	if errors.Is(read, errGunzipFailed) {
+		// The program's output was not the whole stream: what it gave is
+		// dropped, from progress too, and the built-in decoder reads the
+		// file again and says where it breaks, as a scan without the
+		// program would.
+		if p := cfg.progress; p != nil {
+			p.BytesRead.Add(-bytesRead.Load())
+			for _, s := range sinks {
+				p.Events.Add(-(s.events - s.unflushed))
+			}
+		}
+		sinks = nil
+		info, read = readFile(ctx, pf.Path, rd, int32(i), newSink, cfg.progress, nil, nil)
+	}
 	for _, s := range sinks {
 		fr.Events += s.events
 		fr.Malformed += s.malformed
@@ -228,17 +246,21 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 
 // readFile opens, decompresses and reads one file, turning a panic in the
 // reader into the file's error.
-func readFile(ctx context.Context, path string, rd Reader, file int32, newSink func() Sink, p *Progress) (info FileInfo, err error) {
+func readFile(ctx context.Context, path string, rd Reader, file int32, newSink func() Sink, p *Progress, gz *Gunzip, read *atomic.Int64) (info FileInfo, err error) {
+	var ext *gunzipReader
 	defer func() {
 		if v := recover(); v != nil {
 			err = &ReadError{Offset: -1, Block: -1, Err: fmt.Errorf("panic: %v", v)}
+		}
+		if ext != nil && ext.Failed() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w: %w", errGunzipFailed, ext.Failed())
 		}
 	}()
 	var counter *atomic.Int64
 	if p != nil {
 		counter = &p.BytesRead
 	}
-	r, closeFn, err := openFile(ctx, path, counter)
+	r, closeFn, ext, err := openFile(ctx, path, read, counter, gz)
 	if err != nil {
 		return FileInfo{}, err
 	}

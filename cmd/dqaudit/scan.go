@@ -35,6 +35,7 @@ type scanFlags struct {
 	shard        string // "i/n" with --partial
 	partial      string
 	partials     []string // merge: the partial files
+	gunzip       string   // how .gz files are decompressed
 }
 
 // addReportFlags declares the flags scan and merge share.
@@ -58,6 +59,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.workers, "workers", 0, "CPU budget: files read at once times decoders per file (default: number of CPUs)")
 	fs.StringVar(&f.shard, "shard", "", "with --partial: scan shard i of n (\"i/n\", i from 0) of the day's files")
 	fs.StringVar(&f.partial, "partial", "", "write a partial result for dqaudit merge to this file ({date} expands) instead of reports")
+	fs.StringVar(&f.gunzip, "gunzip", "auto", "how .gz files are decompressed: auto (igzip when on PATH, else built in), go (built in), or a program that takes -dc")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: dqaudit scan --config FILE [--date YYYY-MM-DD] [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -88,6 +90,7 @@ type job struct {
 	plan     *audit.Plan
 	readers  map[string]audit.Reader
 	workers  int // files read at once
+	gunzip   *audit.Gunzip
 	book     *rules.Book
 	hist     *audit.DriftHistory
 }
@@ -126,6 +129,9 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 		return nil, audit.ExitUsage, err
 	}
 	j.workers, j.readers = readersFor(f.workers, len(j.plan.Files))
+	if j.gunzip, err = audit.FindGunzip(f.gunzip); err != nil {
+		return nil, audit.ExitUsage, err
+	}
 	refs, err := audit.LoadReferences(ctx, j.cfg, j.base, j.readers)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -149,6 +155,7 @@ func (j *job) options(progress *audit.Progress) audit.Options {
 		RuleSamples:      j.cfg.Report.Samples,
 		MalformedSamples: j.cfg.Report.MalformedSamples,
 		Progress:         progress,
+		Gunzip:           j.gunzip,
 	}
 }
 
