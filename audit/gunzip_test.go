@@ -70,8 +70,10 @@ func TestGunzipAcceptsOnlyWholeStreams(t *testing.T) {
 			gunzipCase{name: "igzip, trailing garbage", g: g, in: append(bytes.Clone(whole), "junk"...), why: "gzip trailer says"},
 			gunzipCase{name: "igzip, two members", g: g, in: append(gz(t, text[:1000]), gz(t, text[1000:])...), why: "gzip trailer says"},
 		)
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("igzip is not on PATH (apt-get install isal)")
 	} else {
-		t.Log("igzip not on PATH: its cases are not run")
+		t.Log("igzip is not on PATH: its cases are not run")
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
