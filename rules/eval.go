@@ -54,10 +54,12 @@ type plan struct {
 type step struct {
 	check  int
 	c      *Check
-	field  int   // position of c.Field; -1 when none
-	fields []int // unique
-	where  []int // positions of c.where.names
-	expr   []int // positions of c.expr.names
+	kind   RuleKind // c.Kind
+	set    *hashSet // c.set when it is one: strings skip the interface
+	field  int      // position of c.Field; -1 when none
+	fields []int    // unique
+	where  []int    // positions of c.where.names
+	expr   []int    // positions of c.expr.names
 }
 
 // valueSlicer is an Event that can hand over all its values at once, in
@@ -100,7 +102,8 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 		if c.Event != "*" && c.Event != s.Event() {
 			continue
 		}
-		st := step{check: i, c: c, field: -1}
+		st := step{check: i, c: c, kind: c.Kind, field: -1}
+		st.set, _ = c.set.(*hashSet)
 		ok := true
 		if c.Field != "" {
 			st.field = s.Index(c.Field)
@@ -218,7 +221,7 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 		}
 		ev.checked[st.check]++
 		failed := false
-		switch c.Kind {
+		switch st.kind {
 		case RuleBetween:
 			if v.Kind != KindNull {
 				f, ok := v.Number()
@@ -250,7 +253,12 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 				}
 			}
 		case RuleInReference:
-			failed = v.Kind != KindNull && !c.set.Has(*v)
+			switch {
+			case v.Kind == KindString && st.set != nil:
+				failed = !st.set.has(v.Str)
+			case v.Kind != KindNull:
+				failed = !c.set.Has(*v)
+			}
 		case RuleUnique:
 			o := Outcome{Check: st.check, Key: ev.key(st.fields, vals)}
 			if len(st.fields) > 0 {
