@@ -66,8 +66,9 @@ const maxToolStderr = 4 << 10
 
 // gunzipReader streams the decompressed output of a Gunzip program fed
 // with a compressed stream. Its output is accepted only when the program
-// exits cleanly and the stream's last four bytes, the gzip trailer's
-// ISIZE, equal the number of bytes it wrote modulo 2^32. That holds for
+// exits cleanly after reading all its input, and the stream's last four
+// bytes, the gzip trailer's ISIZE, equal the number of bytes it wrote
+// modulo 2^32. That holds for
 // a whole single-member file; a truncated or corrupt file, trailing
 // garbage (which igzip and pigz ignore), or several members make it
 // fail, and the caller then reads the file again with the built-in
@@ -76,6 +77,7 @@ type gunzipReader struct {
 	cmd    *exec.Cmd
 	out    io.ReadCloser
 	stderr *limitedBuffer
+	in     *eofReader // the compressed stream, as fed to the program
 	tail   *tailWriter
 	n      int64 // bytes of output read
 	err    error // sticky: io.EOF once the output is accepted
@@ -84,9 +86,9 @@ type gunzipReader struct {
 }
 
 func startGunzip(ctx context.Context, g *Gunzip, compressed io.Reader) (*gunzipReader, error) {
-	r := &gunzipReader{stderr: &limitedBuffer{max: maxToolStderr}, tail: &tailWriter{}}
+	r := &gunzipReader{stderr: &limitedBuffer{max: maxToolStderr}, in: &eofReader{r: compressed}, tail: &tailWriter{}}
 	cmd := exec.CommandContext(ctx, g.Path, g.Args...)
-	cmd.Stdin = io.TeeReader(compressed, r.tail)
+	cmd.Stdin = io.TeeReader(r.in, r.tail)
 	cmd.Stderr = r.stderr
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -131,6 +133,10 @@ func (r *gunzipReader) finish() error {
 			err = fmt.Errorf("%w: %s", err, msg)
 		}
 		r.failed = fmt.Errorf("%s: %w", r.cmd.Path, err)
+	case !r.in.eof:
+		// The program stopped reading early: the trailer checked below
+		// would not be the stream's.
+		r.failed = fmt.Errorf("%s: exited before reading all its input", r.cmd.Path)
 	case !r.tail.full():
 		r.failed = fmt.Errorf("%s: input shorter than a gzip trailer", r.cmd.Path)
 	case r.tail.isize() != uint32(r.n):
@@ -153,6 +159,22 @@ func (r *gunzipReader) Close() error {
 		r.cmd.Wait()
 	})
 	return nil
+}
+
+// eofReader notes when its reader has returned io.EOF. The program's
+// input is copied by exec's goroutine, which Wait waits for, so eof can be
+// read after Wait.
+type eofReader struct {
+	r   io.Reader
+	eof bool
+}
+
+func (e *eofReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.eof = true
+	}
+	return n, err
 }
 
 // tailWriter keeps the last eight bytes written to it.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,6 +47,9 @@ func TestGunzipAcceptsOnlyWholeStreams(t *testing.T) {
 	whole := gz(t, text)
 	honest := &Gunzip{Path: script(t, "exec gzip -dc")}
 	liar := &Gunzip{Path: script(t, "gzip -dc | head -c 1000; exit 0")}
+	// quitter decompresses the first member and stops reading: the
+	// trailer it saw last is that member's, which matches its output.
+	quitter := &Gunzip{Path: script(t, "head -c "+strconv.Itoa(len(whole))+" | gzip -dc; exit 0")}
 	missing := &Gunzip{Path: filepath.Join(t.TempDir(), "no-such-program")}
 	type gunzipCase struct {
 		name     string
@@ -61,6 +65,7 @@ func TestGunzipAcceptsOnlyWholeStreams(t *testing.T) {
 		{name: "two members", g: honest, in: append(gz(t, text[:1000]), gz(t, text[1000:])...), why: "gzip trailer says"},
 		{name: "empty", g: honest, in: nil, why: ""},
 		{name: "short output, exit 0", g: liar, in: whole, why: "gzip trailer says"},
+		{name: "input not read to its end", g: quitter, in: append(bytes.Clone(whole), bytes.Repeat([]byte("junk"), 1<<16)...), why: "before reading all its input"},
 	}
 	// igzip, when installed (CI installs it), exits 0 on trailing garbage
 	// and reads every member: the trailer check must catch both.
