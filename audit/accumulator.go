@@ -3,6 +3,7 @@ package audit
 import (
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -57,6 +58,7 @@ type scanConfig struct {
 	unique           []bool // per check
 	progress         *Progress
 	gunzip           *Gunzip
+	noGunzip         sync.Map // input name → true: its files skip gunzip
 }
 
 func newAccumulator(cfg *scanConfig) *accumulator {

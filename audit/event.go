@@ -104,6 +104,10 @@ type FileInfo struct {
 	// Schemas are the writer schemas the file declared (Avro); none for
 	// text formats.
 	Schemas []WriterSchema
+	// GunzipReread, set by the scan, not the reader, says why the output
+	// of the Gunzip program was refused and the file read again with the
+	// built-in decoder; empty when it was not.
+	GunzipReread string
 }
 
 // WriterSchema is one writer schema found in a file.

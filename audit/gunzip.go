@@ -4,50 +4,45 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Gunzip is an external program that decompresses .gz files faster than
 // the built-in Go decoder: ISA-L's igzip inflates about 3.5 times as fast
-// here. A scan pipes each compressed stream
-// through it and falls back to the built-in decoder, from the start of
-// the file, whenever the program's output cannot be trusted to be the
-// whole stream (see gunzipReader), so results never depend on whether
-// the program is installed.
+// here. A scan pipes each compressed stream through it and falls back to
+// the built-in decoder, from the start of the file, whenever the
+// program's output cannot be shown to be the whole stream (see
+// gunzipReader).
 type Gunzip struct {
 	Path string   // the program
 	Args []string // arguments that make it decompress stdin to stdout
 }
 
-// gunzipTools are the programs FindGunzip looks for, fastest first.
-var gunzipTools = []struct {
-	name string
-	args []string
-}{
-	// pigz is not here: its reader, writer and check threads compete with
-	// the scan's, and piped into a scan on two cores it was slower than
-	// the built-in decoder. It can still be named.
-	{"igzip", []string{"-dc"}},
-}
-
 // FindGunzip resolves how .gz files are decompressed. spec is "auto" (or
-// empty): igzip when it is on PATH, else the built-in decoder; "go": the built-in decoder; or the name or path of a program
-// that takes "-dc" as gzip does. It returns nil for the built-in decoder.
+// empty): igzip when it is on PATH, else the built-in decoder; "go": the
+// built-in decoder; or the name or path of a program that takes "-dc" as
+// gzip does. It returns nil for the built-in decoder.
+//
+// pigz is not chosen by auto: its reader, writer and check threads
+// compete with the scan's, and piped into a scan on two cores it was
+// slower than the built-in decoder. It can still be named.
 func FindGunzip(spec string) (*Gunzip, error) {
 	switch spec {
 	case "go":
 		return nil, nil
 	case "", "auto":
-		for _, t := range gunzipTools {
-			if p, err := exec.LookPath(t.name); err == nil {
-				return &Gunzip{Path: p, Args: t.args}, nil
-			}
+		if p, err := exec.LookPath("igzip"); err == nil {
+			return &Gunzip{Path: p, Args: []string{"-dc"}}, nil
 		}
 		return nil, nil
 	}
@@ -65,31 +60,45 @@ const pipeBytes = 1 << 20
 const maxToolStderr = 4 << 10
 
 // gunzipReader streams the decompressed output of a Gunzip program fed
-// with a compressed stream. Its output is accepted only when the program
-// exits cleanly after reading all its input, and the stream's last four
-// bytes, the gzip trailer's ISIZE, equal the number of bytes it wrote
-// modulo 2^32. That holds for
-// a whole single-member file; a truncated or corrupt file, trailing
-// garbage (which igzip and pigz ignore), or several members make it
-// fail, and the caller then reads the file again with the built-in
-// decoder, which decides.
+// with a compressed stream. Its output is accepted only when all of these
+// hold: the program exits 0 after exec's copier fed it the whole input;
+// the built-in decoder accepts the stream's header (igzip lets reserved
+// flag bits pass); and the stream's last eight bytes, the gzip trailer,
+// hold the CRC-32 and the length modulo 2^32 of everything the program
+// wrote. That is a whole single-member file. A truncated or corrupt file,
+// several members, or trailing garbage (which igzip and pigz ignore) fail
+// it, and the caller reads the file again with the built-in decoder,
+// which decides. One damage passes: trailing bytes that end with a copy
+// of the real trailer, which the built-in decoder rejects.
 type gunzipReader struct {
 	cmd    *exec.Cmd
 	out    io.ReadCloser
 	stderr *limitedBuffer
-	in     *eofReader // the compressed stream, as fed to the program
-	tail   *tailWriter
-	n      int64 // bytes of output read
-	err    error // sticky: io.EOF once the output is accepted
-	failed error // why the output was not accepted, if so
-	once   sync.Once
+	in     *eofReader  // the compressed stream, as fed to the program
+	head   *headWriter // its first bytes: the gzip header
+	tail   *tailWriter // its last eight: the trailer
+	crc    uint32      // CRC-32 of the output read so far
+	n      int64       // bytes of output read
+	err    error       // sticky: io.EOF once the output is accepted
+	failed error       // why the output was not accepted, if so
+	// the program exited 0 but its output is not one member's
+	wholeButOther bool
+	once          sync.Once
 }
 
 func startGunzip(ctx context.Context, g *Gunzip, compressed io.Reader) (*gunzipReader, error) {
-	r := &gunzipReader{stderr: &limitedBuffer{max: maxToolStderr}, in: &eofReader{r: compressed}, tail: &tailWriter{}}
+	r := &gunzipReader{
+		stderr: &limitedBuffer{max: maxToolStderr},
+		in:     &eofReader{r: compressed},
+		head:   &headWriter{max: maxGzipHeader},
+		tail:   &tailWriter{},
+	}
 	cmd := exec.CommandContext(ctx, g.Path, g.Args...)
-	cmd.Stdin = io.TeeReader(r.in, r.tail)
+	cmd.Stdin = io.TeeReader(r.in, io.MultiWriter(r.head, r.tail))
 	cmd.Stderr = r.stderr
+	// A program that leaves a child holding its stderr open must not keep
+	// Wait waiting.
+	cmd.WaitDelay = 5 * time.Second
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -112,6 +121,7 @@ func (r *gunzipReader) Read(p []byte) (int, error) {
 	}
 	n, err := r.out.Read(p)
 	r.n += int64(n)
+	r.crc = crc32.Update(r.crc, crc32.IEEETable, p[:n])
 	switch {
 	case err == io.EOF:
 		r.err = r.finish()
@@ -126,21 +136,24 @@ func (r *gunzipReader) Read(p []byte) (int, error) {
 func (r *gunzipReader) finish() error {
 	var err error
 	r.once.Do(func() { err = r.cmd.Wait() })
+	name := filepath.Base(r.cmd.Path)
 	switch {
 	case err != nil:
-		msg := strings.TrimSpace(r.stderr.String())
-		if msg != "" {
+		if msg := strings.TrimSpace(r.stderr.String()); msg != "" {
 			err = fmt.Errorf("%w: %s", err, msg)
 		}
-		r.failed = fmt.Errorf("%s: %w", r.cmd.Path, err)
+		r.failed = fmt.Errorf("%s: %w", name, err)
 	case !r.in.eof:
-		// The program stopped reading early: the trailer checked below
-		// would not be the stream's.
-		r.failed = fmt.Errorf("%s: exited before reading all its input", r.cmd.Path)
+		// The trailer checked below would not be the stream's.
+		r.failed = fmt.Errorf("%s exited before taking all its input", name)
+	case !r.head.valid():
+		r.failed = fmt.Errorf("%s accepted a gzip header the built-in decoder refuses", name)
 	case !r.tail.full():
-		r.failed = fmt.Errorf("%s: input shorter than a gzip trailer", r.cmd.Path)
-	case r.tail.isize() != uint32(r.n):
-		r.failed = fmt.Errorf("%s: wrote %d bytes, the gzip trailer says %d (mod 2^32)", r.cmd.Path, r.n, r.tail.isize())
+		r.failed = fmt.Errorf("%s: input shorter than a gzip trailer", name)
+	case r.tail.crc() != r.crc || r.tail.isize() != uint32(r.n):
+		r.wholeButOther = true
+		r.failed = fmt.Errorf("%s wrote %d bytes with CRC-32 %08x; the last gzip trailer says %d (mod 2^32) and %08x (several members, or trailing bytes)",
+			name, r.n, r.crc, r.tail.isize(), r.tail.crc())
 	default:
 		return io.EOF
 	}
@@ -150,6 +163,12 @@ func (r *gunzipReader) finish() error {
 // Failed returns why the output was not accepted, or nil when it was or
 // the stream was not read to its end.
 func (r *gunzipReader) Failed() error { return r.failed }
+
+// Drain reads the rest of the output, so that whether the program's output
+// is accepted is known even when the reader stopped early.
+func (r *gunzipReader) Drain() {
+	io.Copy(io.Discard, r)
+}
 
 // Close stops the program if it still runs and releases its pipes.
 func (r *gunzipReader) Close() error {
@@ -177,6 +196,34 @@ func (e *eofReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// maxGzipHeader bounds the header kept for checking; a longer one (a huge
+// file name or extra field) fails the check, and the built-in decoder
+// reads the file.
+const maxGzipHeader = 64 << 10
+
+// headWriter keeps the first max bytes written to it.
+type headWriter struct {
+	buf []byte
+	max int
+}
+
+func (h *headWriter) Write(p []byte) (int, error) {
+	if room := h.max - len(h.buf); room > 0 {
+		h.buf = append(h.buf, p[:min(len(p), room)]...)
+	}
+	return len(p), nil
+}
+
+// valid reports whether the built-in decoder accepts the header.
+func (h *headWriter) valid() bool {
+	zr, err := gzip.NewReader(bytes.NewReader(h.buf))
+	if err != nil {
+		return false
+	}
+	zr.Close()
+	return true
+}
+
 // tailWriter keeps the last eight bytes written to it.
 type tailWriter struct {
 	buf [8]byte
@@ -196,6 +243,9 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 
 func (t *tailWriter) full() bool { return t.n >= 8 }
 
+// crc is the gzip trailer's CRC-32: the four bytes before ISIZE.
+func (t *tailWriter) crc() uint32 { return binary.LittleEndian.Uint32(t.buf[:4]) }
+
 // isize is the gzip trailer's ISIZE: the last four bytes, little-endian.
 func (t *tailWriter) isize() uint32 { return binary.LittleEndian.Uint32(t.buf[4:]) }
 
@@ -212,6 +262,14 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// errGunzipFailed marks a file whose external decompression failed; the
-// scan reads it again with the built-in decoder.
-var errGunzipFailed = errors.New("external gunzip failed")
+// gunzipRefusal is readFile's error when the program's output was
+// refused; the scan reads the file again with the built-in decoder.
+type gunzipRefusal struct {
+	err error
+	// wholeButOther: the program read the file cleanly but the output is
+	// not that of one member (several members, or trailing bytes).
+	wholeButOther bool
+}
+
+func (e *gunzipRefusal) Error() string { return "gunzip output refused: " + e.err.Error() }
+func (e *gunzipRefusal) Unwrap() error { return e.err }

@@ -10,8 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/dqaudit/dqaudit/rules"
 )
 
 func gz(t *testing.T, data []byte) []byte {
@@ -45,6 +48,8 @@ func TestGunzipAcceptsOnlyWholeStreams(t *testing.T) {
 	}
 	text := bytes.Repeat([]byte("2024-03-19T10:00:00,1,GET /rate/x=5\n"), 5000)
 	whole := gz(t, text)
+	reserved := bytes.Clone(whole)
+	reserved[3] |= 0xe0 // FLG's reserved bits: the built-in decoder refuses them
 	honest := &Gunzip{Path: script(t, "exec gzip -dc")}
 	liar := &Gunzip{Path: script(t, "gzip -dc | head -c 1000; exit 0")}
 	// quitter decompresses the first member and stops reading: the
@@ -65,7 +70,7 @@ func TestGunzipAcceptsOnlyWholeStreams(t *testing.T) {
 		{name: "two members", g: honest, in: append(gz(t, text[:1000]), gz(t, text[1000:])...), why: "gzip trailer says"},
 		{name: "empty", g: honest, in: nil, why: ""},
 		{name: "short output, exit 0", g: liar, in: whole, why: "gzip trailer says"},
-		{name: "input not read to its end", g: quitter, in: append(bytes.Clone(whole), bytes.Repeat([]byte("junk"), 1<<16)...), why: "before reading all its input"},
+		{name: "input not read to its end", g: quitter, in: append(bytes.Clone(whole), bytes.Repeat([]byte("junk"), 1<<16)...), why: "before taking all its input"},
 	}
 	// igzip, when installed (CI installs it), exits 0 on trailing garbage
 	// and reads every member: the trailer check must catch both.
@@ -74,6 +79,7 @@ func TestGunzipAcceptsOnlyWholeStreams(t *testing.T) {
 			gunzipCase{name: "igzip, whole stream", g: g, in: whole, accepted: true},
 			gunzipCase{name: "igzip, trailing garbage", g: g, in: append(bytes.Clone(whole), "junk"...), why: "gzip trailer says"},
 			gunzipCase{name: "igzip, two members", g: g, in: append(gz(t, text[:1000]), gz(t, text[1000:])...), why: "gzip trailer says"},
+			gunzipCase{name: "igzip, reserved header flags", g: g, in: reserved, why: "header the built-in decoder refuses"},
 		)
 	} else if os.Getenv("CI") == "true" {
 		t.Fatal("igzip is not on PATH (apt-get install isal)")
@@ -111,22 +117,26 @@ func TestGunzipAcceptsOnlyWholeStreams(t *testing.T) {
 }
 
 // TestGunzipStopsWithTheScan: closing the reader early, as a scan that
-// stops does, ends the program instead of leaving it blocked on a pipe.
+// stops does, ends the program even when it neither reads nor writes,
+// instead of waiting for it.
 func TestGunzipStopsWithTheScan(t *testing.T) {
-	if _, err := exec.LookPath("gzip"); err != nil {
-		t.Skip("gzip not on PATH")
-	}
-	big := gz(t, bytes.Repeat([]byte("0123456789abcdef\n"), 1<<20))
-	r, err := startGunzip(context.Background(), &Gunzip{Path: script(t, "exec gzip -dc")}, bytes.NewReader(big))
+	stuck := &Gunzip{Path: script(t, "exec sleep 300")}
+	r, err := startGunzip(context.Background(), stuck, bytes.NewReader(gz(t, []byte("x\n"))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Read(make([]byte, 100)); err != nil {
-		t.Fatal(err)
+	closed := make(chan struct{})
+	go func() {
+		r.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close still waits for the program after 20 s")
 	}
-	r.Close()
 	if r.cmd.ProcessState == nil {
-		t.Error("the program still runs after Close")
+		t.Error("the program was not waited for")
 	}
 }
 
@@ -144,5 +154,73 @@ func TestFindGunzip(t *testing.T) {
 	_, lookErr := exec.LookPath("igzip")
 	if (g != nil) != (lookErr == nil) {
 		t.Errorf("auto chose %v while igzip on PATH is %v", g, lookErr == nil)
+	}
+}
+
+// lineReader is a Reader that makes one event per line, for scans that
+// test what surrounds readers.
+type lineReader struct{ shape *rules.Shape }
+
+func (r lineReader) Read(ctx context.Context, in io.Reader, file int32, newSink func() Sink) (FileInfo, error) {
+	data, err := io.ReadAll(in)
+	var sink Sink
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if sink == nil {
+			sink = newSink()
+		}
+		e := NewEvent(r.shape)
+		e.Values[0] = rules.Str(string(line))
+		e.Pos = Position{File: file, Line: int64(i + 1)}
+		sink.Event(e)
+	}
+	if err != nil {
+		return FileInfo{}, &ReadError{Offset: int64(len(data)), Block: -1, Err: err}
+	}
+	return FileInfo{}, nil
+}
+
+// TestRereadLeavesProgressRight: after a refused program output, the
+// progress counters hold one reading of the file, not two.
+func TestRereadLeavesProgressRight(t *testing.T) {
+	if _, err := exec.LookPath("gzip"); err != nil {
+		t.Skip("gzip not on PATH")
+	}
+	text := bytes.Repeat([]byte("some line\n"), 100_000)
+	data := append(gz(t, text[:500_000]), gz(t, text[500_000:])...) // two members: refused
+	path := filepath.Join(t.TempDir(), "x.gz")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := rules.Parse(strings.NewReader("version: 1\ninputs: [{name: x, format: kafka-log, paths: [x.gz]}]\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := rules.Compile(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := &Plan{Date: "2024-03-19", Files: []PlannedFile{{Input: "x", Format: "lines", Path: path, Size: int64(len(data))}}}
+	progress := NewProgress(plan)
+	shape := rules.NewShape("Line", []rules.Field{{Name: "text", Kind: rules.KindString}})
+	res, err := Scan(context.Background(), plan, book, Options{
+		Workers:  1,
+		Readers:  map[string]Reader{"lines": lineReader{shape: shape}},
+		Progress: progress,
+		Gunzip:   &Gunzip{Path: script(t, "exec gzip -dc")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.GunzipRereads) != 1 {
+		t.Fatalf("rereads %+v, want the file once", res.GunzipRereads)
+	}
+	if got, want := progress.BytesRead.Load(), int64(len(data)); got != want {
+		t.Errorf("progress read %d bytes, want %d", got, want)
+	}
+	if got := progress.Events.Load(); got != 100_000 || res.TotalEvents() != 100_000 {
+		t.Errorf("progress counted %d events and the result %d, want 100000", got, res.TotalEvents())
 	}
 }

@@ -39,9 +39,10 @@ type partialDoc struct {
 }
 
 type partialFile struct {
-	Index   int             `json:"index"`
-	Result  FileResult      `json:"result"`
-	Schemas []partialSchema `json:"schemas"`
+	Index        int             `json:"index"`
+	Result       FileResult      `json:"result"`
+	Schemas      []partialSchema `json:"schemas"`
+	GunzipReread string          `json:"gunzip_reread,omitempty"`
 }
 
 type partialSchema struct {
@@ -84,10 +85,11 @@ type partialBad struct {
 // Encode writes the part as a versioned partial file.
 func (p *Part) Encode(w io.Writer, meta PartialMeta) error {
 	a := p.acc
+	a.countChecked() // as in ruleResults
 	doc := partialDoc{Version: PartialVersion, PartialMeta: meta, Workers: p.workers, Events: a.events,
 		Profile: a.dayProfile(), Files: []partialFile{}}
 	for _, i := range slices.Sorted(maps.Keys(p.files)) {
-		pf := partialFile{Index: i, Result: p.files[i], Schemas: []partialSchema{}}
+		pf := partialFile{Index: i, Result: p.files[i], Schemas: []partialSchema{}, GunzipReread: p.infos[i].GunzipReread}
 		for _, ws := range p.infos[i].Schemas {
 			pf.Schemas = append(pf.Schemas, partialSchema{Event: ws.Event, Fingerprint: ws.Fingerprint, Fields: ws.Fields})
 		}
@@ -168,7 +170,7 @@ func DecodePart(r io.Reader, plan *Plan, book *rules.Book, opts Options) (*Part,
 		if err := inPlan(Position{File: int32(f.Index)}); err != nil {
 			return nil, PartialMeta{}, err
 		}
-		info := FileInfo{}
+		info := FileInfo{GunzipReread: f.GunzipReread}
 		for _, s := range f.Schemas {
 			info.Schemas = append(info.Schemas, WriterSchema{Event: s.Event, Fingerprint: s.Fingerprint, Fields: s.Fields})
 		}

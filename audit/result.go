@@ -18,6 +18,11 @@ type Result struct {
 	StartedAt time.Time
 	Duration  time.Duration
 	Workers   int
+	// GunzipRereads are the files whose Gunzip program output was refused
+	// and that the built-in decoder read again, in plan order. Like the
+	// times, they vary with the machine (what is installed); the rest of
+	// the Result does not.
+	GunzipRereads []GunzipReread
 
 	Events    map[string]int64 // events per event type
 	Hours     map[string]*[24]int64
@@ -153,4 +158,10 @@ func (r *Result) Findings() Findings {
 		f.Worst = max(f.Worst, d.Status)
 	}
 	return f
+}
+
+// GunzipReread is a file read twice: see Options.Gunzip.
+type GunzipReread struct {
+	Path   string
+	Reason string
 }

@@ -138,7 +138,6 @@ feed:
 		total.merge(a)
 	}
 	total.flushProgress()
-	total.countChecked()
 	p := &Part{cfg: cfg, acc: total, files: map[int]FileResult{}, infos: map[int]FileInfo{}, workers: workers}
 	for _, i := range only {
 		p.files[i], p.infos[i] = files[i], infos[i]
@@ -173,6 +172,9 @@ func (p *Part) Result(plan *Plan, book *rules.Book) *Result {
 	}
 	infos := make([]FileInfo, len(plan.Files))
 	for i, pf := range plan.Files {
+		if why := p.infos[i].GunzipReread; why != "" {
+			res.GunzipRereads = append(res.GunzipRereads, GunzipReread{Path: pf.Path, Reason: why})
+		}
 		fr, ok := p.files[i]
 		if !ok {
 			fr = FileResult{Input: pf.Input, Format: pf.Format, Path: pf.Path, Bytes: pf.Size, Err: "not scanned by any shard", ErrOffset: -1, ErrBlock: -1}
@@ -205,9 +207,14 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 		sinks = append(sinks, a)
 		return a
 	}
+	gz := cfg.gunzip
+	if _, off := cfg.noGunzip.Load(pf.Input); off {
+		gz = nil
+	}
 	var bytesRead atomic.Int64
-	info, read := readFile(ctx, pf.Path, rd, int32(i), newSink, cfg.progress, cfg.gunzip, &bytesRead)
-	if errors.Is(read, errGunzipFailed) {
+	info, read := readFile(ctx, pf.Path, rd, int32(i), newSink, cfg.progress, gz, &bytesRead)
+	var refused *gunzipRefusal
+	if errors.As(read, &refused) {
 		// The program's output was not the whole stream: what it gave is
 		// dropped, from progress too, and the built-in decoder reads the
 		// file again and says where it breaks, as a scan without the
@@ -218,8 +225,14 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 				p.Events.Add(-(s.events - s.unflushed))
 			}
 		}
+		if refused.wholeButOther {
+			// Several members or trailing bytes: the input's other files
+			// are likely written the same way, so they skip the program.
+			cfg.noGunzip.Store(pf.Input, true)
+		}
 		sinks = nil
 		info, read = readFile(ctx, pf.Path, rd, int32(i), newSink, cfg.progress, nil, nil)
+		info.GunzipReread = refused.err.Error()
 	}
 	for _, s := range sinks {
 		fr.Events += s.events
@@ -245,15 +258,25 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 }
 
 // readFile opens, decompresses and reads one file, turning a panic in the
-// reader into the file's error.
+// reader into the file's error. With gz set, a .gz file goes through that
+// program; when its output is refused, readFile returns a
+// *gunzipRefusal and the caller reads the file again without gz. read,
+// when set, counts the compressed bytes taken.
 func readFile(ctx context.Context, path string, rd Reader, file int32, newSink func() Sink, p *Progress, gz *Gunzip, read *atomic.Int64) (info FileInfo, err error) {
 	var ext *gunzipReader
 	defer func() {
 		if v := recover(); v != nil {
 			err = &ReadError{Offset: -1, Block: -1, Err: fmt.Errorf("panic: %v", v)}
 		}
-		if ext != nil && ext.Failed() != nil && ctx.Err() == nil {
-			err = fmt.Errorf("%w: %w", errGunzipFailed, ext.Failed())
+		if ext != nil && ctx.Err() == nil {
+			if err != nil && ext.Failed() == nil {
+				// The reader stopped early: whether the program's output
+				// was sound decides whose error this is.
+				ext.Drain()
+			}
+			if ext.Failed() != nil {
+				err = &gunzipRefusal{err: ext.Failed(), wholeButOther: ext.wholeButOther}
+			}
 		}
 	}()
 	var counter *atomic.Int64
@@ -309,6 +332,7 @@ func schemasSeen(plan *Plan, infos []FileInfo) map[string][]SchemaSeen {
 }
 
 func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) []RuleResult {
+	a.countChecked() // merges move the counts; this catches events a received itself
 	out := make([]RuleResult, 0, len(book.Checks))
 	for i, c := range book.Checks {
 		st := a.checks[i]

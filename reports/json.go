@@ -93,9 +93,17 @@ type jsonTool struct {
 }
 
 type jsonRun struct {
-	StartedAt  string `json:"started_at"`
-	DurationMS int64  `json:"duration_ms"`
-	Workers    int    `json:"workers"`
+	StartedAt     string       `json:"started_at"`
+	DurationMS    int64        `json:"duration_ms"`
+	Workers       int          `json:"workers"`
+	GunzipRereads []jsonReread `json:"gunzip_rereads,omitempty"`
+}
+
+// jsonReread is a .gz file whose external decoder's output was refused
+// and that the built-in decoder read again.
+type jsonReread struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 type jsonInput struct {
@@ -189,6 +197,9 @@ func (JSON) Write(w io.Writer, r *audit.Result) error {
 	}
 	for name, h := range r.Hours {
 		doc.Hours[name] = *h
+	}
+	for _, rr := range r.GunzipRereads {
+		doc.Run.GunzipRereads = append(doc.Run.GunzipRereads, jsonReread{Path: rr.Path, Reason: rr.Reason})
 	}
 	for _, f := range r.Inputs {
 		in := jsonInput{Name: f.Input, Format: f.Format, Path: f.Path, Bytes: f.Bytes, Events: f.Events, Malformed: f.Malformed}

@@ -167,8 +167,9 @@ func (ev *Evaluator) RunValues(s *Shape, vals []Value) []Outcome {
 	return ev.eval(s, vals, false)
 }
 
-// Checked returns, per check of the Book, how many events Run found it
-// applied to. The slice is the Evaluator's own and grows with each Run.
+// Checked returns, per check of the Book, how many events it applied to
+// in the calls of Eval, Run and RunValues so far. The slice is the
+// Evaluator's own; the caller may clear it after taking the counts.
 func (ev *Evaluator) Checked() []int64 { return ev.checked }
 
 // values returns e's values in field order: its own slice when it has

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/axiomhq/hyperloglog"
@@ -37,6 +38,7 @@ type plan struct {
 	timePos int       // position of the time field, or -1
 	timeAcc *fieldAcc // its counts by kind
 	fields  []planField
+	width   int // len(shape.Fields())
 }
 
 type planField struct {
@@ -113,6 +115,9 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 	p := b.lastPlan
 	if s != b.lastShape || p == nil {
 		p = b.planFor(s)
+	}
+	if len(vals) < p.width {
+		panic(fmt.Sprintf("profile: %d values for the %d fields of a %s", len(vals), p.width, s.Event())) // a broken source
 	}
 	ev := p.ev
 	ev.count++
@@ -197,7 +202,7 @@ func (b *Builder) planFor(s *rules.Shape) *plan {
 			ev = &eventAcc{fields: map[string]*fieldAcc{}}
 			b.events[s.Event()] = ev
 		}
-		p = &plan{shape: s, ev: ev, timePos: -1}
+		p = &plan{shape: s, ev: ev, timePos: -1, width: len(s.Fields())}
 		for i, fd := range s.Fields() {
 			acc := ev.fields[fd.Name]
 			if acc == nil {

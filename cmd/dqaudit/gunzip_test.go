@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -35,6 +37,8 @@ func TestReportIsTheSameForAnyGunzip(t *testing.T) {
 	half := bytes.IndexByte(text[len(text)/2:], '\n') + len(text)/2 + 1
 	corrupt := bytes.Clone(whole)
 	corrupt[len(corrupt)/2] ^= 0xff
+	reserved := bytes.Clone(whole)
+	reserved[3] |= 0xe0 // FLG's reserved bits: igzip lets them pass
 	files := map[string][]byte{
 		"whole":            whole,
 		"truncated":        whole[:len(whole)*2/3],
@@ -42,6 +46,7 @@ func TestReportIsTheSameForAnyGunzip(t *testing.T) {
 		"trailing-garbage": append(bytes.Clone(whole), "junk\n"...),
 		"two-members":      append(gzipped(t, text[:half]), gzipped(t, text[half:])...),
 		"empty":            {},
+		"reserved-flags":   reserved,
 	}
 
 	dir := t.TempDir()
@@ -49,7 +54,13 @@ func TestReportIsTheSameForAnyGunzip(t *testing.T) {
 	if err := os.WriteFile(liar, []byte("#!/bin/sh\ngzip -dc | head -c 20000\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	decoders := []string{"go", "gzip", liar}
+	// marked is GNU gzip that leaves a mark, to show it was run.
+	marker := filepath.Join(dir, "ran")
+	marked := filepath.Join(dir, "marked.sh")
+	if err := os.WriteFile(marked, []byte("#!/bin/sh\ntouch '"+marker+"'\nexec gzip -dc\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	decoders := []string{"go", marked, liar}
 	switch _, err := exec.LookPath("igzip"); {
 	case err == nil:
 		decoders = append(decoders, "auto")
@@ -73,7 +84,7 @@ func TestReportIsTheSameForAnyGunzip(t *testing.T) {
 			if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			var want []byte
+			var first []byte
 			for _, dec := range decoders {
 				out := t.TempDir()
 				code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out,
@@ -82,16 +93,93 @@ func TestReportIsTheSameForAnyGunzip(t *testing.T) {
 					t.Fatalf("--gunzip %s: exit %d: %s", dec, code, stderr)
 				}
 				_, b := readReport(t, out)
+				rereads := rereadsOf(t, b)
 				b = withoutRun(t, b)
-				if want == nil {
-					want = b
+				// The built-in decoder reads once; a program's output is
+				// refused, and the file read again, unless the program is
+				// honest and the file whole.
+				want := 1
+				if dec == "go" || dec != liar && name == "whole" {
+					want = 0
+				}
+				if len(rereads) != want {
+					t.Errorf("--gunzip %s: files read again %v, want %d", dec, rereads, want)
+				}
+				if dec == marked && name == "whole" {
+					if _, err := os.Stat(marker); err != nil {
+						t.Errorf("--gunzip %s did not run the program: %v", dec, err)
+					}
+				}
+				if first == nil {
+					first = b
 					continue
 				}
-				if !bytes.Equal(want, b) {
-					t.Errorf("--gunzip %s: report differs from the built-in decoder's:\n%s\nwant\n%s", dec, b, want)
+				if !bytes.Equal(first, b) {
+					t.Errorf("--gunzip %s: report differs from the built-in decoder's:\n%s\nwant\n%s", dec, b, first)
 				}
 			}
 		})
+	}
+}
+
+// rereadsOf returns the paths of report.json's run.gunzip_rereads.
+func rereadsOf(t *testing.T, b []byte) []string {
+	t.Helper()
+	var doc struct {
+		Run struct {
+			GunzipRereads []struct{ Path, Reason string } `json:"gunzip_rereads"`
+		} `json:"run"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, r := range doc.Run.GunzipRereads {
+		if r.Reason == "" {
+			t.Errorf("reread of %s without a reason", r.Path)
+		}
+		paths = append(paths, r.Path)
+	}
+	return paths
+}
+
+// TestInputOfSeveralMembersStopsUsingTheProgram: once a file of an input
+// turns out to hold several gzip members, the input's other files skip
+// the program instead of being decompressed twice each.
+func TestInputOfSeveralMembersStopsUsingTheProgram(t *testing.T) {
+	root := repoRoot(t)
+	whole, err := os.ReadFile(filepath.Join(root, "testdata/archive", sampleDate, "kafka.log.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	day := filepath.Join(dir, sampleDate)
+	if err := os.MkdirAll(day, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	doubled := append(bytes.Clone(whole), whole...)
+	for _, name := range []string{"a.log.gz", "b.log.gz", "c.log.gz"} {
+		if err := os.WriteFile(filepath.Join(day, name), doubled, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte("version: 1\ninputs:\n  - {name: log, format: kafka-log, paths: [\"{date}/*.gz\"]}\n"+
+		"rules:\n  - {name: rating-in-range, event: MovieRatingEvent, field: rating, between: [1, 5]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out, "--format", "json",
+		"--workers", "1", "--gunzip", "gzip")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	_, b := readReport(t, out)
+	if rereads := rereadsOf(t, b); len(rereads) != 1 {
+		t.Errorf("rereads %v, want only the first file of the input", rereads)
+	}
+	if !strings.Contains(stderr, "read again with the built-in gzip decoder") {
+		t.Errorf("stderr does not say a file was read again:\n%s", stderr)
 	}
 }
 

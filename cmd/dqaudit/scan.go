@@ -274,6 +274,12 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 	if ctx.Err() != nil {
 		return audit.ExitInterrupted, errInterrupted
 	}
+	if !j.f.quiet {
+		// Not an error, but it doubles the file's cost: worth a line.
+		for _, rr := range res.GunzipRereads {
+			fmt.Fprintf(stderr, "dqaudit: %s: read again with the built-in gzip decoder: %s\n", rr.Path, rr.Reason)
+		}
+	}
 	out := resolve(j.base, j.cfg.Report.Out)
 	if j.f.out != "" {
 		out = j.f.out
