@@ -19,8 +19,9 @@ import (
 // through the program gz when it is set and starts; the returned
 // *gunzipReader is then non-nil, and after reading the caller must check
 // its Failed. read and total, either of which may be nil, count the
-// compressed bytes taken from the store: the file's, and progress's. The returned close releases everything. Cancelling ctx makes
-// a blocked read return (see store.Open) and stops the program.
+// compressed bytes taken from the store: the file's, and progress's. The
+// returned close releases everything. Cancelling ctx makes a blocked read
+// return (see store.Open) and stops the program.
 func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *Gunzip) (io.Reader, func() error, *gunzipReader, error) {
 	f, _, err := store.Open(ctx, path)
 	if err != nil {
