@@ -298,6 +298,66 @@ func WriteAtomic(ctx context.Context, p string, write func(io.Writer) error) err
 	return u.wrap(w.Close())
 }
 
+// CreateNew writes content to p unless p exists, in one step that two
+// writers cannot both win, and reports whether it wrote. A local file is
+// created with O_EXCL; an object is uploaded with a conditional write
+// (If-None-Match: * on S3 and Azure, a does-not-exist precondition on
+// GCS). A store that ignores the condition overwrites p and reports true.
+func CreateNew(ctx context.Context, p string, content []byte) (bool, error) {
+	if !IsRemote(p) {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		_, err = f.Write(content)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(p)
+			return false, err
+		}
+		return true, nil
+	}
+	u := parse(p)
+	b, err := u.bucket(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer b.Close()
+	err = b.WriteAll(ctx, u.key, content, &blob.WriterOptions{IfNotExist: true, ContentType: "application/json"})
+	// S3 answers 412 when the object exists, and 409 when another
+	// conditional write of it is in flight: either way this one lost.
+	var api interface{ ErrorCode() string }
+	if gcerrors.Code(err) == gcerrors.FailedPrecondition || errors.As(err, &api) && api.ErrorCode() == "ConditionalRequestConflict" {
+		return false, nil
+	}
+	return err == nil, u.wrap(err)
+}
+
+// Remove deletes p; a p that does not exist is not an error.
+func Remove(ctx context.Context, p string) error {
+	if !IsRemote(p) {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	u := parse(p)
+	b, err := u.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if err := b.Delete(ctx, u.key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return u.wrap(err)
+	}
+	return nil
+}
+
 // location is an object-storage URL taken apart: scheme://bucket/key?query.
 type location struct {
 	scheme, bucketName, key, query string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -88,5 +89,33 @@ func TestLocalRoundTrip(t *testing.T) {
 	}
 	if b, err := ReadFile(ctx, path); err != nil || string(b) != "{}\n" {
 		t.Errorf("ReadFile = %q, %v", b, err)
+	}
+}
+
+// TestCreateNewOnlyOnce: CreateNew writes a local file that does not
+// exist, then refuses to replace it; Remove deletes it and ignores a
+// missing one.
+func TestCreateNewOnlyOnce(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), ".lock")
+	for i, tc := range []struct {
+		content string
+		want    bool
+	}{{"first", true}, {"second", false}} {
+		ok, err := CreateNew(ctx, p, []byte(tc.content))
+		if err != nil || ok != tc.want {
+			t.Fatalf("CreateNew #%d: %v, %v; want %v", i+1, ok, err, tc.want)
+		}
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "first" {
+		t.Fatalf("content %q, %v; want the first writer's", b, err)
+	}
+	for range 2 {
+		if err := Remove(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := CreateNew(ctx, p, []byte("third")); err != nil || !ok {
+		t.Fatalf("CreateNew after Remove: %v, %v", ok, err)
 	}
 }
