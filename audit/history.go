@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,13 +83,34 @@ func OpenHistory(dir string) *History { return &History{dir: dir} }
 // Dir returns the history's directory.
 func (h *History) Dir() string { return h.dir }
 
+// LockOptions are the callbacks of History.Lock.
+type LockOptions struct {
+	// Waiting is called once when another run holds the lock, with a
+	// description of that run when the lock records one ("" otherwise).
+	Waiting func(holder string)
+	// Warn is called when the lock cannot keep runs apart: an object store
+	// that ignores conditional writes.
+	Warn func(msg string)
+}
+
+// LockPoll is how often Lock tries again a lock on object storage that
+// another run holds: each try is one conditional upload.
+var LockPoll = time.Second
+
 // Lock takes the history's lock, so that two runs on one history never
 // interleave their reads and writes. It waits while another run holds it,
-// calling waiting once, until ctx ends. A history on object storage has
-// no lock: concurrent runs on it are not kept apart.
-func (h *History) Lock(ctx context.Context, waiting func()) (unlock func(), err error) {
+// until ctx ends; then it returns a *LockedError that wraps ctx.Err().
+//
+// A local history is locked with flock(2) on its ".lock" file, which the
+// kernel releases when the process dies. On object storage the lock is
+// the object ".lock", created with a conditional write that only one run
+// can win and deleted by unlock. It records the run's host, pid and start,
+// which a waiting run shows. A run killed with SIGKILL or a lost machine
+// leaves it behind: the next run waits until ctx ends, and its error says
+// which object to delete.
+func (h *History) Lock(ctx context.Context, opts LockOptions) (unlock func() error, err error) {
 	if store.IsRemote(h.dir) {
-		return func() {}, nil
+		return h.lockObject(ctx, opts)
 	}
 	if err := os.MkdirAll(h.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
@@ -99,22 +121,127 @@ func (h *History) Lock(ctx context.Context, waiting func()) (unlock func(), err 
 		return nil, fmt.Errorf("history lock: %w", err)
 	}
 	if !ok {
-		if waiting != nil {
-			waiting()
+		if opts.Waiting != nil {
+			opts.Waiting("")
 		}
 		ok, err = l.TryLockContext(ctx, 250*time.Millisecond)
-		if err != nil || !ok {
-			return nil, fmt.Errorf("history %s is locked by another dqaudit run: %w", h.dir, cmpErr(err, ctx.Err()))
+		if !ok {
+			if ctx.Err() != nil {
+				return nil, &LockedError{Dir: h.dir, Err: ctx.Err()}
+			}
+			return nil, fmt.Errorf("history lock: %w", cmpErr(err))
 		}
 	}
-	return func() { l.Unlock() }, nil
+	return l.Unlock, nil
 }
 
-func cmpErr(errs ...error) error {
-	for _, err := range errs {
+// LockedError is the error of a Lock that gave up waiting.
+type LockedError struct {
+	Dir    string // the history
+	Holder string // the run holding the lock, as its lock object records it
+	Object string // the lock object on object storage, "" for a local history
+	Err    error  // why waiting stopped: the context's error
+}
+
+func (e *LockedError) Error() string {
+	s := "history " + e.Dir + " is locked by another dqaudit run"
+	if e.Holder != "" {
+		s += " (" + e.Holder + ")"
+	}
+	if e.Object != "" {
+		s += "; if no run is using it, delete " + e.Object
+	}
+	return s
+}
+
+func (e *LockedError) Unwrap() error { return e.Err }
+
+// lockRecord is the content of a lock object.
+type lockRecord struct {
+	Host    string    `json:"host"`
+	PID     int       `json:"pid"`
+	Started time.Time `json:"started"`
+	Token   string    `json:"token"` // tells this run's lock from a later one
+}
+
+func (r lockRecord) String() string {
+	return fmt.Sprintf("host %s, pid %d, since %s", r.Host, r.PID, r.Started.UTC().Format(time.RFC3339))
+}
+
+func (h *History) lockObject(ctx context.Context, opts LockOptions) (func() error, error) {
+	p := store.Join(h.dir, ".lock")
+	host, _ := os.Hostname()
+	me := lockRecord{Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second), Token: rand.Text()}
+	b, err := json.Marshal(me)
+	if err != nil {
+		return nil, fmt.Errorf("history lock: %w", err)
+	}
+	waited, holder := false, ""
+	for {
+		ok, err := store.CreateNew(ctx, p, b)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return nil, &LockedError{Dir: h.dir, Holder: holder, Object: p, Err: ctx.Err()}
+			}
+			return nil, fmt.Errorf("history lock: %w", err)
 		}
+		if ok {
+			break
+		}
+		if r := readLockRecord(ctx, p); r != "" {
+			holder = r // else keep the last one read: it may have just gone
+		}
+		if !waited && opts.Waiting != nil {
+			opts.Waiting(holder)
+		}
+		waited = true
+		select {
+		case <-ctx.Done():
+			return nil, &LockedError{Dir: h.dir, Holder: holder, Object: p, Err: ctx.Err()}
+		case <-time.After(LockPoll):
+		}
+	}
+	// A second conditional write of the same object must lose; if it
+	// wins, the store ignores the condition and the lock keeps no one out.
+	if again, err := store.CreateNew(ctx, p, b); err == nil && again && opts.Warn != nil {
+		opts.Warn(fmt.Sprintf("%s ignores conditional writes: the history lock does not keep concurrent runs apart", p))
+	}
+	return func() error {
+		// Released after the run's context may have ended (SIGTERM).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		cur, err := store.ReadFile(ctx, p)
+		if err != nil {
+			return fmt.Errorf("release history lock: %w", err)
+		}
+		var r lockRecord
+		if json.Unmarshal(cur, &r) != nil || r.Token != me.Token {
+			return fmt.Errorf("release history lock: %s was replaced by another run's lock; left as it is", p)
+		}
+		if err := store.Remove(ctx, p); err != nil {
+			return fmt.Errorf("release history lock: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+// readLockRecord describes the run that holds the lock object p, or
+// returns "" when p cannot be read or holds no record.
+func readLockRecord(ctx context.Context, p string) string {
+	b, err := store.ReadFile(ctx, p)
+	if err != nil {
+		return ""
+	}
+	var r lockRecord
+	if json.Unmarshal(b, &r) != nil || r.Host == "" && r.PID == 0 {
+		return ""
+	}
+	return r.String()
+}
+
+func cmpErr(err error) error {
+	if err != nil {
+		return err
 	}
 	return errors.New("lock not acquired")
 }

@@ -11,8 +11,8 @@
 # as plain text, scans them on one thread (GOMAXPROCS=1; asynchronous
 # preemption off, which callgrind needs) with the example's rules, and
 # prints the total, the count per line and the functions that execute
-# the most instructions themselves. The total includes start-up and
-# report writing (about 70M instructions).
+# the most instructions themselves (the top 15; TOP=N for N). The
+# total includes start-up and report writing (about 70M instructions).
 set -euo pipefail
 export LC_ALL=C
 LINES=${1:-200000}
@@ -40,4 +40,4 @@ if [[ -z $total ]]; then
 	exit 1
 fi
 echo "$(git -C "$ROOT" rev-parse --short HEAD) · $LINES lines · $total instructions · $((total / LINES)) per line (start-up and reports included)"
-callgrind_annotate "$W/cg.out" 2>/dev/null | awk '/^-+$/ { n++ } n >= 4 && NF' | sed -n 2,16p | cut -c1-150
+callgrind_annotate "$W/cg.out" 2>/dev/null | awk '/^-+$/ { n++ } n >= 4 && NF' | sed -n "2,$((${TOP:-15} + 1))p" | cut -c1-150

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"go/build"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -52,7 +54,10 @@ func startS3(t *testing.T, bucket string) string {
 	}
 	const access, secret = "dqaudit-test", "dqaudit-test-secret"
 	var log bytes.Buffer
-	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", addr, "--quiet", "posix", "--nometa", root)
+	// Metadata (ETags) lives in a sidecar directory rather than in
+	// xattrs, which a test's file system may lack; without it versitygw
+	// ignores conditional writes, which the history lock relies on.
+	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", addr, "--quiet", "posix", "--sidecar", t.TempDir(), root)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -217,4 +222,113 @@ func TestObjectStorageScanEqualsLocal(t *testing.T) {
 			t.Errorf("merged report.json from s3 differs from the local scan's:\ns3:    %s\nlocal: %s", b, localJSON)
 		}
 	})
+}
+
+// TestObjectStorageHistoryLock: a history on object storage is locked by
+// a lock object. A run that finds it held waits, naming the holder; with
+// --lock-timeout it gives up, writes nothing and says which object to
+// delete; once the lock is released the waiting run completes and
+// removes its own lock; a run never deletes a lock that is not its own.
+func TestObjectStorageHistoryLock(t *testing.T) {
+	q := startS3(t, "dqaudit-test")
+	poll := audit.LockPoll
+	audit.LockPoll = 100 * time.Millisecond
+	t.Cleanup(func() { audit.LockPoll = poll })
+	ctx := context.Background()
+	cfg, _ := copyArchive(t, true)
+	history := "s3://dqaudit-test/history?" + q
+	lockObject := "s3://dqaudit-test/history/.lock?" + q
+	h := audit.OpenHistory(history)
+	opts := audit.LockOptions{Warn: func(msg string) { t.Errorf("warning: %s", msg) }}
+
+	unlock, err := h.Lock(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := "pid " + strconv.Itoa(os.Getpid())
+	b, err := store.ReadFile(ctx, lockObject)
+	if err != nil || !strings.Contains(string(b), `"pid":`+strconv.Itoa(os.Getpid())) {
+		t.Fatalf("lock object: %s, %v; want a record with this pid", b, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = h.Lock(short, opts)
+	cancel()
+	var locked *audit.LockedError
+	if !errors.As(err, &locked) || !strings.Contains(locked.Holder, pid) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second Lock of the held lock: %v; want a LockedError naming this pid", err)
+	}
+
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--history", history,
+		"--out", out, "--lock-timeout", "500ms", "--quiet")
+	for _, want := range []string{"gave up after --lock-timeout 500ms", "is locked by another dqaudit run (host ", pid,
+		"if no run is using it, delete s3://dqaudit-test/history/.lock"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
+	}
+	if code != int(audit.ExitInput) {
+		t.Errorf("exit %d while the lock was held, want %d", code, audit.ExitInput)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) > 0 {
+		t.Errorf("a run that gave up on the lock wrote %d files", len(ents))
+	}
+
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var stdout, stderr bytes.Buffer
+		code := run(ctx, []string{"scan", "--config", cfg, "--date", sampleDate, "--history", history, "--out", out, "--quiet"}, &stdout, &stderr)
+		done <- result{code, stderr.String()}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("run finished while the lock was held: exit %d %s", r.code, r.stderr)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.code != int(audit.ExitFail) || !strings.Contains(r.stderr, "waiting for another run's lock on "+history+" (host ") {
+			t.Errorf("exit %d, stderr %q; want %d and a waiting message naming the holder", r.code, r.stderr, audit.ExitFail)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("run did not finish after the lock was released")
+	}
+	if dates, err := h.Dates(ctx); err != nil || len(dates) != 1 || dates[0] != sampleDate {
+		t.Errorf("history dates %v, %v; want [%s]", dates, err, sampleDate)
+	}
+	if _, err := store.ReadFile(ctx, lockObject); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("lock object after the run: %v; want it removed", err)
+	}
+
+	// A lock replaced by another run's (after someone deleted a lock
+	// they took for stale) is left alone.
+	unlock, err = h.Lock(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := []byte(`{"host":"elsewhere","pid":1,"started":"2026-01-01T00:00:00Z","token":"other"}`)
+	upload(t, writeTemp(t, other), lockObject)
+	if err := unlock(); err == nil || !strings.Contains(err.Error(), "replaced by another run's lock") {
+		t.Errorf("unlock of a replaced lock: %v", err)
+	}
+	if b, err := store.ReadFile(ctx, lockObject); err != nil || !bytes.Equal(b, other) {
+		t.Errorf("the other run's lock after unlock: %s, %v; want it intact", b, err)
+	}
+}
+
+// writeTemp writes b to a temporary file and returns its path.
+func writeTemp(t *testing.T, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -182,7 +183,7 @@ func TestFailedRenderKeepsPreviousReports(t *testing.T) {
 func TestConcurrentRunsWaitForTheHistoryLock(t *testing.T) {
 	cfg, _ := copyArchive(t, true)
 	h := audit.OpenHistory(filepath.Join(filepath.Dir(cfg), "history"))
-	unlock, err := h.Lock(context.Background(), nil)
+	unlock, err := h.Lock(context.Background(), audit.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,6 +213,30 @@ func TestConcurrentRunsWaitForTheHistoryLock(t *testing.T) {
 	}
 	if _, err := h.Load(context.Background(), sampleDate); err != nil {
 		t.Errorf("history entry after the run: %v", err)
+	}
+}
+
+// TestLockTimeoutGivesUp: with --lock-timeout, a run that finds the
+// history locked gives up after that long with exit 3 and writes nothing.
+func TestLockTimeoutGivesUp(t *testing.T) {
+	cfg, _ := copyArchive(t, true)
+	dir := filepath.Dir(cfg)
+	h := audit.OpenHistory(filepath.Join(dir, "history"))
+	unlock, err := h.Lock(context.Background(), audit.LockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	start := time.Now()
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--lock-timeout", "400ms", "--quiet")
+	if code != int(audit.ExitInput) || !strings.Contains(stderr, "gave up after --lock-timeout 400ms: history "+h.Dir()+" is locked by another dqaudit run") {
+		t.Errorf("exit %d, stderr %q; want %d and the lock named", code, stderr, audit.ExitInput)
+	}
+	if d := time.Since(start); d < 400*time.Millisecond {
+		t.Errorf("gave up after %v, before the timeout", d)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("reports after giving up on the lock: %v; want none", err)
 	}
 }
 

@@ -36,6 +36,7 @@ type scanFlags struct {
 	partial      string
 	partials     []string // merge: the partial files
 	gunzip       string   // how .gz files are decompressed
+	lockTimeout  time.Duration
 }
 
 // addReportFlags declares the flags scan and merge share.
@@ -49,6 +50,7 @@ func addReportFlags(fs *flag.FlagSet, f *scanFlags) {
 	fs.BoolVar(&f.quiet, "quiet", false, "print only errors")
 	fs.StringVar(&f.history, "history", "", "drift history directory, overriding drift.history")
 	fs.StringVar(&f.baseline, "baseline", "", "drift baseline, overriding drift.baseline: previous, window:N or a history file")
+	fs.DurationVar(&f.lockTimeout, "lock-timeout", 15*time.Minute, "how long to wait for another run's lock on the drift history; 0 waits without limit")
 }
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -212,21 +214,42 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 }
 
 // lockHistory takes the drift history's lock, held until the history is
-// written: concurrent runs on one history wait instead of interleaving.
+// written: concurrent runs on one history wait instead of interleaving,
+// for at most --lock-timeout. The returned func releases the lock and
+// warns when it cannot: a lock left on object storage stops later runs.
 func (j *job) lockHistory(ctx context.Context, stderr io.Writer) (func(), audit.ExitCode, error) {
 	if j.hist == nil {
 		return func() {}, 0, nil
 	}
-	unlock, err := j.hist.Lock(ctx, func() {
-		fmt.Fprintf(stderr, "dqaudit: waiting for another run's lock on %s\n", j.hist.Dir())
+	lctx := ctx
+	if j.f.lockTimeout > 0 {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithTimeout(ctx, j.f.lockTimeout)
+		defer cancel()
+	}
+	unlock, err := j.hist.Lock(lctx, audit.LockOptions{
+		Waiting: func(holder string) {
+			if holder != "" {
+				holder = " (" + holder + ")"
+			}
+			fmt.Fprintf(stderr, "dqaudit: waiting for another run's lock on %s%s\n", j.hist.Dir(), holder)
+		},
+		Warn: func(msg string) { fmt.Fprintf(stderr, "dqaudit: warning: %s\n", msg) },
 	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, audit.ExitInterrupted, errInterrupted
-		}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, audit.ExitInterrupted, errInterrupted
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, audit.ExitInput, fmt.Errorf("gave up after --lock-timeout %s: %w", j.f.lockTimeout, err)
+	default:
 		return nil, audit.ExitInput, err
 	}
-	return unlock, 0, nil
+	return func() {
+		if err := unlock(); err != nil {
+			fmt.Fprintf(stderr, "dqaudit: warning: %v\n", err)
+		}
+	}, 0, nil
 }
 
 // scanShard scans this shard's files and writes the partial result; the
