@@ -1,19 +1,26 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/rules"
 )
 
-// runCheck validates a config without reading any data: exit 0 or 2.
-func runCheck(args []string, stdout, stderr io.Writer) int {
+// runCheck validates a config: exit 0 or 2. It reads no data unless
+// --references asks it to load the reference sets, as scan would.
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "config file (required)")
+	refs := fs.Bool("references", false, "also load every reference set, as scan does, and print its size")
 	if ok, code := parseFlags(fs, args, false, stderr); !ok {
 		return code
 	}
@@ -26,6 +33,26 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return int(audit.ExitUsage)
 	}
-	fmt.Fprintf(stdout, "%s: ok: %d inputs, %d references, %d rules\n", *config, len(cfg.Inputs), len(cfg.References), len(cfg.Rules))
+	var sizes string
+	if *refs {
+		_, readers := readersFor(0, 1)
+		sets, err := audit.LoadReferences(ctx, cfg, filepath.Dir(*config), readers)
+		if err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintln(stderr, "dqaudit check: interrupted")
+				return int(audit.ExitInterrupted)
+			}
+			fmt.Fprintf(stderr, "dqaudit check: %s: %v\n", *config, err)
+			return int(audit.ExitUsage)
+		}
+		var parts []string
+		for _, name := range slices.Sorted(maps.Keys(sets)) {
+			parts = append(parts, fmt.Sprintf("%s: %d values", name, sets[name].Len()))
+		}
+		if len(parts) > 0 {
+			sizes = " (" + strings.Join(parts, ", ") + ")"
+		}
+	}
+	fmt.Fprintf(stdout, "%s: ok: %d inputs, %d references%s, %d rules\n", *config, len(cfg.Inputs), len(cfg.References), sizes, len(cfg.Rules))
 	return 0
 }

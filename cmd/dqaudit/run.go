@@ -31,7 +31,7 @@ Usage:
   dqaudit scan --config FILE [--date YYYY-MM-DD] [flags]   audit one day's archive
   dqaudit scan --shard i/n --partial FILE ...              scan one shard of the day, for merge
   dqaudit merge --config FILE --date D PARTIAL...          merge shards, then gate and report as scan
-  dqaudit check --config FILE                              validate a config without reading data
+  dqaudit check --config FILE [--references]               validate a config (and load its reference sets)
   dqaudit generate --date YYYY-MM-DD --out DIR [--events N] write a sample archive with injected faults
   dqaudit version                                          print the version
 
@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "merge":
 		return runMerge(ctx, args[1:], stdout, stderr)
 	case "check":
-		return runCheck(args[1:], stdout, stderr)
+		return runCheck(ctx, args[1:], stdout, stderr)
 	case "generate":
 		return runGenerate(args[1:], stdout, stderr)
 	case "version", "--version":

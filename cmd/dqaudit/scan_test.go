@@ -325,6 +325,25 @@ func TestCheckCommand(t *testing.T) {
 	if code != int(audit.ExitUsage) || !strings.Contains(stderr, "bad.yaml:1:") {
 		t.Errorf("check bad config: exit %d, stderr %q; want 2 and a file:line message", code, stderr)
 	}
+
+	code, stdout, stderr = runCLI(t, "check", "--config", filepath.Join(repoRoot(t), "config.example.yaml"), "--references")
+	if code != 0 || !strings.Contains(stdout, "1 references (known_users: 5000 values)") {
+		t.Errorf("check --references: exit %d, stdout %q, stderr %q; want the size of known_users", code, stdout, stderr)
+	}
+	// A config whose reference file is missing passes check, which reads
+	// no data, and fails check --references as it would fail scan.
+	noRef := filepath.Join(t.TempDir(), "config.yaml")
+	yaml := "version: 1\ninputs:\n  - {name: log, format: kafka-log, paths: [\"*.log\"]}\nreferences:\n  known_users: {path: users.csv, column: user_id}\n"
+	if err := os.WriteFile(noRef, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "check", "--config", noRef); code != 0 {
+		t.Errorf("check without --references: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "check", "--config", noRef, "--references")
+	if code != int(audit.ExitUsage) || !strings.Contains(stderr, `reference "known_users"`) || !strings.Contains(stderr, "users.csv") {
+		t.Errorf("check --references, reference missing: exit %d, stderr %q; want 2 naming the reference and file", code, stderr)
+	}
 }
 
 // TestREADMEDocumentsEveryExitCode keeps README's table and --help in step
