@@ -30,22 +30,8 @@ import (
 // test is skipped, except in CI (CI=true), where .ci/run installs it.
 func startS3(t *testing.T, bucket string) string {
 	t.Helper()
-	bin, err := exec.LookPath("versitygw")
-	if err != nil {
-		bin = filepath.Join(build.Default.GOPATH, "bin", "versitygw")
-		if _, err := os.Stat(bin); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("versitygw not installed: .ci/run installs it with go install")
-			}
-			t.Skip("versitygw not installed: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	bin := emulator(t, "versitygw", "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
+	addr := freeAddr(t)
 
 	// The posix backend serves each directory of its root as a bucket.
 	root := t.TempDir()
@@ -53,33 +39,10 @@ func startS3(t *testing.T, bucket string) string {
 		t.Fatal(err)
 	}
 	const access, secret = "dqaudit-test", "dqaudit-test-secret"
-	var log bytes.Buffer
 	// Metadata (ETags) lives in a sidecar directory rather than in
 	// xattrs, which a test's file system may lack; without it versitygw
 	// ignores conditional writes, which the history lock relies on.
-	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", addr, "--quiet", "posix", "--sidecar", t.TempDir(), root)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("versitygw output:\n%s", log.String())
-		}
-	})
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + "/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("versitygw did not answer on %s: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	startServer(t, "http://"+addr+"/", bin, "--access", access, "--secret", secret, "--port", addr, "--quiet", "posix", "--sidecar", t.TempDir(), root)
 
 	// Only this server's credentials: no profile or instance metadata of
 	// the machine running the test.
@@ -90,6 +53,75 @@ func startS3(t *testing.T, bucket string) string {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(root, "no-credentials"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	return "endpoint=http://" + addr + "&use_path_style=true"
+}
+
+// emulator finds the storage emulator name on PATH or in GOPATH/bin, where
+// go install puts it. Without it the test is skipped, except in CI
+// (CI=true), where .ci/run installs it; install says how.
+func emulator(t *testing.T, name, install string) string {
+	t.Helper()
+	if bin, err := exec.LookPath(name); err == nil {
+		return bin
+	}
+	bin := filepath.Join(build.Default.GOPATH, "bin", name)
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not installed: .ci/run installs it (%s)", name, install)
+		}
+		t.Skipf("%s not installed: %s", name, install)
+	}
+	return bin
+}
+
+// freeAddr returns a loopback address with a port free for a server.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startServer runs bin with args until the test ends, and waits until
+// ready answers an HTTP request (with any status). The server's output is
+// logged if the test fails.
+func startServer(t *testing.T, ready, bin string, args ...string) {
+	t.Helper()
+	var log bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.SysProcAttr = serverAttr()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	name := filepath.Base(bin)
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, log.String())
+		}
+	})
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		resp, err := http.Get(ready)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("%s exited: %v", name, cmd.ProcessState)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer on %s: %v", name, ready, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // upload copies a local file to an object.
@@ -140,8 +172,58 @@ func normalised(t *testing.T, b []byte, prefix, query string) any {
 // history and shard partials on an S3-compatible server give the report a
 // local run of the same archive gives, paths aside.
 func TestObjectStorageScanEqualsLocal(t *testing.T) {
-	q := startS3(t, "dqaudit-test")
+	b := testBucket{"s3://dqaudit-test/", startS3(t, "dqaudit-test")}
+	remoteCfg, want, localJSON := scanOnStore(t, b)
+
+	t.Run("shards", func(t *testing.T) {
+		const n = 2
+		for i := range n {
+			partial := b.url("parts/{date}-" + strconv.Itoa(i) + ".json")
+			code, _, stderr := runCLI(t, "scan", "--config", remoteCfg, "--date", sampleDate,
+				"--shard", strconv.Itoa(i)+"/"+strconv.Itoa(n), "--partial", partial, "--quiet")
+			if code != 0 {
+				t.Fatalf("shard %d/%d: exit %d: %s", i, n, code, stderr)
+			}
+		}
+		code, _, stderr := runCLI(t, "merge", "--config", remoteCfg, "--date", sampleDate,
+			"--out", b.url("merged"), "--format", "json", "--history", b.url("merge-history"), "--quiet",
+			b.url("parts/"+sampleDate+"-*.json"))
+		if code != int(audit.ExitFail) {
+			t.Fatalf("merge: exit %d, want %d: %s", code, audit.ExitFail, stderr)
+		}
+		got, err := store.ReadFile(context.Background(), b.url("merged/report.json"))
+		if err != nil {
+			t.Fatalf("merged report.json on s3: %v", err)
+		}
+		if n := normalised(t, got, b.prefix+"archive/"+sampleDate+"/", b.query); !reflect.DeepEqual(n, want) {
+			t.Errorf("merged report.json from s3 differs from the local scan's:\ns3:    %s\nlocal: %s", got, localJSON)
+		}
+	})
+}
+
+// testBucket names objects in the bucket of a store under test.
+type testBucket struct {
+	prefix string // scheme://bucket/
+	query  string // the bucket's URL query that gocloud reads; "" for none
+}
+
+// url is the URL of the object key, with the bucket's query.
+func (b testBucket) url(key string) string {
+	if b.query == "" {
+		return b.prefix + key
+	}
+	return b.prefix + key + "?" + b.query
+}
+
+// scanOnStore uploads the sample archive and its reference set to b, scans
+// them there with the report and the drift history on b too, and checks
+// that report.json is the one a local run gives, paths aside, and that the
+// history has the run's entry. It returns the config that reads the
+// archive on b, and the local run's report.json normalised and as written.
+func scanOnStore(t *testing.T, b testBucket) (remoteCfg string, want any, localJSON []byte) {
+	t.Helper()
 	ctx := context.Background()
+	scheme, _, _ := strings.Cut(b.prefix, "://")
 	root := repoRoot(t)
 	archive := filepath.Join(root, "testdata", "archive", sampleDate)
 	ents, err := os.ReadDir(archive)
@@ -149,24 +231,28 @@ func TestObjectStorageScanEqualsLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range ents {
-		upload(t, filepath.Join(archive, e.Name()), "s3://dqaudit-test/archive/"+sampleDate+"/"+e.Name()+"?"+q)
+		upload(t, filepath.Join(archive, e.Name()), b.url("archive/"+sampleDate+"/"+e.Name()))
 	}
-	upload(t, filepath.Join(root, "testdata", "users.csv"), "s3://dqaudit-test/ref/users.csv?"+q)
+	upload(t, filepath.Join(root, "testdata", "users.csv"), b.url("ref/users.csv"))
 
 	example, err := os.ReadFile(filepath.Join(root, "config.example.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	query := ""
+	if b.query != "" {
+		query = "?" + b.query
+	}
 	remoteYAML := strings.NewReplacer(
-		`"testdata/archive/{date}/`, `"s3://dqaudit-test/archive/{date}/`,
-		`.avro"`, `.avro?`+q+`"`,
-		`.log.gz"`, `.log.gz?`+q+`"`,
-		`path: testdata/users.csv`, `path: "s3://dqaudit-test/ref/users.csv?`+q+`"`,
+		`"testdata/archive/{date}/`, `"`+b.prefix+`archive/{date}/`,
+		`.avro"`, `.avro`+query+`"`,
+		`.log.gz"`, `.log.gz`+query+`"`,
+		`path: testdata/users.csv`, `path: "`+b.url("ref/users.csv")+`"`,
 	).Replace(string(example))
-	if !strings.Contains(remoteYAML, "s3://dqaudit-test/ref/users.csv") || strings.Count(remoteYAML, "s3://dqaudit-test/archive/") != 2 {
+	if !strings.Contains(remoteYAML, b.url("ref/users.csv")) || strings.Count(remoteYAML, b.prefix+"archive/") != 2 {
 		t.Fatalf("config.example.yaml changed: its inputs and reference were not rewritten:\n%s", remoteYAML)
 	}
-	remoteCfg := filepath.Join(t.TempDir(), "config.yaml")
+	remoteCfg = filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(remoteCfg, []byte(remoteYAML), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -177,51 +263,27 @@ func TestObjectStorageScanEqualsLocal(t *testing.T) {
 	if code != int(audit.ExitFail) {
 		t.Fatalf("local scan: exit %d: %s", code, stderr)
 	}
-	_, localJSON := readReport(t, localOut)
-	want := normalised(t, localJSON, archive+"/", "")
+	_, localJSON = readReport(t, localOut)
+	want = normalised(t, localJSON, archive+"/", "")
 
-	history := "s3://dqaudit-test/history?" + q
+	history := b.url("history")
 	code, _, stderr = runCLI(t, "scan", "--config", remoteCfg, "--date", sampleDate,
-		"--out", "s3://dqaudit-test/reports/{date}?"+q, "--format", "json", "--history", history, "--quiet")
+		"--out", b.url("reports/{date}"), "--format", "json", "--history", history, "--quiet")
 	if code != int(audit.ExitFail) {
-		t.Fatalf("s3 scan: exit %d, want %d: %s", code, audit.ExitFail, stderr)
+		t.Fatalf("%s scan: exit %d, want %d: %s", scheme, code, audit.ExitFail, stderr)
 	}
-	b, err := store.ReadFile(ctx, "s3://dqaudit-test/reports/"+sampleDate+"/report.json?"+q)
+	got, err := store.ReadFile(ctx, b.url("reports/"+sampleDate+"/report.json"))
 	if err != nil {
-		t.Fatalf("report.json on s3: %v", err)
+		t.Fatalf("report.json on %s: %v", scheme, err)
 	}
-	if got := normalised(t, b, "s3://dqaudit-test/archive/"+sampleDate+"/", q); !reflect.DeepEqual(got, want) {
-		t.Errorf("report.json from s3 differs from the local run's:\ns3:    %s\nlocal: %s", b, localJSON)
+	if n := normalised(t, got, b.prefix+"archive/"+sampleDate+"/", b.query); !reflect.DeepEqual(n, want) {
+		t.Errorf("report.json from %s differs from the local run's:\n%s: %s\nlocal: %s", scheme, scheme, got, localJSON)
 	}
 	dates, err := audit.OpenHistory(history).Dates(ctx)
 	if err != nil || !reflect.DeepEqual(dates, []string{sampleDate}) {
-		t.Errorf("history dates on s3: %v, %v; want [%s]", dates, err, sampleDate)
+		t.Errorf("history dates on %s: %v, %v; want [%s]", scheme, dates, err, sampleDate)
 	}
-
-	t.Run("shards", func(t *testing.T) {
-		const n = 2
-		for i := range n {
-			partial := "s3://dqaudit-test/parts/{date}-" + strconv.Itoa(i) + ".json?" + q
-			code, _, stderr := runCLI(t, "scan", "--config", remoteCfg, "--date", sampleDate,
-				"--shard", strconv.Itoa(i)+"/"+strconv.Itoa(n), "--partial", partial, "--quiet")
-			if code != 0 {
-				t.Fatalf("shard %d/%d: exit %d: %s", i, n, code, stderr)
-			}
-		}
-		code, _, stderr := runCLI(t, "merge", "--config", remoteCfg, "--date", sampleDate,
-			"--out", "s3://dqaudit-test/merged?"+q, "--format", "json", "--history", "s3://dqaudit-test/merge-history?"+q, "--quiet",
-			"s3://dqaudit-test/parts/"+sampleDate+"-*.json?"+q)
-		if code != int(audit.ExitFail) {
-			t.Fatalf("merge: exit %d, want %d: %s", code, audit.ExitFail, stderr)
-		}
-		b, err := store.ReadFile(ctx, "s3://dqaudit-test/merged/report.json?"+q)
-		if err != nil {
-			t.Fatalf("merged report.json on s3: %v", err)
-		}
-		if got := normalised(t, b, "s3://dqaudit-test/archive/"+sampleDate+"/", q); !reflect.DeepEqual(got, want) {
-			t.Errorf("merged report.json from s3 differs from the local scan's:\ns3:    %s\nlocal: %s", b, localJSON)
-		}
-	})
+	return remoteCfg, want, localJSON
 }
 
 // TestObjectStorageHistoryLock: a history on object storage is locked by
