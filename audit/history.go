@@ -176,10 +176,31 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (func() erro
 	if err != nil {
 		return nil, fmt.Errorf("history lock: %w", err)
 	}
+	// release deletes the lock object if it is this run's. It works after
+	// the run's context has ended (SIGTERM).
+	release := func() error {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		cur, err := store.ReadFile(ctx, p)
+		if err != nil {
+			return fmt.Errorf("release history lock: %w", err)
+		}
+		var r lockRecord
+		if json.Unmarshal(cur, &r) != nil || r.Token != me.Token {
+			return fmt.Errorf("release history lock: %s was replaced by another run's lock; left as it is", p)
+		}
+		if err := store.Remove(ctx, p); err != nil {
+			return fmt.Errorf("release history lock: %w", err)
+		}
+		return nil
+	}
 	waited, holder := false, ""
 	for {
 		ok, err := store.CreateNew(ctx, p, b)
 		if err != nil {
+			// The upload may have landed before the error (a timeout, a
+			// cancel): do not leave this run's lock behind.
+			release()
 			if ctx.Err() != nil {
 				return nil, &LockedError{Dir: h.dir, Holder: holder, Object: p, Err: ctx.Err()}
 			}
@@ -206,23 +227,7 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (func() erro
 	if again, err := store.CreateNew(ctx, p, b); err == nil && again && opts.Warn != nil {
 		opts.Warn(fmt.Sprintf("%s ignores conditional writes: the history lock does not keep concurrent runs apart", p))
 	}
-	return func() error {
-		// Released after the run's context may have ended (SIGTERM).
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		cur, err := store.ReadFile(ctx, p)
-		if err != nil {
-			return fmt.Errorf("release history lock: %w", err)
-		}
-		var r lockRecord
-		if json.Unmarshal(cur, &r) != nil || r.Token != me.Token {
-			return fmt.Errorf("release history lock: %s was replaced by another run's lock; left as it is", p)
-		}
-		if err := store.Remove(ctx, p); err != nil {
-			return fmt.Errorf("release history lock: %w", err)
-		}
-		return nil
-	}, nil
+	return release, nil
 }
 
 // readLockRecord describes the run that holds the lock object p, or
