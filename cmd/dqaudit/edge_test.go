@@ -110,6 +110,7 @@ func TestFlagMistakesAreUsageErrors(t *testing.T) {
 		{"baseline without drift", []string{"--baseline", "previous"}, "need a drift"},
 		{"warn exit code taken", []string{"--warn-exit-code", "3"}, "is taken"},
 		{"bad format", []string{"--format", "json, pdf"}, `unknown report format "pdf"`},
+		{"negative lock timeout", []string{"--lock-timeout", "-1s"}, "--lock-timeout -1s: want 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

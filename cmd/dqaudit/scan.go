@@ -103,6 +103,9 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if f.config == "" {
 		return nil, audit.ExitUsage, errors.New("--config is required")
 	}
+	if f.lockTimeout < 0 {
+		return nil, audit.ExitUsage, fmt.Errorf("--lock-timeout %s: want 0 (no limit) or more", f.lockTimeout)
+	}
 	j := &job{f: f, base: filepath.Dir(f.config)}
 	var err error
 	if j.policy, err = policyFrom(f); err != nil {
