@@ -32,13 +32,7 @@ const benchEvents = 500_000
 //	go test -run '^$' -bench 'BenchmarkScan/kafka-log$' -benchtime 40x -cpuprofile cpu.prof ./audit
 //	go tool pprof -tagfocus 'scan=^kafka-log$' -relative_percentages -top audit.test cpu.prof
 func BenchmarkScan(b *testing.B) {
-	dir := b.TempDir()
-	day := time.Date(2024, 3, 19, 0, 0, 0, 0, time.UTC)
-	if _, err := generate.Write(dir, generate.Options{Date: day, Events: benchEvents, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
-	plain := filepath.Join(dir, "kafka.log")
-	lines := gunzip(b, filepath.Join(dir, "kafka.log.gz"), plain)
+	dir, day, _, lines := benchDay(b)
 
 	tests := []struct {
 		name   string
@@ -151,13 +145,7 @@ func ruleChecked(res *audit.Result, name string) int64 {
 //	go test -run '^$' -bench 'BenchmarkScanCost/parse$' -benchtime 60x -cpuprofile cpu.prof -o audit.test ./audit
 //	go tool pprof -tagfocus 'cost=^parse$' -top audit.test cpu.prof
 func BenchmarkScanCost(b *testing.B) {
-	dir := b.TempDir()
-	day := time.Date(2024, 3, 19, 0, 0, 0, 0, time.UTC)
-	if _, err := generate.Write(dir, generate.Options{Date: day, Events: benchEvents, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
-	plain := filepath.Join(dir, "kafka.log")
-	lines := gunzip(b, filepath.Join(dir, "kafka.log.gz"), plain)
+	_, day, plain, lines := benchDay(b)
 	data, err := os.ReadFile(plain)
 	if err != nil {
 		b.Fatal(err)
@@ -221,6 +209,19 @@ func BenchmarkScanCost(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/line")
 		})
 	}
+}
+
+// benchDay generates the benchmarks' day in a temporary directory and
+// unpacks its Kafka log to plain text; lines is the log's line count.
+func benchDay(b *testing.B) (dir string, day time.Time, plain string, lines int64) {
+	b.Helper()
+	dir = b.TempDir()
+	day = time.Date(2024, 3, 19, 0, 0, 0, 0, time.UTC)
+	if _, err := generate.Write(dir, generate.Options{Date: day, Events: benchEvents, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	plain = filepath.Join(dir, "kafka.log")
+	return dir, day, plain, gunzip(b, filepath.Join(dir, "kafka.log.gz"), plain)
 }
 
 // countingSink counts the lines a reader hands over.

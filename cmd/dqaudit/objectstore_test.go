@@ -336,31 +336,9 @@ func TestObjectStorageHistoryLock(t *testing.T) {
 		t.Errorf("a run that gave up on the lock wrote %d files", len(ents))
 	}
 
-	type result struct {
-		code   int
-		stderr string
-	}
-	done := make(chan result, 1)
-	go func() {
-		var stdout, stderr bytes.Buffer
-		code := run(ctx, []string{"scan", "--config", cfg, "--date", sampleDate, "--history", history, "--out", out, "--quiet"}, &stdout, &stderr)
-		done <- result{code, stderr.String()}
-	}()
-	select {
-	case r := <-done:
-		t.Fatalf("run finished while the lock was held: exit %d %s", r.code, r.stderr)
-	case <-time.After(1500 * time.Millisecond):
-	}
-	if err := unlock(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case r := <-done:
-		if r.code != int(audit.ExitFail) || !strings.Contains(r.stderr, "waiting for another run's lock on "+history+" (host ") {
-			t.Errorf("exit %d, stderr %q; want %d and a waiting message naming the holder", r.code, r.stderr, audit.ExitFail)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("run did not finish after the lock was released")
+	code, stderr = runWaitsForLock(t, unlock, "scan", "--config", cfg, "--date", sampleDate, "--history", history, "--out", out, "--quiet")
+	if code != int(audit.ExitFail) || !strings.Contains(stderr, "waiting for another run's lock on "+history+" (host ") {
+		t.Errorf("exit %d, stderr %q; want %d and a waiting message naming the holder", code, stderr, audit.ExitFail)
 	}
 	if dates, err := h.Dates(ctx); err != nil || len(dates) != 1 || dates[0] != sampleDate {
 		t.Errorf("history dates %v, %v; want [%s]", dates, err, sampleDate)

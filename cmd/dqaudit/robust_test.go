@@ -187,6 +187,21 @@ func TestConcurrentRunsWaitForTheHistoryLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	code, stderr := runWaitsForLock(t, unlock, "scan", "--config", cfg, "--date", sampleDate, "--quiet")
+	if code != 1 || !strings.Contains(stderr, "waiting for another run's lock") {
+		t.Errorf("exit %d, stderr %q; want 1 and a waiting message", code, stderr)
+	}
+	if _, err := h.Load(context.Background(), sampleDate); err != nil {
+		t.Errorf("history entry after the run: %v", err)
+	}
+}
+
+// runWaitsForLock runs dqaudit with args in the background while the
+// caller holds a history lock, checks that the run is still waiting 1.5 s
+// later, releases the lock with unlock and returns the run's exit code
+// and stderr.
+func runWaitsForLock(t *testing.T, unlock func() error, args ...string) (int, string) {
+	t.Helper()
 	type result struct {
 		code   int
 		stderr string
@@ -194,7 +209,7 @@ func TestConcurrentRunsWaitForTheHistoryLock(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), []string{"scan", "--config", cfg, "--date", sampleDate, "--quiet"}, &stdout, &stderr)
+		code := run(context.Background(), args, &stdout, &stderr)
 		done <- result{code, stderr.String()}
 	}()
 	select {
@@ -202,18 +217,16 @@ func TestConcurrentRunsWaitForTheHistoryLock(t *testing.T) {
 		t.Fatalf("run finished while the lock was held: exit %d %s", r.code, r.stderr)
 	case <-time.After(1500 * time.Millisecond):
 	}
-	unlock()
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case r := <-done:
-		if r.code != 1 || !strings.Contains(r.stderr, "waiting for another run's lock") {
-			t.Errorf("exit %d, stderr %q; want 1 and a waiting message", r.code, r.stderr)
-		}
+		return r.code, r.stderr
 	case <-time.After(60 * time.Second):
 		t.Fatal("run did not finish after the lock was released")
 	}
-	if _, err := h.Load(context.Background(), sampleDate); err != nil {
-		t.Errorf("history entry after the run: %v", err)
-	}
+	return 0, ""
 }
 
 // TestLockTimeoutGivesUp: with --lock-timeout, a run that finds the
