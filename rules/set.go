@@ -113,6 +113,37 @@ func pack[T string | []byte](id T) slot {
 	return slot{binary.LittleEndian.Uint64(p[:8]), binary.LittleEndian.Uint64(p[8:])}
 }
 
+// packString is pack for an id of 1 to maxShort bytes, for lookups: it
+// assembles the words from loads of the id, overlapping where the id is
+// not a whole number of words, instead of copying it through memory,
+// which costs a lookup of a short id a third of its time.
+func packString(id string) slot {
+	n := len(id)
+	switch {
+	case n >= 8:
+		a, b := le64(id), le64(id[n-8:]) // b ends with id[8:]
+		return slot{uint64(n) | a<<8, a>>56 | b>>(8*(16-n))<<8}
+	case n >= 4:
+		x := uint64(le32(id)) | uint64(le32(id[n-4:]))<<(8*(n-4))
+		return slot{uint64(n) | x<<8, 0}
+	}
+	x := uint64(id[0]) | uint64(id[n/2])<<(8*(n/2)) | uint64(id[n-1])<<(8*(n-1))
+	return slot{uint64(n) | x<<8, 0}
+}
+
+// le64 and le32 read the start of s as a little-endian word; the
+// compiler makes each one load.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func le32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
 // hash returns where a slot goes in the table: from the packed words of
 // a short id (a multiply-fold hash, as wyhash's), from the stored hash of
 // a long one.
@@ -192,7 +223,7 @@ func (s *hashSet) has(id string) bool {
 	case id == "":
 		return s.hasEmpty
 	case len(id) <= maxShort:
-		x = pack(id)
+		x = packString(id)
 	default:
 		long = true
 		x.w0 = xxhash.Sum64String(id)&^0xff | longTag

@@ -200,6 +200,22 @@ func writeIDs(tb testing.TB, path string, n int) {
 	}
 }
 
+// TestPackString checks that lookups pack ids as the builder does, for
+// every short length and bytes that would show a misplaced or missing one.
+func TestPackString(t *testing.T) {
+	for n := 1; n <= maxShort; n++ {
+		for _, base := range []byte{0x01, 0x80, 0xf0} {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = base + byte(i)
+			}
+			if got, want := packString(string(b)), pack(b); got != want {
+				t.Errorf("packString(%x) = %x, pack says %x", b, got, want)
+			}
+		}
+	}
+}
+
 // BenchmarkLoadSet loads 5M ids from a CSV file and reports the heap the
 // set keeps (MB-kept) and the bytes allocated while loading (MB-alloc).
 func BenchmarkLoadSet(b *testing.B) {
