@@ -25,7 +25,8 @@ const ExitCodeTable = `Exit codes:
   2    usage or configuration error: nothing was scanned, no report written
   3    input error: an input matched no file, or a file could not be read
        fully; reports are still written. Also: the drift history stayed
-       locked by another run past --lock-timeout; nothing written
+       locked by another run past --lock-timeout, or another run took over
+       its lock on object storage; nothing written
   130  interrupted by SIGINT or SIGTERM: the scan stopped, nothing written
   Precedence: 2 > 3 > 1 > 0. --warn-exit-code N maps a warnings-only run to N.`
 

@@ -55,7 +55,7 @@ func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Ex
 	if err != nil {
 		return audit.ExitUsage, err
 	}
-	unlock, code, err := j.lockHistory(ctx, stderr)
+	ctx, unlock, code, err := j.lockHistory(ctx, stderr)
 	if err != nil {
 		return code, err
 	}

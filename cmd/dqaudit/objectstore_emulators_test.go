@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +26,7 @@ func TestObjectStorageGCS(t *testing.T) {
 	b := testBucket{"gs://dqaudit-test/", startGCS(t, "dqaudit-test")}
 	t.Run("scan", func(t *testing.T) { scanOnStore(t, b) })
 	t.Run("lock", func(t *testing.T) { checkLock(t, b) })
+	t.Run("lease", func(t *testing.T) { checkLease(t, b) })
 }
 
 // TestObjectStorageAzure: the same on Azurite.
@@ -38,6 +41,7 @@ func TestObjectStorageAzure(t *testing.T) {
 	}
 	t.Run("scan", func(t *testing.T) { scanOnStore(t, b) })
 	t.Run("lock", func(t *testing.T) { checkLock(t, b) })
+	t.Run("lease", func(t *testing.T) { checkLease(t, b) })
 }
 
 // startGCS starts fake-gcs-server, a Cloud Storage emulator, on a free
@@ -118,7 +122,7 @@ func checkLock(t *testing.T, b testBucket) {
 	h := audit.OpenHistory(b.url("lock-history"))
 	opts := audit.LockOptions{Warn: func(msg string) { t.Errorf("warning: %s", msg) }}
 
-	unlock, err := h.Lock(ctx, opts)
+	lock, err := h.Lock(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,17 +133,17 @@ func checkLock(t *testing.T, b testBucket) {
 	if !errors.As(err, &locked) || !strings.Contains(locked.Holder, "pid "+strconv.Itoa(os.Getpid())) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a second Lock of the held lock: %v; want a LockedError naming this pid", err)
 	}
-	if err := unlock(); err != nil {
+	if err := lock.Unlock(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.ReadFile(ctx, b.url("lock-history/.lock")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("lock object after unlock: %v; want it removed", err)
 	}
-	unlock, err = h.Lock(ctx, opts)
+	lock, err = h.Lock(ctx, opts)
 	if err != nil {
 		t.Fatalf("Lock after unlock: %v", err)
 	}
-	if err := unlock(); err != nil {
+	if err := lock.Unlock(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -164,4 +168,206 @@ func failedUploadPanics(t *testing.T, b testBucket) (panicked bool) {
 		t.Fatalf("CreateNew of an existing object: %v, %v; want false, nil", ok, err)
 	}
 	return false
+}
+
+// checkLease: a lock on b is a lease. Its holder renews it; a lock left
+// by a run that died (a record no one renews) is taken over after
+// audit.LockStale, by Lock and by a scan, which says so; a record of a
+// version that did not renew is never taken over; a holder whose lock
+// another run took over hears of it through Lost and Verify, and its
+// Unlock leaves the other run's lock alone.
+func checkLease(t *testing.T, b testBucket) {
+	poll, renew, stale := audit.LockPoll, audit.LockRenew, audit.LockStale
+	audit.LockPoll, audit.LockRenew, audit.LockStale = 50*time.Millisecond, 100*time.Millisecond, 600*time.Millisecond
+	t.Cleanup(func() { audit.LockPoll, audit.LockRenew, audit.LockStale = poll, renew, stale })
+	ctx := context.Background()
+	// record reads the lock object key. versitygw's posix backend
+	// replaces an object in place, so a read during a renewal can fail its
+	// checksum: it is tried again.
+	record := func(t *testing.T, key string) map[string]any {
+		t.Helper()
+		raw, err := store.ReadFile(ctx, b.url(key))
+		for try := 0; err != nil && try < 10; try++ {
+			time.Sleep(10 * time.Millisecond)
+			raw, err = store.ReadFile(ctx, b.url(key))
+		}
+		if err != nil {
+			t.Fatalf("read %s: %v", key, err)
+		}
+		var r map[string]any
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		return r
+	}
+	put := func(t *testing.T, key, content string) {
+		t.Helper()
+		upload(t, writeTemp(t, []byte(content)), b.url(key))
+	}
+	const dead = `{"host":"gone","pid":7,"started":"2026-01-01T00:00:00Z","renewed":"2026-01-01T00:01:00Z","token":"dead"}`
+
+	t.Run("renewed", func(t *testing.T) {
+		lock, err := audit.OpenHistory(b.url("lease-renew")).Lock(ctx, audit.LockOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := record(t, "lease-renew/.lock")["renewed"]
+		time.Sleep(5 * audit.LockRenew)
+		if again := record(t, "lease-renew/.lock")["renewed"]; again == first {
+			t.Errorf("lock renewed at %v and still at %v after %s; want renewals every %s", first, again, 5*audit.LockRenew, audit.LockRenew)
+		}
+		if err := lock.Verify(ctx); err != nil {
+			t.Errorf("Verify of a held lock: %v", err)
+		}
+		if err := lock.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("stale lock taken over", func(t *testing.T) {
+		put(t, "lease-stale/.lock", dead)
+		var took string
+		start := time.Now()
+		bounded, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		lock, err := audit.OpenHistory(b.url("lease-stale")).Lock(bounded, audit.LockOptions{TookOver: func(h string) { took = h }})
+		if err != nil {
+			t.Fatalf("Lock of a stale lock: %v", err)
+		}
+		defer lock.Unlock()
+		if waited := time.Since(start); waited < audit.LockStale {
+			t.Errorf("took the stale lock after %s; want at least LockStale, %s", waited, audit.LockStale)
+		}
+		if !strings.Contains(took, "host gone, pid 7") {
+			t.Errorf("TookOver(%q); want the dead run named", took)
+		}
+		if r := record(t, "lease-stale/.lock"); r["pid"] != float64(os.Getpid()) {
+			t.Errorf("lock object after the takeover: %v; want this run's", r)
+		}
+	})
+
+	t.Run("scan takes over a stale lock", func(t *testing.T) {
+		cfg, _ := copyArchive(t, true)
+		put(t, "lease-scan/.lock", dead)
+		code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--history", b.url("lease-scan"),
+			"--out", t.TempDir(), "--quiet", "--lock-timeout", "20s")
+		if code != int(audit.ExitFail) || !strings.Contains(stderr, "took over the lock on "+b.url("lease-scan")+" from a run that stopped renewing it") ||
+			!strings.Contains(stderr, "host gone, pid 7") {
+			t.Errorf("exit %d, stderr %q; want %d and the takeover named", code, stderr, audit.ExitFail)
+		}
+		if _, err := store.ReadFile(ctx, b.url("lease-scan/.lock")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("lock object after the run: %v; want it removed", err)
+		}
+	})
+
+	t.Run("a lock that is never renewed is kept", func(t *testing.T) {
+		// A record without "renewed" is from a version without leases.
+		put(t, "lease-old/.lock", `{"host":"old","pid":8,"started":"2026-01-01T00:00:00Z","token":"old"}`)
+		short, cancel := context.WithTimeout(ctx, 3*audit.LockStale)
+		defer cancel()
+		_, err := audit.OpenHistory(b.url("lease-old")).Lock(short, audit.LockOptions{TookOver: func(h string) { t.Errorf("took over %s", h) }})
+		if !errors.As(err, new(*audit.LockedError)) {
+			t.Errorf("Lock of a lock without renewals: %v; want a LockedError", err)
+		}
+	})
+
+	t.Run("scan stops when its lock is taken over", func(t *testing.T) {
+		// The scan reads a FIFO that stays open, so it is mid-file when
+		// another run's record replaces its lock.
+		dir := t.TempDir()
+		fifo := filepath.Join(dir, "stream.log")
+		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+			t.Skipf("mkfifo: %v", err)
+		}
+		release := make(chan struct{})
+		defer close(release)
+		go func() {
+			w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+			if err != nil {
+				return
+			}
+			defer w.Close()
+			w.WriteString(sampleDate + "T10:00:00,1,GET /rate/up+2009=4\n")
+			<-release
+		}()
+		cfg := filepath.Join(dir, "config.yaml")
+		os.WriteFile(cfg, []byte(`version: 1
+inputs:
+  - {name: log, format: kafka-log, paths: ["stream.log"]}
+rules:
+  - {name: r, event: MovieRatingEvent, field: rating, between: [1, 5]}
+drift: {}
+`), 0o644)
+		out := t.TempDir()
+		type result struct {
+			code   int
+			stderr string
+		}
+		done := make(chan result, 1)
+		go func() {
+			code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--history", b.url("lease-mid"),
+				"--out", out, "--quiet")
+			done <- result{code, stderr}
+		}()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if raw, err := store.ReadFile(ctx, b.url("lease-mid/.lock")); err == nil && strings.Contains(string(raw), `"pid":`+strconv.Itoa(os.Getpid())) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the scan did not take the lock")
+			}
+		}
+		other := `{"host":"elsewhere","pid":9,"started":"2026-01-01T00:00:00Z","renewed":"2026-01-01T00:00:00Z","token":"other"}`
+		put(t, "lease-mid/.lock", other)
+		select {
+		case r := <-done:
+			for _, want := range []string{"lost the history lock", "another run took it over (host elsewhere, pid 9", "stopped without writing"} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr %q lacks %q", r.stderr, want)
+				}
+			}
+			if r.code != int(audit.ExitInput) {
+				t.Errorf("exit %d after the lock was taken over, want %d", r.code, audit.ExitInput)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the scan went on after its lock was taken over")
+		}
+		if ents, _ := os.ReadDir(out); len(ents) > 0 {
+			t.Errorf("a run that lost its lock wrote %d reports", len(ents))
+		}
+		if raw, err := store.ReadFile(ctx, b.url("lease-mid/.lock")); err != nil || string(raw) != other {
+			t.Errorf("the other run's lock after the run: %s, %v; want it intact", raw, err)
+		}
+		if dates, err := audit.OpenHistory(b.url("lease-mid")).Dates(ctx); err != nil || len(dates) > 0 {
+			t.Errorf("history dates %v, %v; want none", dates, err)
+		}
+	})
+
+	t.Run("lost", func(t *testing.T) {
+		lost := make(chan error, 1)
+		lock, err := audit.OpenHistory(b.url("lease-lost")).Lock(ctx, audit.LockOptions{Lost: func(err error) { lost <- err }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := `{"host":"elsewhere","pid":9,"started":"2026-01-01T00:00:00Z","renewed":"2026-01-01T00:00:00Z","token":"other"}`
+		put(t, "lease-lost/.lock", other)
+		var gone *audit.LockLostError
+		select {
+		case err := <-lost:
+			if !errors.As(err, &gone) || !strings.Contains(err.Error(), "another run took it over (host elsewhere, pid 9") {
+				t.Errorf("Lost(%v); want a LockLostError naming the other run", err)
+			}
+		case <-time.After(20 * audit.LockRenew):
+			t.Fatal("Lost was not called after another run took the lock over")
+		}
+		if err := lock.Verify(ctx); !errors.As(err, &gone) {
+			t.Errorf("Verify of a lock taken over: %v; want a LockLostError", err)
+		}
+		if err := lock.Unlock(); err == nil || !strings.Contains(err.Error(), "replaced by another run's lock") {
+			t.Errorf("Unlock of a lock taken over: %v", err)
+		}
+		if raw, err := store.ReadFile(ctx, b.url("lease-lost/.lock")); err != nil || string(raw) != other {
+			t.Errorf("the other run's lock after Unlock: %s, %v; want it intact", raw, err)
+		}
+	})
 }

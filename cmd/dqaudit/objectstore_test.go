@@ -303,7 +303,7 @@ func TestObjectStorageHistoryLock(t *testing.T) {
 	h := audit.OpenHistory(history)
 	opts := audit.LockOptions{Warn: func(msg string) { t.Errorf("warning: %s", msg) }}
 
-	unlock, err := h.Lock(ctx, opts)
+	lock, err := h.Lock(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestObjectStorageHistoryLock(t *testing.T) {
 		t.Errorf("a run that gave up on the lock wrote %d files", len(ents))
 	}
 
-	code, stderr = runWaitsForLock(t, unlock, "scan", "--config", cfg, "--date", sampleDate, "--history", history, "--out", out, "--quiet")
+	code, stderr = runWaitsForLock(t, lock.Unlock, "scan", "--config", cfg, "--date", sampleDate, "--history", history, "--out", out, "--quiet")
 	if code != int(audit.ExitFail) || !strings.Contains(stderr, "waiting for another run's lock on "+history+" (host ") {
 		t.Errorf("exit %d, stderr %q; want %d and a waiting message naming the holder", code, stderr, audit.ExitFail)
 	}
@@ -349,18 +349,19 @@ func TestObjectStorageHistoryLock(t *testing.T) {
 
 	// A lock replaced by another run's (after someone deleted a lock
 	// they took for stale) is left alone.
-	unlock, err = h.Lock(ctx, opts)
+	lock, err = h.Lock(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := []byte(`{"host":"elsewhere","pid":1,"started":"2026-01-01T00:00:00Z","token":"other"}`)
 	upload(t, writeTemp(t, other), lockObject)
-	if err := unlock(); err == nil || !strings.Contains(err.Error(), "replaced by another run's lock") {
+	if err := lock.Unlock(); err == nil || !strings.Contains(err.Error(), "replaced by another run's lock") {
 		t.Errorf("unlock of a replaced lock: %v", err)
 	}
 	if b, err := store.ReadFile(ctx, lockObject); err != nil || !bytes.Equal(b, other) {
 		t.Errorf("the other run's lock after unlock: %s, %v; want it intact", b, err)
 	}
+	t.Run("lease", func(t *testing.T) { checkLease(t, testBucket{"s3://dqaudit-test/", q}) })
 }
 
 // writeTemp writes b to a temporary file and returns its path.

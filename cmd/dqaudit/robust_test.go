@@ -183,11 +183,11 @@ func TestFailedRenderKeepsPreviousReports(t *testing.T) {
 func TestConcurrentRunsWaitForTheHistoryLock(t *testing.T) {
 	cfg, _ := copyArchive(t, true)
 	h := audit.OpenHistory(filepath.Join(filepath.Dir(cfg), "history"))
-	unlock, err := h.Lock(context.Background(), audit.LockOptions{})
+	lock, err := h.Lock(context.Background(), audit.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, stderr := runWaitsForLock(t, unlock, "scan", "--config", cfg, "--date", sampleDate, "--quiet")
+	code, stderr := runWaitsForLock(t, lock.Unlock, "scan", "--config", cfg, "--date", sampleDate, "--quiet")
 	if code != 1 || !strings.Contains(stderr, "waiting for another run's lock") {
 		t.Errorf("exit %d, stderr %q; want 1 and a waiting message", code, stderr)
 	}
@@ -235,11 +235,11 @@ func TestLockTimeoutGivesUp(t *testing.T) {
 	cfg, _ := copyArchive(t, true)
 	dir := filepath.Dir(cfg)
 	h := audit.OpenHistory(filepath.Join(dir, "history"))
-	unlock, err := h.Lock(context.Background(), audit.LockOptions{})
+	lock, err := h.Lock(context.Background(), audit.LockOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unlock()
+	defer lock.Unlock()
 	start := time.Now()
 	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--lock-timeout", "400ms", "--quiet")
 	if code != int(audit.ExitInput) || !strings.Contains(stderr, "gave up after --lock-timeout 400ms: history "+h.Dir()+" is locked by another dqaudit run") {

@@ -95,6 +95,7 @@ type job struct {
 	gunzip   *audit.Gunzip
 	book     *rules.Book
 	hist     *audit.DriftHistory
+	lock     *audit.HeldLock // the history's, while it is held
 }
 
 // prepare reads the config and plans the run. Its errors are usage errors
@@ -194,7 +195,7 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 	if f.partial != "" {
 		return j.scanShard(ctx, stderr)
 	}
-	unlock, code, err := j.lockHistory(ctx, stderr)
+	ctx, unlock, code, err := j.lockHistory(ctx, stderr)
 	if err != nil {
 		return code, err
 	}
@@ -209,20 +210,32 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 	stopProgress()
 	if err != nil {
 		if ctx.Err() != nil {
-			return audit.ExitInterrupted, errInterrupted
+			return stopped(ctx)
 		}
 		return audit.ExitUsage, err
 	}
 	return j.finish(ctx, res, stdout, stderr)
 }
 
+// stopped is the exit code and error of a run whose context ended: it was
+// interrupted (130), or its history lock was lost (3). Nothing is written
+// either way.
+func stopped(ctx context.Context) (audit.ExitCode, error) {
+	if lost := new(audit.LockLostError); errors.As(context.Cause(ctx), &lost) {
+		return audit.ExitInput, fmt.Errorf("%w; stopped without writing", lost)
+	}
+	return audit.ExitInterrupted, errInterrupted
+}
+
 // lockHistory takes the drift history's lock, held until the history is
 // written: concurrent runs on one history wait instead of interleaving,
-// for at most --lock-timeout. The returned func releases the lock and
-// warns when it cannot: a lock left on object storage stops later runs.
-func (j *job) lockHistory(ctx context.Context, stderr io.Writer) (func(), audit.ExitCode, error) {
+// for at most --lock-timeout. It returns a context that ends, with a
+// *audit.LockLostError as its cause, if a lock on object storage is lost,
+// and a func that releases the lock and warns when it cannot: a lock left
+// on object storage holds later runs up.
+func (j *job) lockHistory(ctx context.Context, stderr io.Writer) (context.Context, func(), audit.ExitCode, error) {
 	if j.hist == nil {
-		return func() {}, 0, nil
+		return ctx, func() {}, 0, nil
 	}
 	lctx := ctx
 	if j.f.lockTimeout > 0 {
@@ -230,28 +243,38 @@ func (j *job) lockHistory(ctx context.Context, stderr io.Writer) (func(), audit.
 		lctx, cancel = context.WithTimeout(ctx, j.f.lockTimeout)
 		defer cancel()
 	}
-	unlock, err := j.hist.Lock(lctx, audit.LockOptions{
+	held, cancel := context.WithCancelCause(ctx)
+	lock, err := j.hist.Lock(lctx, audit.LockOptions{
 		Waiting: func(holder string) {
 			if holder != "" {
 				holder = " (" + holder + ")"
 			}
 			fmt.Fprintf(stderr, "dqaudit: waiting for another run's lock on %s%s\n", j.hist.Dir(), holder)
 		},
+		TookOver: func(holder string) {
+			fmt.Fprintf(stderr, "dqaudit: took over the lock on %s from a run that stopped renewing it %s ago (%s)\n",
+				j.hist.Dir(), audit.LockStale, holder)
+		},
 		Warn: func(msg string) { fmt.Fprintf(stderr, "dqaudit: warning: %s\n", msg) },
+		Lost: func(err error) { cancel(err) },
 	})
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		return nil, audit.ExitInterrupted, errInterrupted
-	case errors.Is(err, context.DeadlineExceeded):
-		return nil, audit.ExitInput, fmt.Errorf("gave up after --lock-timeout %s: %w", j.f.lockTimeout, err)
-	default:
-		return nil, audit.ExitInput, err
+	if err != nil {
+		cancel(nil)
+		switch {
+		case ctx.Err() != nil:
+			return nil, nil, audit.ExitInterrupted, errInterrupted
+		case errors.Is(err, context.DeadlineExceeded):
+			return nil, nil, audit.ExitInput, fmt.Errorf("gave up after --lock-timeout %s: %w", j.f.lockTimeout, err)
+		}
+		return nil, nil, audit.ExitInput, err
 	}
-	return func() {
-		if err := unlock(); err != nil {
+	j.lock = lock
+	return held, func() {
+		if err := lock.Unlock(); err != nil {
 			fmt.Fprintf(stderr, "dqaudit: warning: %v\n", err)
 		}
+		j.lock = nil
+		cancel(nil)
 	}, 0, nil
 }
 
@@ -287,6 +310,12 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 		res.Workers = runtime.GOMAXPROCS(0)
 	}
 	if j.hist != nil {
+		// The history is about to be read and written: a lock on object
+		// storage that another run has taken over since the last renewal
+		// must not let both write.
+		if err := j.lock.Verify(ctx); err != nil {
+			return audit.ExitInput, fmt.Errorf("%w; stopped without writing", err)
+		}
 		j.hist.Apply(ctx, j.cfg.Drift, res)
 		// A day whose files could not all be read would make a skewed
 		// baseline: it is kept out of the history until a clean re-run.
@@ -298,7 +327,7 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 	}
 	res.Status, res.ExitCode = audit.Gate(res.Findings(), j.policy)
 	if ctx.Err() != nil {
-		return audit.ExitInterrupted, errInterrupted
+		return stopped(ctx)
 	}
 	if !j.f.quiet {
 		// Not an error, but it doubles the file's cost: worth a line.
