@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +23,7 @@ type accumulator struct {
 
 	events int64
 	checks []checkStats
-	uniq   []map[[2]uint64]*uniqEntry // per check; nil unless the check is unique
+	uniq   []*uniqueKeys // per check; nil unless the check is unique
 
 	malformed        int64
 	malformedReasons map[string]int64
@@ -38,14 +37,6 @@ type checkStats struct {
 	samples         smallest[string]
 }
 
-// uniqEntry is one key of a unique rule. Most keys occur once, so the
-// first position is inline and more are kept only for repeats.
-type uniqEntry struct {
-	count int64
-	first Position
-	more  []Position // the next smallest positions, at most samples
-}
-
 type malformedItem struct {
 	reason, text string
 }
@@ -56,6 +47,7 @@ type scanConfig struct {
 	ruleSamples      int
 	malformedSamples int
 	unique           []bool // per check
+	uniqueLimit      int    // keys a uniqueKeys buffers before it spills
 	progress         *Progress
 	gunzip           *Gunzip
 	noGunzip         sync.Map // input name → true: its files skip gunzip
@@ -68,14 +60,14 @@ func newAccumulator(cfg *scanConfig) *accumulator {
 		profile:          profile.NewBuilder(),
 		merged:           &profile.Profile{},
 		checks:           make([]checkStats, len(cfg.book.Checks)),
-		uniq:             make([]map[[2]uint64]*uniqEntry, len(cfg.book.Checks)),
+		uniq:             make([]*uniqueKeys, len(cfg.book.Checks)),
 		malformedReasons: map[string]int64{},
 		malformedSamples: newSmallest[malformedItem](cfg.malformedSamples),
 	}
 	for i := range a.checks {
 		a.checks[i].samples = newSmallest[string](cfg.ruleSamples)
 		if cfg.unique[i] {
-			a.uniq[i] = map[[2]uint64]*uniqEntry{}
+			a.uniq[i] = newUniqueKeys(cfg.uniqueLimit, cfg.ruleSamples+1)
 		}
 	}
 	return a
@@ -89,7 +81,7 @@ func (a *accumulator) Event(e *Event) {
 	a.profile.ObserveValues(e.shape, e.Values)
 	for _, o := range a.eval.RunValues(e.shape, e.Values) {
 		if u := a.uniq[o.Check]; u != nil && !o.Err {
-			a.addKey(u, o.Key, e.Pos)
+			u.add(o.Key, e.Pos, 1)
 			continue
 		}
 		if o.Failed {
@@ -121,35 +113,6 @@ func (a *accumulator) countChecked() {
 	clear(a.eval.Checked())
 }
 
-func (a *accumulator) addKey(u map[[2]uint64]*uniqEntry, key [2]uint64, pos Position) {
-	ent := u[key]
-	if ent == nil {
-		u[key] = &uniqEntry{count: 1, first: pos}
-		return
-	}
-	ent.count++
-	ent.keep(pos, a.cfg.ruleSamples)
-}
-
-// keep records pos if it is among the smallest positions of the key: the
-// first, then n more (the repeats that can become samples).
-func (u *uniqEntry) keep(pos Position, n int) {
-	if pos.Less(u.first) {
-		pos, u.first = u.first, pos
-	}
-	i := len(u.more)
-	for i > 0 && pos.Less(u.more[i-1]) {
-		i--
-	}
-	if i >= n {
-		return
-	}
-	u.more = slices.Insert(u.more, i, pos)
-	if len(u.more) > n {
-		u.more = u.more[:n]
-	}
-}
-
 // Malformed counts one line that was not an event.
 func (a *accumulator) Malformed(pos Position, reason string, text []byte) {
 	a.malformed++
@@ -171,18 +134,7 @@ func (a *accumulator) merge(o *accumulator) {
 		a.checks[i].failed += o.checks[i].failed
 		a.checks[i].samples.merge(&o.checks[i].samples)
 		if u := a.uniq[i]; u != nil {
-			for key, ent := range o.uniq[i] {
-				mine := u[key]
-				if mine == nil {
-					u[key] = ent
-					continue
-				}
-				mine.count += ent.count
-				mine.keep(ent.first, a.cfg.ruleSamples)
-				for _, p := range ent.more {
-					mine.keep(p, a.cfg.ruleSamples)
-				}
-			}
+			u.merge(o.uniq[i])
 		}
 	}
 	a.malformed += o.malformed
@@ -190,6 +142,16 @@ func (a *accumulator) merge(o *accumulator) {
 		a.malformedReasons[r] += n
 	}
 	a.malformedSamples.merge(&o.malformedSamples)
+}
+
+// close drops the keys of a's unique rules and closes their temporary
+// files, for an accumulator whose counts are thrown away.
+func (a *accumulator) close() {
+	for _, u := range a.uniq {
+		if u != nil {
+			u.close()
+		}
+	}
 }
 
 // dayProfile is the profile of everything a has seen and merged.

@@ -25,8 +25,9 @@ const ExitCodeTable = `Exit codes:
   2    usage or configuration error: nothing was scanned, no report written
   3    input error: an input matched no file, or a file could not be read
        fully; reports are still written. Also: the drift history stayed
-       locked by another run past --lock-timeout, or another run took over
-       its lock on object storage; nothing written
+       locked by another run past --lock-timeout, another run took over
+       its lock on object storage, or the keys of a unique rule could not
+       be spilled to $TMPDIR; nothing written
   130  interrupted by SIGINT or SIGTERM: the scan stopped, nothing written
   Precedence: 2 > 3 > 1 > 0. --warn-exit-code N maps a warnings-only run to N.`
 

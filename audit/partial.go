@@ -82,7 +82,8 @@ type partialBad struct {
 	Text   string   `json:"text"`
 }
 
-// Encode writes the part as a versioned partial file.
+// Encode writes the part as a versioned partial file. It consumes the
+// part's keys of unique rules: call it once.
 func (p *Part) Encode(w io.Writer, meta PartialMeta) error {
 	a := p.acc
 	a.countChecked() // as in ruleResults
@@ -100,12 +101,14 @@ func (p *Part) Encode(w io.Writer, meta PartialMeta) error {
 		for _, it := range c.samples.items {
 			pc.Samples = append(pc.Samples, partialSample{it.Pos, it.Item})
 		}
-		for key, ent := range a.uniq[i] {
-			pc.Keys = append(pc.Keys, partialKey{Key: key, Count: ent.count, First: ent.first, More: ent.more})
+		if u := a.uniq[i]; u != nil {
+			err := u.each(func(key [2]uint64, count int64, pos []Position) {
+				pc.Keys = append(pc.Keys, partialKey{Key: key, Count: count, First: pos[0], More: slices.Clone(pos[1:])})
+			})
+			if err != nil {
+				return fmt.Errorf("unique rule %q: %w", p.cfg.book.Checks[i].Name, err)
+			}
 		}
-		slices.SortFunc(pc.Keys, func(x, y partialKey) int {
-			return cmp.Or(cmp.Compare(x.Key[0], y.Key[0]), cmp.Compare(x.Key[1], y.Key[1]))
-		})
 		doc.Checks = append(doc.Checks, pc)
 	}
 	doc.Malformed = partialMalformed{Total: a.malformed, Reasons: a.malformedReasons, Samples: []partialBad{}}
@@ -154,7 +157,20 @@ func DecodePart(r io.Reader, plan *Plan, book *rules.Book, opts Options) (*Part,
 			return nil, PartialMeta{}, fmt.Errorf("partial has keys for rule %q, which is not unique", book.Checks[i].Name)
 		}
 		for _, k := range pc.Keys {
-			a.uniq[i][k.Key] = &uniqEntry{count: k.Count, first: k.First, more: k.More}
+			// The key's occurrences beyond First and More lie after them:
+			// they count, but never as samples.
+			if k.Count < int64(1+len(k.More)) {
+				return nil, PartialMeta{}, fmt.Errorf("partial has a key of rule %q with count %d and %d positions", book.Checks[i].Name, k.Count, 1+len(k.More))
+			}
+			for _, pos := range append([]Position{k.First}, k.More...) {
+				if err := inPlan(pos); err != nil {
+					return nil, PartialMeta{}, err
+				}
+			}
+			a.uniq[i].add(k.Key, k.First, k.Count-int64(len(k.More)))
+			for _, pos := range k.More {
+				a.uniq[i].add(k.Key, pos, 1)
+			}
 		}
 	}
 	a.malformed = doc.Malformed.Total

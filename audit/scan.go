@@ -35,6 +35,10 @@ type Options struct {
 	Gunzip *Gunzip
 	// Now is the clock (default time.Now); tests inject a fixed one.
 	Now func() time.Time
+	// UniqueMemory is about how many bytes the keys of unique rules may
+	// take before they are spilled to temporary files in os.TempDir
+	// (default DefaultUniqueMemory).
+	UniqueMemory int
 }
 
 // Scan reads every file of plan, checks its events against book and
@@ -56,7 +60,10 @@ func Scan(ctx context.Context, plan *Plan, book *rules.Book, opts Options) (*Res
 	if err != nil {
 		return nil, err
 	}
-	res := p.Result(plan, book)
+	res, err := p.Result(plan, book)
+	if err != nil {
+		return nil, err
+	}
 	res.StartedAt, res.Duration = started, now().Sub(started)
 	return res, nil
 }
@@ -80,9 +87,21 @@ func newScanConfig(book *rules.Book, opts Options) *scanConfig {
 		gunzip:           opts.Gunzip,
 		unique:           make([]bool, len(book.Checks)),
 	}
+	n := 0
 	for i, c := range book.Checks {
 		cfg.unique[i] = c.Kind == rules.RuleUnique
+		if cfg.unique[i] {
+			n++
+		}
 	}
+	// Each file worker's accumulator and the sinks of the file it reads
+	// buffer keys: about twice as many buffers as workers per rule.
+	budget := cmp.Or(opts.UniqueMemory, DefaultUniqueMemory) / keyRecSize
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	cfg.uniqueLimit = max(budget/(2*workers*max(n, 1)), 1)
 	return cfg
 }
 
@@ -138,6 +157,12 @@ feed:
 		total.merge(a)
 	}
 	total.flushProgress()
+	for i, u := range total.uniq {
+		if u != nil && u.err != nil {
+			total.close()
+			return nil, fmt.Errorf("unique rule %q: %w", book.Checks[i].Name, u.err)
+		}
+	}
 	p := &Part{cfg: cfg, acc: total, files: map[int]FileResult{}, infos: map[int]FileInfo{}, workers: workers}
 	for _, i := range only {
 		p.files[i], p.infos[i] = files[i], infos[i]
@@ -162,8 +187,10 @@ func (p *Part) Merge(o *Part) error {
 }
 
 // Result turns the part into the result of the whole plan. Files of the
-// plan that no part scanned are reported as input errors.
-func (p *Part) Result(plan *Plan, book *rules.Book) *Result {
+// plan that no part scanned are reported as input errors. It consumes the
+// part's keys of unique rules: call it once. It fails only when those
+// keys cannot be read back from their temporary files.
+func (p *Part) Result(plan *Plan, book *rules.Book) (*Result, error) {
 	res := &Result{
 		Date:    plan.Date,
 		Workers: p.workers,
@@ -193,8 +220,11 @@ func (p *Part) Result(plan *Plan, book *rules.Book) *Result {
 	}
 	res.Malformed = malformedSummary(p.acc, plan)
 	res.Schemas = schemasSeen(plan, infos)
-	res.Rules = ruleResults(p.acc, plan, book, p.cfg)
-	return res
+	var err error
+	if res.Rules, err = ruleResults(p.acc, plan, book, p.cfg); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // scanFile reads one file into acc and returns what is known of it.
@@ -229,6 +259,9 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 			// Several members or trailing bytes: the input's other files
 			// are likely written the same way, so they skip the program.
 			cfg.noGunzip.Store(pf.Input, true)
+		}
+		for _, s := range sinks {
+			s.close()
 		}
 		sinks = nil
 		info, read = readFile(ctx, pf.Path, rd, int32(i), newSink, cfg.progress, nil, nil)
@@ -331,7 +364,7 @@ func schemasSeen(plan *Plan, infos []FileInfo) map[string][]SchemaSeen {
 	return out
 }
 
-func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) []RuleResult {
+func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) ([]RuleResult, error) {
 	a.countChecked() // merges move the counts; this catches events a received itself
 	out := make([]RuleResult, 0, len(book.Checks))
 	for i, c := range book.Checks {
@@ -346,7 +379,10 @@ func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) 
 		if u := a.uniq[i]; u != nil {
 			// Failures of a unique rule are repeats, plus events whose
 			// where condition could not be evaluated.
-			dup, dupSamples := duplicates(u, cfg.ruleSamples, plan)
+			dup, dupSamples, err := duplicates(u, cfg.ruleSamples, plan)
+			if err != nil {
+				return nil, fmt.Errorf("unique rule %q: %w", c.Name, err)
+			}
 			rr.Failed += dup
 			dupSamples.merge(&st.samples)
 			items = dupSamples.items
@@ -357,27 +393,27 @@ func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) 
 		rr.Status = fromRuleStatus(c.Status(rr.Checked, rr.Failed))
 		out = append(out, rr)
 	}
-	return out
+	return out, nil
 }
 
 // duplicates counts the occurrences of unique keys after their first and
 // picks the first n of them in report order as samples; a sample's value
-// names where the first occurrence is.
-func duplicates(u map[[2]uint64]*uniqEntry, n int, plan *Plan) (int64, smallest[string]) {
+// names where the first occurrence is. It consumes u.
+func duplicates(u *uniqueKeys, n int, plan *Plan) (int64, smallest[string], error) {
 	var dup int64
 	s := newSmallest[string](n)
-	for _, ent := range u {
-		if ent.count < 2 {
-			continue
+	err := u.each(func(_ [2]uint64, count int64, pos []Position) {
+		if count < 2 {
+			return
 		}
-		dup += ent.count - 1
-		for _, p := range ent.more {
+		dup += count - 1
+		for _, p := range pos[1:] {
 			if s.wants(p) {
-				s.add(p, "duplicate of "+where(plan, ent.first))
+				s.add(p, "duplicate of "+where(plan, pos[0]))
 			}
 		}
-	}
-	return dup, s
+	})
+	return dup, s, err
 }
 
 func newSample(plan *Plan, pos Position, value string) Sample {

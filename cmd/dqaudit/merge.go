@@ -60,7 +60,11 @@ func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Ex
 		return code, err
 	}
 	defer unlock()
-	return j.finish(ctx, part.Result(j.plan, j.book), stdout, stderr)
+	res, err := part.Result(j.plan, j.book)
+	if err != nil {
+		return audit.ExitInput, fmt.Errorf("%w; nothing written", err)
+	}
+	return j.finish(ctx, res, stdout, stderr)
 }
 
 // partialPaths expands the arguments' globs, in order, without repeats.

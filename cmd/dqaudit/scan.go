@@ -212,7 +212,9 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 		if ctx.Err() != nil {
 			return stopped(ctx)
 		}
-		return audit.ExitUsage, err
+		// The keys of a unique rule could not be spilled to $TMPDIR:
+		// counts would miss keys, so nothing is written.
+		return audit.ExitInput, fmt.Errorf("%w; nothing written", err)
 	}
 	return j.finish(ctx, res, stdout, stderr)
 }
@@ -290,7 +292,7 @@ func (j *job) scanShard(ctx context.Context, stderr io.Writer) (audit.ExitCode, 
 		if ctx.Err() != nil {
 			return audit.ExitInterrupted, errInterrupted
 		}
-		return audit.ExitUsage, err
+		return audit.ExitInput, fmt.Errorf("%w; nothing written", err)
 	}
 	path := audit.ExpandDate(j.f.partial, j.day)
 	if err := store.WriteAtomic(ctx, path, func(w io.Writer) error { return part.Encode(w, j.meta(i, n)) }); err != nil {

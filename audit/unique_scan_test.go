@@ -1,0 +1,97 @@
+package audit_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/audit/avro"
+	"github.com/dqaudit/dqaudit/audit/kafkalog"
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+// uniqueDay plans the sample archive with two unique rules, one over
+// every event and one over ratings.
+func uniqueDay(t *testing.T) (*audit.Plan, *rules.Book) {
+	t.Helper()
+	root, err := filepath.Abs("../testdata/archive/{date}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfgPath, []byte(`version: 1
+inputs:
+  - {name: avro, format: avro, paths: ["`+root+`/*.avro"]}
+  - {name: log, format: kafka-log, paths: ["`+root+`/kafka.log.gz"]}
+rules:
+  - {name: one-event-per-user, event: "*", unique: [userId]}
+  - {name: one-rating-per-movie, event: MovieRatingEvent, unique: [movieId], severity: warn}
+`), 0o644)
+	cfg, err := rules.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	plan, err := audit.NewPlan(ctx, cfg, time.Date(2024, 3, 19, 0, 0, 0, 0, time.UTC), filepath.Dir(cfgPath))
+	if err != nil || len(plan.Files) == 0 || len(plan.Errors) > 0 {
+		t.Fatalf("plan: %v, %d files, errors %v", err, len(plan.Files), plan.Errors)
+	}
+	book, err := rules.Compile(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan, book
+}
+
+// TestUniqueRulesSpillToDisk: with so little memory for unique keys that
+// they spill to disk many times, a scan gives the rule results (counts
+// and samples) of a scan that keeps them all in memory, for any number
+// of workers.
+func TestUniqueRulesSpillToDisk(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	plan, book := uniqueDay(t)
+	scan := func(workers, memory int) []audit.RuleResult {
+		t.Helper()
+		res, err := audit.Scan(context.Background(), plan, book, audit.Options{
+			Workers:      workers,
+			RuleSamples:  5,
+			UniqueMemory: memory,
+			Readers:      map[string]audit.Reader{"avro": avro.New(), "kafka-log": kafkalog.New(kafkalog.Options{Workers: workers})},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Rules
+	}
+	inMemory := scan(1, 1<<30)
+	for _, r := range inMemory {
+		if r.Checked == 0 || r.Failed == 0 || len(r.Samples) == 0 {
+			t.Fatalf("%s: %d checked, %d failed, %d samples: the day does not exercise the rule", r.Name, r.Checked, r.Failed, len(r.Samples))
+		}
+	}
+	for _, workers := range []int{1, 3} {
+		if got := scan(workers, 64<<10); !reflect.DeepEqual(got, inMemory) {
+			t.Errorf("workers %d, 64 KiB for keys:\n%+v\nwant\n%+v", workers, got, inMemory)
+		}
+	}
+}
+
+// TestUniqueSpillErrorFailsTheScan: a temporary directory that cannot be
+// written fails the scan with an error naming the rule, rather than
+// counting a part of the keys.
+func TestUniqueSpillErrorFailsTheScan(t *testing.T) {
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	plan, book := uniqueDay(t)
+	_, err := audit.Scan(context.Background(), plan, book, audit.Options{
+		UniqueMemory: 4 << 10,
+		Readers:      map[string]audit.Reader{"avro": avro.New(), "kafka-log": kafkalog.New(kafkalog.Options{})},
+	})
+	if err == nil || !strings.Contains(err.Error(), `unique rule "one-event-per-user"`) || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("scan with an unwritable TMPDIR: %v", err)
+	}
+}
