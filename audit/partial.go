@@ -3,6 +3,7 @@ package audit
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -12,8 +13,10 @@ import (
 	"github.com/dqaudit/dqaudit/rules"
 )
 
-// PartialVersion is the version of a partial file's layout.
-const PartialVersion = 1
+// PartialVersion is the version of a partial file's layout. Version 2
+// streams the keys of unique rules after the document, one per line,
+// instead of holding them in it.
+const PartialVersion = 2
 
 // PartialMeta identifies a partial: which run of which config it belongs
 // to and which shard it is.
@@ -55,7 +58,6 @@ type partialCheck struct {
 	Checked int64           `json:"checked"`
 	Failed  int64           `json:"failed"`
 	Samples []partialSample `json:"samples"`
-	Keys    []partialKey    `json:"keys,omitempty"` // unique rules
 }
 
 type partialSample struct {
@@ -63,11 +65,19 @@ type partialSample struct {
 	Value string   `json:"value"`
 }
 
+// partialKey is one key of a unique rule, on a line of its own after the
+// document; the last line, partialEnd, counts them, so that a cut file is
+// refused rather than merged short of keys.
 type partialKey struct {
+	Check int        `json:"check"`
 	Key   [2]uint64  `json:"k"`
 	Count int64      `json:"n"`
 	First Position   `json:"first"`
 	More  []Position `json:"more,omitempty"`
+}
+
+type partialEnd struct {
+	Keys int64 `json:"end_keys"`
 }
 
 type partialMalformed struct {
@@ -96,18 +106,10 @@ func (p *Part) Encode(w io.Writer, meta PartialMeta) error {
 		}
 		doc.Files = append(doc.Files, pf)
 	}
-	for i, c := range a.checks {
+	for _, c := range a.checks {
 		pc := partialCheck{Checked: c.checked, Failed: c.failed, Samples: []partialSample{}}
 		for _, it := range c.samples.items {
 			pc.Samples = append(pc.Samples, partialSample{it.Pos, it.Item})
-		}
-		if u := a.uniq[i]; u != nil {
-			err := u.each(func(key [2]uint64, count int64, pos []Position) {
-				pc.Keys = append(pc.Keys, partialKey{Key: key, Count: count, First: pos[0], More: slices.Clone(pos[1:])})
-			})
-			if err != nil {
-				return fmt.Errorf("unique rule %q: %w", p.cfg.book.Checks[i].Name, err)
-			}
 		}
 		doc.Checks = append(doc.Checks, pc)
 	}
@@ -115,7 +117,27 @@ func (p *Part) Encode(w io.Writer, meta PartialMeta) error {
 	for _, it := range a.malformedSamples.items {
 		doc.Malformed.Samples = append(doc.Malformed.Samples, partialBad{it.Pos, it.Item.reason, it.Item.text})
 	}
-	return json.NewEncoder(w).Encode(doc)
+	enc := json.NewEncoder(w)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	var keys int64
+	for i, u := range a.uniq {
+		if u == nil {
+			continue
+		}
+		var werr error
+		err := u.each(func(key [2]uint64, count int64, pos []Position) {
+			if werr == nil {
+				werr = enc.Encode(partialKey{Check: i, Key: key, Count: count, First: pos[0], More: pos[1:]})
+				keys++
+			}
+		})
+		if err = cmp.Or(werr, err); err != nil {
+			return fmt.Errorf("unique rule %q: %w", p.cfg.book.Checks[i].Name, err)
+		}
+	}
+	return enc.Encode(partialEnd{Keys: keys})
 }
 
 // DecodePart reads a partial file written by Encode for the same book and
@@ -153,25 +175,6 @@ func DecodePart(r io.Reader, plan *Plan, book *rules.Book, opts Options) (*Part,
 			}
 			c.samples.add(s.Pos, s.Value)
 		}
-		if len(pc.Keys) > 0 && a.uniq[i] == nil {
-			return nil, PartialMeta{}, fmt.Errorf("partial has keys for rule %q, which is not unique", book.Checks[i].Name)
-		}
-		for _, k := range pc.Keys {
-			// The key's occurrences beyond First and More lie after them:
-			// they count, but never as samples.
-			if k.Count < int64(1+len(k.More)) {
-				return nil, PartialMeta{}, fmt.Errorf("partial has a key of rule %q with count %d and %d positions", book.Checks[i].Name, k.Count, 1+len(k.More))
-			}
-			for _, pos := range append([]Position{k.First}, k.More...) {
-				if err := inPlan(pos); err != nil {
-					return nil, PartialMeta{}, err
-				}
-			}
-			a.uniq[i].add(k.Key, k.First, k.Count-int64(len(k.More)))
-			for _, pos := range k.More {
-				a.uniq[i].add(k.Key, pos, 1)
-			}
-		}
 	}
 	a.malformed = doc.Malformed.Total
 	maps.Copy(a.malformedReasons, doc.Malformed.Reasons)
@@ -192,7 +195,58 @@ func DecodePart(r io.Reader, plan *Plan, book *rules.Book, opts Options) (*Part,
 		}
 		p.files[f.Index], p.infos[f.Index] = f.Result, info
 	}
+	if err := decodeKeys(dec, a, book, inPlan); err != nil {
+		a.close()
+		return nil, PartialMeta{}, err
+	}
 	return p, doc.PartialMeta, nil
+}
+
+// decodeKeys reads the key lines that follow a partial's document into
+// a's unique rules, up to the line that ends them.
+func decodeKeys(dec *json.Decoder, a *accumulator, book *rules.Book, inPlan func(Position) error) error {
+	var keys int64
+	for {
+		var line struct {
+			partialKey
+			End *int64 `json:"end_keys"`
+		}
+		switch err := dec.Decode(&line); {
+		case err == io.EOF:
+			return errors.New("partial is cut short: its keys of unique rules do not end")
+		case err != nil:
+			return fmt.Errorf("partial: key %d of unique rules: %w", keys+1, err)
+		}
+		if line.End != nil {
+			if *line.End != keys {
+				return fmt.Errorf("partial ends after %d keys of unique rules, but says %d", keys, *line.End)
+			}
+			if dec.More() {
+				return errors.New("partial has data after its end")
+			}
+			return nil
+		}
+		k := line.partialKey
+		keys++
+		if k.Check < 0 || k.Check >= len(book.Checks) || a.uniq[k.Check] == nil {
+			return fmt.Errorf("partial has a key for check %d, which is not a unique rule", k.Check)
+		}
+		// The key's occurrences beyond First and More lie after them:
+		// they count, but never as samples.
+		if k.Count < int64(1+len(k.More)) {
+			return fmt.Errorf("partial has a key of rule %q with count %d and %d positions", book.Checks[k.Check].Name, k.Count, 1+len(k.More))
+		}
+		for _, pos := range append([]Position{k.First}, k.More...) {
+			if err := inPlan(pos); err != nil {
+				return err
+			}
+		}
+		u := a.uniq[k.Check]
+		u.add(k.Key, k.First, k.Count-int64(len(k.More)))
+		for _, pos := range k.More {
+			u.add(k.Key, pos, 1)
+		}
+	}
 }
 
 // Shard returns the indices of the plan's files that shard i of n scans:

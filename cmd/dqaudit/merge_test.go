@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,6 +98,24 @@ func TestMergeRefusesMismatchedPartials(t *testing.T) {
 	}
 	garbage := filepath.Join(dir, "garbage.json")
 	os.WriteFile(garbage, []byte(`{"partial_version": 1, "oops": true}`), 0o644)
+	// The keys of unique rules follow the document a line each, then a
+	// line that counts them: a partial cut anywhere in them is refused.
+	var lines []string
+	withKeys := 0 // the shard with the most keys
+	for i, p := range parts {
+		whole, _ := os.ReadFile(p)
+		if l := strings.SplitAfter(strings.TrimSuffix(string(whole), "\n"), "\n"); len(l) > len(lines) {
+			lines, withKeys = l, i
+		}
+	}
+	if len(lines) < 4 || !strings.Contains(lines[len(lines)-1], `"end_keys"`) {
+		t.Fatalf("partial of %d lines, the last %q; want a document, keys and an end line", len(lines), lines[len(lines)-1])
+	}
+	others := slices.Delete(slices.Clone(parts), withKeys, withKeys+1)
+	cut := filepath.Join(dir, "cut.json")
+	os.WriteFile(cut, []byte(strings.Join(lines[:len(lines)-2], "")), 0o644)
+	short := filepath.Join(dir, "short.json")
+	os.WriteFile(short, []byte(strings.Join(append(lines[:len(lines)-2:len(lines)-2], lines[len(lines)-1]), "")), 0o644)
 
 	tests := []struct {
 		name  string
@@ -109,6 +128,8 @@ func TestMergeRefusesMismatchedPartials(t *testing.T) {
 		{"other config", []string{otherParts[0], parts[1], parts[2]}, "another config"},
 		{"other date", []string{otherDate, parts[1], parts[2]}, "is for 2024-03-18, not 2024-03-19"},
 		{"not a partial", []string{garbage, parts[1], parts[2]}, "not a dqaudit partial"},
+		{"cut short", append([]string{cut}, others...), "partial is cut short"},
+		{"a key line missing", append([]string{short}, others...), "but says"},
 		{"no such file", []string{filepath.Join(dir, "nope-*.json")}, "no such partial file"},
 	}
 	for _, tc := range tests {
