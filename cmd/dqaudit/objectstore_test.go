@@ -21,6 +21,7 @@ import (
 
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/audit/store"
+	"github.com/dqaudit/dqaudit/reports"
 )
 
 // startS3 starts versitygw, an S3-compatible server, on a free loopback
@@ -372,4 +373,32 @@ func writeTemp(t *testing.T, b []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestObjectStorageFailedRenderKeepsPreviousReports: on object storage,
+// where reports are uploaded one by one, a report that cannot be rendered
+// keeps every upload from starting; when all render, report.json goes
+// up last, so that a new report.json means new reports beside it.
+func TestObjectStorageFailedRenderKeepsPreviousReports(t *testing.T) {
+	q := startS3(t, "dqaudit-test")
+	b := testBucket{"s3://dqaudit-test/", q}
+	ctx := context.Background()
+	for _, name := range []string{"report.json", "report.html"} {
+		upload(t, writeTemp(t, []byte("previous "+name)), b.url("reports/"+name))
+	}
+	dir := "s3://dqaudit-test/reports?" + q
+	ws := []reportWriter{{reporter: &reports.JSON{}, file: "report.json"}, {reporter: failingReporter{}, file: "report.html"}}
+	if _, err := writeReports(ctx, dir, ws, &audit.Result{Date: sampleDate}); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("writeReports: %v; want the reporter's error", err)
+	}
+	for _, name := range []string{"report.json", "report.html"} {
+		if got, err := store.ReadFile(ctx, b.url("reports/"+name)); err != nil || string(got) != "previous "+name {
+			t.Errorf("%s after a failed render: %q, %v; want the previous one", name, got, err)
+		}
+	}
+	ws[1].reporter = &reports.Markdown{}
+	paths, err := writeReports(ctx, dir, ws, &audit.Result{Date: sampleDate})
+	if err != nil || len(paths) != 2 || !strings.HasPrefix(paths[1], "s3://dqaudit-test/reports/report.json") {
+		t.Errorf("writeReports: %v, %v; want report.json written last", paths, err)
+	}
 }

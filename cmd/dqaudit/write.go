@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/google/renameio/v2"
 
@@ -14,6 +17,9 @@ import (
 	"github.com/dqaudit/dqaudit/audit/store"
 	"github.com/dqaudit/dqaudit/reports"
 )
+
+// jsonReport is the report pipelines read; writeReports puts it last.
+const jsonReport = "report.json"
 
 type reportWriter struct {
 	reporter reports.Reporter
@@ -42,15 +48,31 @@ func reportWriters(formats []string) ([]reportWriter, error) {
 
 // writeReports renders every report to a temporary file beside its target
 // and renames them into place only when all rendered, so a run that fails
-// or is killed leaves the previous reports whole. On object storage each
-// report is one upload, which replaces its object whole; the set is not
-// replaced as one.
+// or is killed leaves the previous reports whole. On object storage, where
+// a set of objects cannot be replaced as one, every report is rendered in
+// memory first and each is one upload, which replaces its object whole.
+// Either way report.json, which pipelines read, is put in place last: once
+// it is new, so are the others.
 func writeReports(ctx context.Context, dir string, ws []reportWriter, res *audit.Result) ([]string, error) {
+	ws = slices.Clone(ws)
+	last := func(w reportWriter) int {
+		if w.file == jsonReport {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(ws, func(a, b reportWriter) int { return cmp.Compare(last(a), last(b)) })
 	if store.IsRemote(dir) {
+		bufs := make([]bytes.Buffer, len(ws))
+		for i, w := range ws {
+			if err := w.reporter.Write(&bufs[i], res); err != nil {
+				return nil, fmt.Errorf("%s: %w", store.Join(dir, w.file), err)
+			}
+		}
 		var paths []string
-		for _, w := range ws {
+		for i, w := range ws {
 			path := store.Join(dir, w.file)
-			if err := store.WriteAtomic(ctx, path, func(wr io.Writer) error { return w.reporter.Write(wr, res) }); err != nil {
+			if err := store.WriteAtomic(ctx, path, func(wr io.Writer) error { _, err := bufs[i].WriteTo(wr); return err }); err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
 			paths = append(paths, path)
