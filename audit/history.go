@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -99,24 +100,28 @@ type LockOptions struct {
 	Warn func(msg string)
 	// Lost is called, from another goroutine and at most once, when a
 	// lock on object storage is no longer this run's: another run took
-	// it over, or it could not be renewed for half of LockStale. The run
-	// must then stop without writing.
+	// it over, or it could not be renewed for half of Stale. The run must
+	// then stop without writing.
 	Lost func(err error)
+	// Stale is how long a waiting run watches a lock on object storage go
+	// without renewal before it takes it for one a dead run left, removes
+	// it and takes the lock itself (default DefaultLockStale). The holder
+	// renews every Stale/6, so one slow request never makes a live run's
+	// lock look stale; a waiting run tries the lock every Stale/12, at
+	// most every second.
+	Stale time.Duration
 }
 
-// LockPoll is how often Lock tries again a lock on object storage that
-// another run holds: each try is one conditional upload.
-var LockPoll = time.Second
+// DefaultLockStale is LockOptions.Stale's default.
+const DefaultLockStale = 3 * time.Minute
 
-// LockRenew is how often a run renews its lock on object storage, and
-// LockStale how long a waiting run watches a lock go without renewal
-// before it takes the lock for one a dead run left, removes it and takes
-// the lock itself. LockStale spans several renewals, so a live run's lock
-// is never taken for stale over one slow request.
-var (
-	LockRenew = 30 * time.Second
-	LockStale = 3 * time.Minute
-)
+// timing returns how often a lock on object storage is tried while
+// another run holds it (each try is one conditional upload), how often it
+// is renewed, and when it is stale.
+func (o LockOptions) timing() (poll, renew, stale time.Duration) {
+	stale = cmp.Or(o.Stale, DefaultLockStale)
+	return min(time.Second, stale/12), stale / 6, stale
+}
 
 // Lock takes the history's lock, so that two runs on one history never
 // interleave their reads and writes. It waits while another run holds it,
@@ -127,10 +132,10 @@ var (
 //
 // On object storage, which has no such thing, the lock is a lease: the
 // object ".lock", created with a conditional write that only one run can
-// win, renewed every LockRenew and deleted by Unlock. It records the
+// win, renewed every opts.Stale/6 and deleted by Unlock. It records the
 // run's host, pid, start and last renewal, which a waiting run shows. A
 // run killed with SIGKILL or a lost machine stops renewing it; a run that
-// has watched it for LockStale without a renewal removes it and takes the
+// has watched it for opts.Stale without a renewal removes it and takes the
 // lock. Its own clock measures that time, so clocks that disagree between
 // machines do not matter. A run whose lock is taken over or cannot be
 // renewed hears of it through opts.Lost, and Verify tells it before it
@@ -266,19 +271,17 @@ func readLock(ctx context.Context, p string) (r lockRecord, ok bool, err error) 
 }
 
 func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, error) {
+	poll, renew, stale := opts.timing()
 	p := store.Join(h.dir, ".lock")
 	host, _ := os.Hostname()
-	now := time.Now().UTC().Truncate(time.Second)
-	me := lockRecord{Host: host, PID: os.Getpid(), Started: now, Renewed: now, Token: rand.Text()}
-	b, err := json.Marshal(me)
-	if err != nil {
-		return nil, fmt.Errorf("history lock: %w", err)
-	}
+	me := lockRecord{Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second), Token: rand.Text()}
 	// held reads the lock object and returns a *LockLostError unless it
-	// holds this run's token. mine is held for callers other than the
-	// renewals, which hold mu while they read and write the object, so
-	// that this run never reads its own lock mid-write.
+	// holds this run's token. Every request on the lock gets at most one
+	// renewal period, so that a request that hangs cannot keep a run from
+	// finding out in time that it lost the lock.
 	held := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, renew)
+		defer cancel()
 		r, ok, err := readLock(ctx, p)
 		switch {
 		case err != nil:
@@ -290,6 +293,9 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 		}
 		return nil
 	}
+	// mine is held for callers other than the renewals, which hold mu
+	// while they read and write the object, so that this run never reads
+	// its own lock mid-write.
 	var mu sync.Mutex
 	mine := func(ctx context.Context) error {
 		mu.Lock()
@@ -313,8 +319,15 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 		}
 		return nil
 	}
-	w := lockWatch{stale: LockStale}
+	w := lockWatch{stale: stale}
 	for {
+		// The record says when this try began: a run that waited long
+		// must not look as if it had held the lock all along.
+		me.Renewed = time.Now().UTC().Truncate(time.Millisecond)
+		b, err := json.Marshal(me)
+		if err != nil {
+			return nil, fmt.Errorf("history lock: %w", err)
+		}
 		ok, err := store.CreateNew(ctx, p, b)
 		if err != nil {
 			// The upload may have landed before the error (a timeout, a
@@ -326,18 +339,24 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 			return nil, fmt.Errorf("history lock: %w", err)
 		}
 		if ok {
+			if w.tookOver != "" && opts.TookOver != nil {
+				opts.TookOver(w.tookOver)
+			}
+			// A second conditional write of the same object must lose; if
+			// it wins, the store ignores the condition and the lock keeps
+			// no one out.
+			if again, err := store.CreateNew(ctx, p, b); err == nil && again && opts.Warn != nil {
+				opts.Warn(fmt.Sprintf("%s ignores conditional writes: the history lock does not keep concurrent runs apart", p))
+			}
 			break
 		}
-		if r, ok, err := readLock(ctx, p); err == nil && ok {
-			if w.see(r, time.Now()) {
-				if err := takeOver(ctx, p, r); err != nil {
-					return nil, fmt.Errorf("history lock: remove the stale lock %s: %w", p, err)
-				}
-				if opts.TookOver != nil {
-					opts.TookOver(r.String())
-				}
-				continue
+		// Reads and removals that fail are tried again at the next poll,
+		// as are conditional writes that lose.
+		if r, ok, err := readLock(ctx, p); err == nil && ok && w.see(r, time.Now()) {
+			if takeOver(ctx, p, r) == nil {
+				w.tookOver = r.String()
 			}
+			continue
 		}
 		if !w.waited && opts.Waiting != nil {
 			opts.Waiting(w.holder())
@@ -346,15 +365,10 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 		select {
 		case <-ctx.Done():
 			return nil, &LockedError{Dir: h.dir, Holder: w.holder(), Object: p, Err: ctx.Err()}
-		case <-time.After(LockPoll):
+		case <-time.After(poll):
 		}
 	}
-	// A second conditional write of the same object must lose; if it
-	// wins, the store ignores the condition and the lock keeps no one out.
-	if again, err := store.CreateNew(ctx, p, b); err == nil && again && opts.Warn != nil {
-		opts.Warn(fmt.Sprintf("%s ignores conditional writes: the history lock does not keep concurrent runs apart", p))
-	}
-	stop := renewLock(ctx, p, me, &mu, held, opts.Lost)
+	stop := renewLock(ctx, p, me, renew, stale, &mu, held, opts.Lost)
 	return &HeldLock{
 		unlock: func() error { stop(); return release() },
 		verify: mine,
@@ -363,10 +377,11 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 
 // lockWatch follows another run's lock while a run waits for it.
 type lockWatch struct {
-	stale  time.Duration
-	last   lockRecord // the record read last
-	since  time.Time  // when last was first read, by this run's clock
-	waited bool
+	stale    time.Duration
+	last     lockRecord // the record read last
+	since    time.Time  // when last was first read, by this run's clock
+	waited   bool
+	tookOver string // the stale lock this run removed, until it wins
 }
 
 // see notes the record r read at now, and reports whether the lock is
@@ -393,22 +408,25 @@ func (w *lockWatch) holder() string {
 // renews or verifies its lock.
 func takeOver(ctx context.Context, p string, r lockRecord) error {
 	cur, ok, err := readLock(ctx, p)
-	if err != nil || !ok || cur.Token != r.Token || !cur.Renewed.Equal(r.Renewed) {
-		return err // gone or renewed: try to take the lock again
+	switch {
+	case err != nil:
+		return err
+	case !ok || cur.Token != r.Token || !cur.Renewed.Equal(r.Renewed):
+		return errors.New("lock changed") // gone or renewed: try to take it again
 	}
 	return store.Remove(ctx, p)
 }
 
-// renewLock renews the lock object p, which holds me, every LockRenew
-// until stop is called, holding mu while it reads (with held) and writes
-// p. When the lock is another run's, or has not been renewed for
-// LockStale/2, it calls lost (if not nil) once and stops.
-func renewLock(ctx context.Context, p string, me lockRecord, mu *sync.Mutex, held func(context.Context) error, lost func(error)) (stop func()) {
+// renewLock renews the lock object p, which holds me, every renew until
+// stop is called, holding mu while it reads (with held) and writes p.
+// When the lock is another run's, or has not been renewed for stale/2,
+// it calls lost (if not nil) once and stops.
+func renewLock(ctx context.Context, p string, me lockRecord, renew, stale time.Duration, mu *sync.Mutex, held func(context.Context) error, lost func(error)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(LockRenew)
+		tick := time.NewTicker(renew)
 		defer tick.Stop()
 		renewed := time.Now()
 		for {
@@ -422,7 +440,9 @@ func renewLock(ctx context.Context, p string, me lockRecord, mu *sync.Mutex, hel
 			if err == nil {
 				me.Renewed = time.Now().UTC().Truncate(time.Millisecond)
 				b, _ := json.Marshal(me)
-				err = store.WriteAtomic(ctx, p, func(w io.Writer) error { _, err := w.Write(b); return err })
+				wctx, wcancel := context.WithTimeout(ctx, renew)
+				err = store.WriteAtomic(wctx, p, func(w io.Writer) error { _, err := w.Write(b); return err })
+				wcancel()
 			}
 			mu.Unlock()
 			var gone *LockLostError
@@ -433,7 +453,7 @@ func renewLock(ctx context.Context, p string, me lockRecord, mu *sync.Mutex, hel
 				renewed = time.Now()
 				continue
 			case errors.As(err, &gone):
-			case time.Since(renewed) < LockStale/2:
+			case time.Since(renewed) < stale/2:
 				continue // try again at the next tick
 			default:
 				gone = &LockLostError{Object: p, Err: err}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,8 +94,8 @@ type partialBad struct {
 }
 
 // Encode writes the part as a versioned partial file. It consumes the
-// part's keys of unique rules: call it once.
-func (p *Part) Encode(w io.Writer, meta PartialMeta) error {
+// part's keys of unique rules: call it once. It stops when ctx ends.
+func (p *Part) Encode(ctx context.Context, w io.Writer, meta PartialMeta) error {
 	a := p.acc
 	a.countChecked() // as in ruleResults
 	doc := partialDoc{Version: PartialVersion, PartialMeta: meta, Workers: p.workers, Events: a.events,
@@ -119,6 +120,7 @@ func (p *Part) Encode(w io.Writer, meta PartialMeta) error {
 	}
 	enc := json.NewEncoder(w)
 	if err := enc.Encode(doc); err != nil {
+		a.close()
 		return err
 	}
 	var keys int64
@@ -127,13 +129,14 @@ func (p *Part) Encode(w io.Writer, meta PartialMeta) error {
 			continue
 		}
 		var werr error
-		err := u.each(func(key [2]uint64, count int64, pos []Position) {
+		err := u.each(ctx, func(key [2]uint64, count int64, pos []Position) {
 			if werr == nil {
 				werr = enc.Encode(partialKey{Check: i, Key: key, Count: count, First: pos[0], More: pos[1:]})
 				keys++
 			}
 		})
 		if err = cmp.Or(werr, err); err != nil {
+			a.close()
 			return fmt.Errorf("unique rule %q: %w", p.cfg.book.Checks[i].Name, err)
 		}
 	}

@@ -60,7 +60,7 @@ func Scan(ctx context.Context, plan *Plan, book *rules.Book, opts Options) (*Res
 	if err != nil {
 		return nil, err
 	}
-	res, err := p.Result(plan, book)
+	res, err := p.Result(ctx, plan, book)
 	if err != nil {
 		return nil, err
 	}
@@ -94,14 +94,16 @@ func newScanConfig(book *rules.Book, opts Options) *scanConfig {
 			n++
 		}
 	}
-	// Each file worker's accumulator and the sinks of the file it reads
-	// buffer keys: about twice as many buffers as workers per rule.
+	// Each file worker's accumulator buffers keys, and so do the sinks of
+	// the file it reads, one per goroutine that decodes it: readers share
+	// GOMAXPROCS between the files read at once.
 	budget := cmp.Or(opts.UniqueMemory, DefaultUniqueMemory) / keyRecSize
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	cfg.uniqueLimit = max(budget/(2*workers*max(n, 1)), 1)
+	buffers := (workers + runtime.GOMAXPROCS(0)) * max(n, 1)
+	cfg.uniqueLimit = max(budget/buffers, minUniqueLimit)
 	return cfg
 }
 
@@ -150,6 +152,9 @@ feed:
 	close(jobs)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
+		for _, a := range accs {
+			a.close()
+		}
 		return nil, err
 	}
 	total := accs[0]
@@ -159,8 +164,9 @@ feed:
 	total.flushProgress()
 	for i, u := range total.uniq {
 		if u != nil && u.err != nil {
+			err := fmt.Errorf("unique rule %q: %w", book.Checks[i].Name, u.err)
 			total.close()
-			return nil, fmt.Errorf("unique rule %q: %w", book.Checks[i].Name, u.err)
+			return nil, err
 		}
 	}
 	p := &Part{cfg: cfg, acc: total, files: map[int]FileResult{}, infos: map[int]FileInfo{}, workers: workers}
@@ -169,6 +175,10 @@ feed:
 	}
 	return p, nil
 }
+
+// Close drops the part's keys of unique rules and closes their temporary
+// files, for a part that is not turned into a result or encoded.
+func (p *Part) Close() { p.acc.close() }
 
 // Merge adds o into p; o must not be used afterwards. Parts must come from
 // the same plan and book, and must not share files.
@@ -188,9 +198,10 @@ func (p *Part) Merge(o *Part) error {
 
 // Result turns the part into the result of the whole plan. Files of the
 // plan that no part scanned are reported as input errors. It consumes the
-// part's keys of unique rules: call it once. It fails only when those
-// keys cannot be read back from their temporary files.
-func (p *Part) Result(plan *Plan, book *rules.Book) (*Result, error) {
+// part's keys of unique rules: call it once. It fails only when ctx ends
+// while it counts them or when they were not all spilled or read back (a
+// *SpillError).
+func (p *Part) Result(ctx context.Context, plan *Plan, book *rules.Book) (*Result, error) {
 	res := &Result{
 		Date:    plan.Date,
 		Workers: p.workers,
@@ -221,7 +232,7 @@ func (p *Part) Result(plan *Plan, book *rules.Book) (*Result, error) {
 	res.Malformed = malformedSummary(p.acc, plan)
 	res.Schemas = schemasSeen(plan, infos)
 	var err error
-	if res.Rules, err = ruleResults(p.acc, plan, book, p.cfg); err != nil {
+	if res.Rules, err = ruleResults(ctx, p.acc, plan, book, p.cfg); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -364,7 +375,7 @@ func schemasSeen(plan *Plan, infos []FileInfo) map[string][]SchemaSeen {
 	return out
 }
 
-func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) ([]RuleResult, error) {
+func ruleResults(ctx context.Context, a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) ([]RuleResult, error) {
 	a.countChecked() // merges move the counts; this catches events a received itself
 	out := make([]RuleResult, 0, len(book.Checks))
 	for i, c := range book.Checks {
@@ -379,8 +390,9 @@ func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) 
 		if u := a.uniq[i]; u != nil {
 			// Failures of a unique rule are repeats, plus events whose
 			// where condition could not be evaluated.
-			dup, dupSamples, err := duplicates(u, cfg.ruleSamples, plan)
+			dup, dupSamples, err := duplicates(ctx, u, cfg.ruleSamples, plan)
 			if err != nil {
+				a.close()
 				return nil, fmt.Errorf("unique rule %q: %w", c.Name, err)
 			}
 			rr.Failed += dup
@@ -399,10 +411,10 @@ func ruleResults(a *accumulator, plan *Plan, book *rules.Book, cfg *scanConfig) 
 // duplicates counts the occurrences of unique keys after their first and
 // picks the first n of them in report order as samples; a sample's value
 // names where the first occurrence is. It consumes u.
-func duplicates(u *uniqueKeys, n int, plan *Plan) (int64, smallest[string], error) {
+func duplicates(ctx context.Context, u *uniqueKeys, n int, plan *Plan) (int64, smallest[string], error) {
 	var dup int64
 	s := newSmallest[string](n)
-	err := u.each(func(_ [2]uint64, count int64, pos []Position) {
+	err := u.each(ctx, func(_ [2]uint64, count int64, pos []Position) {
 		if count < 2 {
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"container/heap"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,6 +17,21 @@ import (
 // DefaultUniqueMemory is the memory the keys of unique rules may take in
 // a scan before they are spilled to temporary files (Options.UniqueMemory).
 const DefaultUniqueMemory = 8 << 20
+
+// minUniqueLimit is the fewest occurrences a buffer holds before it
+// spills, whatever the budget, so that a spill is worth its file.
+const minUniqueLimit = 1024
+
+// SpillError is the error of keys of a unique rule that could not be
+// written to, or read back from, a temporary file: the rule's counts
+// would miss keys, so there are none.
+type SpillError struct {
+	Err error
+}
+
+func (e *SpillError) Error() string { return "spill the keys of a unique rule: " + e.Err.Error() }
+
+func (e *SpillError) Unwrap() error { return e.Err }
 
 // keyRec is one occurrence of a unique rule's key, or, read from a
 // partial, n occurrences of which pos is the first known one: the others
@@ -65,10 +81,11 @@ type run struct {
 }
 
 // maxRuns bounds the runs a uniqueKeys keeps open, and with them the
-// buffers of the final merge; fanIn runs are merged at a time.
+// file descriptors and the buffers of the final merge; fanIn runs are
+// merged at a time.
 const (
-	maxRuns = 32
-	fanIn   = 16
+	maxRuns = 16
+	fanIn   = 8
 )
 
 func newUniqueKeys(limit, keep int) *uniqueKeys {
@@ -142,13 +159,13 @@ func (u *uniqueKeys) compact() {
 func (u *uniqueKeys) write(srcs []*recSource) (run, error) {
 	f, err := os.CreateTemp("", "dqaudit-unique-*")
 	if err != nil {
-		return run{}, fmt.Errorf("spill the keys of a unique rule: %w", err)
+		return run{}, &SpillError{err}
 	}
 	os.Remove(f.Name())
-	w := bufio.NewWriterSize(f, 256<<10)
+	w := bufio.NewWriterSize(f, 64<<10)
 	var b []byte
 	var n int64
-	err = mergeGroups(srcs, u.keep, func(key [2]uint64, count int64, pos []Position) {
+	err = mergeGroups(context.Background(), srcs, u.keep, func(key [2]uint64, count int64, pos []Position) {
 		for i, p := range pos {
 			r := keyRec{key: key, pos: p, n: 1}
 			if i == len(pos)-1 {
@@ -164,7 +181,7 @@ func (u *uniqueKeys) write(srcs []*recSource) (run, error) {
 			_, err = f.Seek(0, io.SeekStart)
 		}
 		if err != nil {
-			err = fmt.Errorf("spill the keys of a unique rule to %s: %w", f.Name(), err)
+			err = &SpillError{fmt.Errorf("%s: %w", f.Name(), err)}
 		}
 	}
 	if err != nil {
@@ -175,7 +192,7 @@ func (u *uniqueKeys) write(srcs []*recSource) (run, error) {
 }
 
 func (r run) source() *recSource {
-	return &recSource{file: bufio.NewReaderSize(r.f, 64<<10), name: r.f.Name()}
+	return &recSource{file: bufio.NewReaderSize(r.f, 32<<10), name: r.f.Name()}
 }
 
 // close drops u's keys and closes its runs.
@@ -227,8 +244,8 @@ func noEOF(err error) error {
 // each calls fn once per key, in key order, with the number of times it
 // occurred and its smallest positions, at most u.keep of them, in order,
 // in a slice that is reused after fn returns. It consumes u: its buffer
-// and runs are gone afterwards.
-func (u *uniqueKeys) each(fn func(key [2]uint64, count int64, first []Position)) error {
+// and runs are gone afterwards. It stops when ctx ends.
+func (u *uniqueKeys) each(ctx context.Context, fn func(key [2]uint64, count int64, first []Position)) error {
 	defer u.close()
 	if u.err != nil {
 		return u.err
@@ -238,12 +255,12 @@ func (u *uniqueKeys) each(fn func(key [2]uint64, count int64, first []Position))
 	for _, r := range u.runs {
 		srcs = append(srcs, r.source())
 	}
-	return mergeGroups(srcs, u.keep, fn)
+	return mergeGroups(ctx, srcs, u.keep, fn)
 }
 
 // mergeGroups merges the sorted sources and calls fn once per key, as
 // each does.
-func mergeGroups(srcs []*recSource, keep int, fn func(key [2]uint64, count int64, first []Position)) error {
+func mergeGroups(ctx context.Context, srcs []*recSource, keep int, fn func(key [2]uint64, count int64, first []Position)) error {
 	h := make(recHeap, 0, len(srcs))
 	for _, s := range srcs {
 		if err := s.next(); err != nil {
@@ -259,7 +276,10 @@ func mergeGroups(srcs []*recSource, keep int, fn func(key [2]uint64, count int64
 		count int64
 		pos   []Position
 	)
-	for len(h) > 0 {
+	for n := 0; len(h) > 0; n++ {
+		if n%(1<<16) == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		s := h[0]
 		r := &s.rec
 		if count > 0 && r.key != key {
@@ -308,7 +328,7 @@ func (s *recSource) next() error {
 	case err == io.EOF:
 		s.done = true
 	case err != nil:
-		return fmt.Errorf("read back the keys of a unique rule from %s: %w", s.name, err)
+		return &SpillError{fmt.Errorf("read back %s: %w", s.name, err)}
 	}
 	return nil
 }

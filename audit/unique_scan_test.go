@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,16 +16,18 @@ import (
 	"github.com/dqaudit/dqaudit/rules"
 )
 
-// uniqueDay plans the sample archive with two unique rules, one over
-// every event and one over ratings.
-func uniqueDay(t *testing.T) (*audit.Plan, *rules.Book) {
+// uniqueDay plans the archive in root (the sample's when "") with two
+// unique rules, one over every event and one over ratings.
+func uniqueDay(t testing.TB, root string) (*audit.Plan, *rules.Book) {
 	t.Helper()
-	root, err := filepath.Abs("../testdata/archive/{date}")
-	if err != nil {
-		t.Fatal(err)
+	if root == "" {
+		var err error
+		if root, err = filepath.Abs("../testdata/archive/{date}"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	os.WriteFile(cfgPath, []byte(`version: 1
+	err := os.WriteFile(cfgPath, []byte(`version: 1
 inputs:
   - {name: avro, format: avro, paths: ["`+root+`/*.avro"]}
   - {name: log, format: kafka-log, paths: ["`+root+`/kafka.log.gz"]}
@@ -32,6 +35,9 @@ rules:
   - {name: one-event-per-user, event: "*", unique: [userId]}
   - {name: one-rating-per-movie, event: MovieRatingEvent, unique: [movieId], severity: warn}
 `), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := rules.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +60,7 @@ rules:
 // of workers.
 func TestUniqueRulesSpillToDisk(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
-	plan, book := uniqueDay(t)
+	plan, book := uniqueDay(t, "")
 	scan := func(workers, memory int) []audit.RuleResult {
 		t.Helper()
 		res, err := audit.Scan(context.Background(), plan, book, audit.Options{
@@ -79,6 +85,16 @@ func TestUniqueRulesSpillToDisk(t *testing.T) {
 			t.Errorf("workers %d, 64 KiB for keys:\n%+v\nwant\n%+v", workers, got, inMemory)
 		}
 	}
+	// The same scan without a temporary directory fails: it does spill.
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	_, err := audit.Scan(context.Background(), plan, book, audit.Options{
+		Workers:      1,
+		UniqueMemory: 64 << 10,
+		Readers:      map[string]audit.Reader{"avro": avro.New(), "kafka-log": kafkalog.New(kafkalog.Options{Workers: 1})},
+	})
+	if !errors.As(err, new(*audit.SpillError)) {
+		t.Errorf("scan with 64 KiB for keys and no TMPDIR: %v; want a SpillError, as it must spill", err)
+	}
 }
 
 // TestUniqueSpillErrorFailsTheScan: a temporary directory that cannot be
@@ -86,12 +102,12 @@ func TestUniqueRulesSpillToDisk(t *testing.T) {
 // counting a part of the keys.
 func TestUniqueSpillErrorFailsTheScan(t *testing.T) {
 	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
-	plan, book := uniqueDay(t)
+	plan, book := uniqueDay(t, "")
 	_, err := audit.Scan(context.Background(), plan, book, audit.Options{
 		UniqueMemory: 4 << 10,
 		Readers:      map[string]audit.Reader{"avro": avro.New(), "kafka-log": kafkalog.New(kafkalog.Options{})},
 	})
-	if err == nil || !strings.Contains(err.Error(), `unique rule "one-event-per-user"`) || !strings.Contains(err.Error(), "missing") {
+	if !errors.As(err, new(*audit.SpillError)) || !strings.Contains(err.Error(), `unique rule "one-event-per-user"`) || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("scan with an unwritable TMPDIR: %v", err)
 	}
 }

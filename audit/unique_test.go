@@ -2,6 +2,7 @@ package audit
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -22,7 +23,7 @@ type keyCount struct {
 func collect(t *testing.T, u *uniqueKeys) []keyCount {
 	t.Helper()
 	var out []keyCount
-	err := u.each(func(key [2]uint64, count int64, first []Position) {
+	err := u.each(context.Background(), func(key [2]uint64, count int64, first []Position) {
 		out = append(out, keyCount{key, count, slices.Clone(first)})
 	})
 	if err != nil {
@@ -171,7 +172,7 @@ func TestUniqueKeysSpillError(t *testing.T) {
 	for _, r := range occurrences(100, 4) {
 		u.add(r.key, r.pos, 1)
 	}
-	err := u.each(func([2]uint64, int64, []Position) {})
+	err := u.each(context.Background(), func([2]uint64, int64, []Position) {})
 	if err == nil || !strings.Contains(err.Error(), "spill the keys of a unique rule") {
 		t.Errorf("each after a failed spill: %v", err)
 	}

@@ -57,14 +57,39 @@ func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Ex
 	}
 	ctx, unlock, code, err := j.lockHistory(ctx, stderr)
 	if err != nil {
+		part.Close()
 		return code, err
 	}
 	defer unlock()
-	res, err := part.Result(j.plan, j.book)
+	res, err := part.Result(ctx, j.plan, j.book)
 	if err != nil {
-		return audit.ExitInput, fmt.Errorf("%w; nothing written", err)
+		if ctx.Err() != nil {
+			return stopped(ctx)
+		}
+		return scanFailed(err)
 	}
 	return j.finish(ctx, res, stdout, stderr)
+}
+
+// checkPart refuses the partial at path unless it belongs to this merge:
+// the same config, date and archive, as many shards as the others (shards,
+// or -1 for the first), and a shard not seen before.
+func (j *job) checkPart(path string, meta audit.PartialMeta, shards int, seen map[int]string) error {
+	want := j.meta(meta.Shard, meta.Shards)
+	switch {
+	case meta.ConfigHash != want.ConfigHash:
+		return fmt.Errorf("%s: written with another config than %s", path, j.f.config)
+	case meta.Date != want.Date:
+		return fmt.Errorf("%s: is for %s, not %s", path, meta.Date, want.Date)
+	case meta.PlanHash != want.PlanHash:
+		return fmt.Errorf("%s: its shard saw other files for %s than this merge does", path, meta.Date)
+	case shards >= 0 && meta.Shards != shards:
+		return fmt.Errorf("%s: is shard %d of %d, the others are of %d", path, meta.Shard, meta.Shards, shards)
+	}
+	if first, dup := seen[meta.Shard]; dup {
+		return fmt.Errorf("%s: shard %d/%d is also in %s", path, meta.Shard, meta.Shards, first)
+	}
+	return nil
 }
 
 // partialPaths expands the arguments' globs, in order, without repeats.
@@ -109,8 +134,13 @@ func globPartials(ctx context.Context, pattern string) ([]string, error) {
 
 // mergeParts reads the partials, checks that they are exactly the shards
 // 0..n-1 of this config, date and archive, and merges them.
-func (j *job) mergeParts(ctx context.Context, paths []string) (*audit.Part, error) {
+func (j *job) mergeParts(ctx context.Context, paths []string) (_ *audit.Part, err error) {
 	var total *audit.Part
+	defer func() {
+		if err != nil && total != nil {
+			total.Close() // its keys of unique rules may be in temporary files
+		}
+	}()
 	seen := map[int]string{}
 	shards := -1
 	for _, path := range paths {
@@ -123,25 +153,16 @@ func (j *job) mergeParts(ctx context.Context, paths []string) (*audit.Part, erro
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		want := j.meta(meta.Shard, meta.Shards)
-		switch {
-		case meta.ConfigHash != want.ConfigHash:
-			return nil, fmt.Errorf("%s: written with another config than %s", path, j.f.config)
-		case meta.Date != want.Date:
-			return nil, fmt.Errorf("%s: is for %s, not %s", path, meta.Date, want.Date)
-		case meta.PlanHash != want.PlanHash:
-			return nil, fmt.Errorf("%s: its shard saw other files for %s than this merge does", path, meta.Date)
-		case shards >= 0 && meta.Shards != shards:
-			return nil, fmt.Errorf("%s: is shard %d of %d, the others are of %d", path, meta.Shard, meta.Shards, shards)
+		if err := j.checkPart(path, meta, shards, seen); err != nil {
+			part.Close()
+			return nil, err
 		}
 		shards = meta.Shards
-		if first, dup := seen[meta.Shard]; dup {
-			return nil, fmt.Errorf("%s: shard %d/%d is also in %s", path, meta.Shard, meta.Shards, first)
-		}
 		seen[meta.Shard] = path
 		if total == nil {
 			total = part
 		} else if err := total.Merge(part); err != nil {
+			part.Close()
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}

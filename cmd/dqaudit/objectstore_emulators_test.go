@@ -115,12 +115,10 @@ func startAzurite(t *testing.T, ctr string) string {
 // up with a *audit.LockedError naming this run; unlock removes the lock
 // object, after which the lock can be taken again.
 func checkLock(t *testing.T, b testBucket) {
-	poll := audit.LockPoll
-	audit.LockPoll = 100 * time.Millisecond
-	t.Cleanup(func() { audit.LockPoll = poll })
 	ctx := context.Background()
 	h := audit.OpenHistory(b.url("lock-history"))
-	opts := audit.LockOptions{Warn: func(msg string) { t.Errorf("warning: %s", msg) }}
+	// Polls every 100 ms; not stale within the test.
+	opts := audit.LockOptions{Warn: func(msg string) { t.Errorf("warning: %s", msg) }, Stale: 1200 * time.Millisecond}
 
 	lock, err := h.Lock(ctx, opts)
 	if err != nil {
@@ -172,14 +170,13 @@ func failedUploadPanics(t *testing.T, b testBucket) (panicked bool) {
 
 // checkLease: a lock on b is a lease. Its holder renews it; a lock left
 // by a run that died (a record no one renews) is taken over after
-// audit.LockStale, by Lock and by a scan, which says so; a record of a
+// LockOptions.Stale, by Lock and by a scan, which says so; a record of a
 // version that did not renew is never taken over; a holder whose lock
 // another run took over hears of it through Lost and Verify, and its
 // Unlock leaves the other run's lock alone.
 func checkLease(t *testing.T, b testBucket) {
-	poll, renew, stale := audit.LockPoll, audit.LockRenew, audit.LockStale
-	audit.LockPoll, audit.LockRenew, audit.LockStale = 50*time.Millisecond, 100*time.Millisecond, 600*time.Millisecond
-	t.Cleanup(func() { audit.LockPoll, audit.LockRenew, audit.LockStale = poll, renew, stale })
+	// Renewals every 100 ms, polls every 50 ms.
+	const stale, renew = 600 * time.Millisecond, 100 * time.Millisecond
 	ctx := context.Background()
 	// record reads the lock object key. versitygw's posix backend
 	// replaces an object in place, so a read during a renewal can fail its
@@ -207,14 +204,14 @@ func checkLease(t *testing.T, b testBucket) {
 	const dead = `{"host":"gone","pid":7,"started":"2026-01-01T00:00:00Z","renewed":"2026-01-01T00:01:00Z","token":"dead"}`
 
 	t.Run("renewed", func(t *testing.T) {
-		lock, err := audit.OpenHistory(b.url("lease-renew")).Lock(ctx, audit.LockOptions{})
+		lock, err := audit.OpenHistory(b.url("lease-renew")).Lock(ctx, audit.LockOptions{Stale: stale})
 		if err != nil {
 			t.Fatal(err)
 		}
 		first := record(t, "lease-renew/.lock")["renewed"]
-		time.Sleep(5 * audit.LockRenew)
+		time.Sleep(5 * renew)
 		if again := record(t, "lease-renew/.lock")["renewed"]; again == first {
-			t.Errorf("lock renewed at %v and still at %v after %s; want renewals every %s", first, again, 5*audit.LockRenew, audit.LockRenew)
+			t.Errorf("lock renewed at %v and still at %v after %s; want renewals every %s", first, again, 5*renew, renew)
 		}
 		if err := lock.Verify(ctx); err != nil {
 			t.Errorf("Verify of a held lock: %v", err)
@@ -230,13 +227,13 @@ func checkLease(t *testing.T, b testBucket) {
 		start := time.Now()
 		bounded, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
-		lock, err := audit.OpenHistory(b.url("lease-stale")).Lock(bounded, audit.LockOptions{TookOver: func(h string) { took = h }})
+		lock, err := audit.OpenHistory(b.url("lease-stale")).Lock(bounded, audit.LockOptions{TookOver: func(h string) { took = h }, Stale: stale})
 		if err != nil {
 			t.Fatalf("Lock of a stale lock: %v", err)
 		}
 		defer lock.Unlock()
-		if waited := time.Since(start); waited < audit.LockStale {
-			t.Errorf("took the stale lock after %s; want at least LockStale, %s", waited, audit.LockStale)
+		if waited := time.Since(start); waited < stale {
+			t.Errorf("took the stale lock after %s; want at least Stale, %s", waited, stale)
 		}
 		if !strings.Contains(took, "host gone, pid 7") {
 			t.Errorf("TookOver(%q); want the dead run named", took)
@@ -250,8 +247,8 @@ func checkLease(t *testing.T, b testBucket) {
 		cfg, _ := copyArchive(t, true)
 		put(t, "lease-scan/.lock", dead)
 		code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--history", b.url("lease-scan"),
-			"--out", t.TempDir(), "--quiet", "--lock-timeout", "20s")
-		if code != int(audit.ExitFail) || !strings.Contains(stderr, "took over the lock on "+b.url("lease-scan")+" from a run that stopped renewing it") ||
+			"--out", t.TempDir(), "--quiet", "--lock-timeout", "20s", "--lock-stale", stale.String())
+		if code != int(audit.ExitFail) || !strings.Contains(stderr, "took over the lock on "+b.url("lease-scan")+" from a run that had not renewed it for at least 600ms") ||
 			!strings.Contains(stderr, "host gone, pid 7") {
 			t.Errorf("exit %d, stderr %q; want %d and the takeover named", code, stderr, audit.ExitFail)
 		}
@@ -263,9 +260,9 @@ func checkLease(t *testing.T, b testBucket) {
 	t.Run("a lock that is never renewed is kept", func(t *testing.T) {
 		// A record without "renewed" is from a version without leases.
 		put(t, "lease-old/.lock", `{"host":"old","pid":8,"started":"2026-01-01T00:00:00Z","token":"old"}`)
-		short, cancel := context.WithTimeout(ctx, 3*audit.LockStale)
+		short, cancel := context.WithTimeout(ctx, 3*stale)
 		defer cancel()
-		_, err := audit.OpenHistory(b.url("lease-old")).Lock(short, audit.LockOptions{TookOver: func(h string) { t.Errorf("took over %s", h) }})
+		_, err := audit.OpenHistory(b.url("lease-old")).Lock(short, audit.LockOptions{TookOver: func(h string) { t.Errorf("took over %s", h) }, Stale: stale})
 		if !errors.As(err, new(*audit.LockedError)) {
 			t.Errorf("Lock of a lock without renewals: %v; want a LockedError", err)
 		}
@@ -306,7 +303,7 @@ drift: {}
 		done := make(chan result, 1)
 		go func() {
 			code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--history", b.url("lease-mid"),
-				"--out", out, "--quiet")
+				"--out", out, "--quiet", "--lock-stale", stale.String())
 			done <- result{code, stderr}
 		}()
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -321,7 +318,7 @@ drift: {}
 		put(t, "lease-mid/.lock", other)
 		select {
 		case r := <-done:
-			for _, want := range []string{"lost the history lock", "another run took it over (host elsewhere, pid 9", "stopped without writing"} {
+			for _, want := range []string{"lost the history lock", "another run took it over (host elsewhere, pid 9", "no report written"} {
 				if !strings.Contains(r.stderr, want) {
 					t.Errorf("stderr %q lacks %q", r.stderr, want)
 				}
@@ -345,7 +342,7 @@ drift: {}
 
 	t.Run("lost", func(t *testing.T) {
 		lost := make(chan error, 1)
-		lock, err := audit.OpenHistory(b.url("lease-lost")).Lock(ctx, audit.LockOptions{Lost: func(err error) { lost <- err }})
+		lock, err := audit.OpenHistory(b.url("lease-lost")).Lock(ctx, audit.LockOptions{Lost: func(err error) { lost <- err }, Stale: stale})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,7 +354,7 @@ drift: {}
 			if !errors.As(err, &gone) || !strings.Contains(err.Error(), "another run took it over (host elsewhere, pid 9") {
 				t.Errorf("Lost(%v); want a LockLostError naming the other run", err)
 			}
-		case <-time.After(20 * audit.LockRenew):
+		case <-time.After(20 * renew):
 			t.Fatal("Lost was not called after another run took the lock over")
 		}
 		if err := lock.Verify(ctx); !errors.As(err, &gone) {

@@ -294,15 +294,12 @@ func scanOnStore(t *testing.T, b testBucket) (remoteCfg string, want any, localJ
 // removes its own lock; a run never deletes a lock that is not its own.
 func TestObjectStorageHistoryLock(t *testing.T) {
 	q := startS3(t, "dqaudit-test")
-	poll := audit.LockPoll
-	audit.LockPoll = 100 * time.Millisecond
-	t.Cleanup(func() { audit.LockPoll = poll })
 	ctx := context.Background()
 	cfg, _ := copyArchive(t, true)
 	history := "s3://dqaudit-test/history?" + q
 	lockObject := "s3://dqaudit-test/history/.lock?" + q
 	h := audit.OpenHistory(history)
-	opts := audit.LockOptions{Warn: func(msg string) { t.Errorf("warning: %s", msg) }}
+	opts := audit.LockOptions{Warn: func(msg string) { t.Errorf("warning: %s", msg) }, Stale: 1200 * time.Millisecond}
 
 	lock, err := h.Lock(ctx, opts)
 	if err != nil {
@@ -387,7 +384,7 @@ func TestObjectStorageFailedRenderKeepsPreviousReports(t *testing.T) {
 		upload(t, writeTemp(t, []byte("previous "+name)), b.url("reports/"+name))
 	}
 	dir := "s3://dqaudit-test/reports?" + q
-	ws := []reportWriter{{reporter: &reports.JSON{}, file: "report.json"}, {reporter: failingReporter{}, file: "report.html"}}
+	ws := []reportWriter{{reporter: &reports.JSON{}, file: "report.json", last: true}, {reporter: failingReporter{}, file: "report.html"}}
 	if _, err := writeReports(ctx, dir, ws, &audit.Result{Date: sampleDate}); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("writeReports: %v; want the reporter's error", err)
 	}

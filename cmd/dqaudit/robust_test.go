@@ -158,7 +158,7 @@ func TestFailedRenderKeepsPreviousReports(t *testing.T) {
 	for _, name := range []string{"report.json", "report.html"} {
 		os.WriteFile(filepath.Join(dir, name), []byte("previous "+name), 0o644)
 	}
-	ws := []reportWriter{{reporter: &reports.JSON{}, file: "report.json"}, {reporter: failingReporter{}, file: "report.html"}}
+	ws := []reportWriter{{reporter: &reports.JSON{}, file: "report.json", last: true}, {reporter: failingReporter{}, file: "report.html"}}
 	if _, err := writeReports(context.Background(), dir, ws, &audit.Result{Date: sampleDate}); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("writeReports: %v; want the reporter's error", err)
 	}

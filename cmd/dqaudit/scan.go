@@ -37,6 +37,7 @@ type scanFlags struct {
 	partials     []string // merge: the partial files
 	gunzip       string   // how .gz files are decompressed
 	lockTimeout  time.Duration
+	lockStale    time.Duration
 }
 
 // addReportFlags declares the flags scan and merge share.
@@ -51,6 +52,7 @@ func addReportFlags(fs *flag.FlagSet, f *scanFlags) {
 	fs.StringVar(&f.history, "history", "", "drift history directory, overriding drift.history")
 	fs.StringVar(&f.baseline, "baseline", "", "drift baseline, overriding drift.baseline: previous, window:N or a history file")
 	fs.DurationVar(&f.lockTimeout, "lock-timeout", 15*time.Minute, "how long to wait for another run's lock on the drift history; 0 waits without limit")
+	fs.DurationVar(&f.lockStale, "lock-stale", audit.DefaultLockStale, "how long a history lock on object storage may go without renewal before a waiting run takes it over")
 }
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -106,6 +108,9 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	}
 	if f.lockTimeout < 0 {
 		return nil, audit.ExitUsage, fmt.Errorf("--lock-timeout %s: want 0 (no limit) or more", f.lockTimeout)
+	}
+	if f.lockStale <= 0 {
+		return nil, audit.ExitUsage, fmt.Errorf("--lock-stale %s: want more than 0", f.lockStale)
 	}
 	j := &job{f: f, base: filepath.Dir(f.config)}
 	var err error
@@ -212,19 +217,28 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 		if ctx.Err() != nil {
 			return stopped(ctx)
 		}
-		// The keys of a unique rule could not be spilled to $TMPDIR:
-		// counts would miss keys, so nothing is written.
-		return audit.ExitInput, fmt.Errorf("%w; nothing written", err)
+		return scanFailed(err)
 	}
 	return j.finish(ctx, res, stdout, stderr)
 }
 
+// scanFailed is the exit code of a scan that failed other than by being
+// stopped: keys of a unique rule that could not be spilled to $TMPDIR (3:
+// counts would miss keys, so nothing is written), else a plan the readers
+// cannot read (2).
+func scanFailed(err error) (audit.ExitCode, error) {
+	if errors.As(err, new(*audit.SpillError)) {
+		return audit.ExitInput, fmt.Errorf("%w; nothing written", err)
+	}
+	return audit.ExitUsage, err
+}
+
 // stopped is the exit code and error of a run whose context ended: it was
-// interrupted (130), or its history lock was lost (3). Nothing is written
-// either way.
+// interrupted (130), or its history lock was lost (3). No report is
+// written either way.
 func stopped(ctx context.Context) (audit.ExitCode, error) {
 	if lost := new(audit.LockLostError); errors.As(context.Cause(ctx), &lost) {
-		return audit.ExitInput, fmt.Errorf("%w; stopped without writing", lost)
+		return audit.ExitInput, fmt.Errorf("%w; no report written", lost)
 	}
 	return audit.ExitInterrupted, errInterrupted
 }
@@ -254,11 +268,12 @@ func (j *job) lockHistory(ctx context.Context, stderr io.Writer) (context.Contex
 			fmt.Fprintf(stderr, "dqaudit: waiting for another run's lock on %s%s\n", j.hist.Dir(), holder)
 		},
 		TookOver: func(holder string) {
-			fmt.Fprintf(stderr, "dqaudit: took over the lock on %s from a run that stopped renewing it %s ago (%s)\n",
-				j.hist.Dir(), audit.LockStale, holder)
+			fmt.Fprintf(stderr, "dqaudit: took over the lock on %s from a run that had not renewed it for at least %s (%s)\n",
+				j.hist.Dir(), j.f.lockStale, holder)
 		},
-		Warn: func(msg string) { fmt.Fprintf(stderr, "dqaudit: warning: %s\n", msg) },
-		Lost: func(err error) { cancel(err) },
+		Warn:  func(msg string) { fmt.Fprintf(stderr, "dqaudit: warning: %s\n", msg) },
+		Lost:  func(err error) { cancel(err) },
+		Stale: j.f.lockStale,
 	})
 	if err != nil {
 		cancel(nil)
@@ -292,10 +307,13 @@ func (j *job) scanShard(ctx context.Context, stderr io.Writer) (audit.ExitCode, 
 		if ctx.Err() != nil {
 			return audit.ExitInterrupted, errInterrupted
 		}
-		return audit.ExitInput, fmt.Errorf("%w; nothing written", err)
+		return scanFailed(err)
 	}
 	path := audit.ExpandDate(j.f.partial, j.day)
-	if err := store.WriteAtomic(ctx, path, func(w io.Writer) error { return part.Encode(w, j.meta(i, n)) }); err != nil {
+	if err := store.WriteAtomic(ctx, path, func(w io.Writer) error { return part.Encode(ctx, w, j.meta(i, n)) }); err != nil {
+		if ctx.Err() != nil {
+			return audit.ExitInterrupted, errInterrupted
+		}
 		return audit.ExitInput, fmt.Errorf("write partial: %w", err)
 	}
 	if !j.f.quiet {
@@ -306,6 +324,7 @@ func (j *job) scanShard(ctx context.Context, stderr io.Writer) (audit.ExitCode, 
 
 // finish runs drift, records the day, gates and writes the reports.
 func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.Writer) (audit.ExitCode, error) {
+	recorded := false
 	res.Version = toolVersion()
 	res.Workers = max(j.f.workers, 0)
 	if res.Workers == 0 {
@@ -315,8 +334,12 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 		// The history is about to be read and written: a lock on object
 		// storage that another run has taken over since the last renewal
 		// must not let both write.
-		if err := j.lock.Verify(ctx); err != nil {
-			return audit.ExitInput, fmt.Errorf("%w; stopped without writing", err)
+		err := j.lock.Verify(ctx)
+		if ctx.Err() != nil {
+			return stopped(ctx)
+		}
+		if err != nil {
+			return audit.ExitInput, fmt.Errorf("%w; nothing written", err)
 		}
 		j.hist.Apply(ctx, j.cfg.Drift, res)
 		// A day whose files could not all be read would make a skewed
@@ -325,11 +348,16 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 			fmt.Fprintf(stderr, "dqaudit: input errors: %s not added to the history %s\n", res.Date, j.hist.Dir())
 		} else {
 			j.hist.Record(ctx, res)
+			recorded = true
 		}
 	}
 	res.Status, res.ExitCode = audit.Gate(res.Findings(), j.policy)
 	if ctx.Err() != nil {
-		return stopped(ctx)
+		code, err := stopped(ctx)
+		if recorded {
+			err = fmt.Errorf("%w; the history entry for %s had been written", err, res.Date)
+		}
+		return code, err
 	}
 	if !j.f.quiet {
 		// Not an error, but it doubles the file's cost: worth a line.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -18,12 +17,10 @@ import (
 	"github.com/dqaudit/dqaudit/reports"
 )
 
-// jsonReport is the report pipelines read; writeReports puts it last.
-const jsonReport = "report.json"
-
 type reportWriter struct {
 	reporter reports.Reporter
 	file     string
+	last     bool // report.json, which pipelines read: put in place last
 }
 
 func reportWriters(formats []string) ([]reportWriter, error) {
@@ -41,7 +38,7 @@ func reportWriters(formats []string) ([]reportWriter, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, reportWriter{r, file})
+		out = append(out, reportWriter{r, file, name == "json"})
 	}
 	return out, nil
 }
@@ -55,13 +52,15 @@ func reportWriters(formats []string) ([]reportWriter, error) {
 // it is new, so are the others.
 func writeReports(ctx context.Context, dir string, ws []reportWriter, res *audit.Result) ([]string, error) {
 	ws = slices.Clone(ws)
-	last := func(w reportWriter) int {
-		if w.file == jsonReport {
+	slices.SortStableFunc(ws, func(a, b reportWriter) int {
+		switch {
+		case a.last == b.last:
+			return 0
+		case a.last:
 			return 1
 		}
-		return 0
-	}
-	slices.SortStableFunc(ws, func(a, b reportWriter) int { return cmp.Compare(last(a), last(b)) })
+		return -1
+	})
 	if store.IsRemote(dir) {
 		bufs := make([]bytes.Buffer, len(ws))
 		for i, w := range ws {
