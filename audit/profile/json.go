@@ -247,14 +247,17 @@ func (fj *fieldJSON) decode(isTime bool) (*FieldProfile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("distinct_hll: %w", err)
 		}
-		h := new(hyperloglog.Sketch)
-		if err := h.UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("distinct_hll: %w", err)
-		}
 		// Merging into a new sketch checks the precision and gives the
 		// dense form, whose Estimate does not write: readers may share it.
 		f.hll = newHLL()
-		if err := f.hll.Merge(h); err != nil {
+		err = decodeSafely(func() error {
+			h := new(hyperloglog.Sketch)
+			if err := h.UnmarshalBinary(b); err != nil {
+				return err
+			}
+			return f.hll.Merge(h)
+		})
+		if err != nil {
 			return nil, fmt.Errorf("distinct_hll: %w", err)
 		}
 	} else {

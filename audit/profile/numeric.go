@@ -228,7 +228,11 @@ func newSketch() *ddsketch.DDSketch {
 // decodeSketch reads what Encode wrote and checks that it uses this
 // package's mapping, so that it merges with sketches built here.
 func decodeSketch(b []byte) (*ddsketch.DDSketch, error) {
-	s, err := ddsketch.DecodeDDSketch(b, newStore, nil)
+	var s *ddsketch.DDSketch
+	err := decodeSafely(func() (err error) {
+		s, err = ddsketch.DecodeDDSketch(b, newStore, nil)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -236,6 +240,20 @@ func decodeSketch(b []byte) (*ddsketch.DDSketch, error) {
 		return nil, errors.New("sketch mapping differs from relative accuracy 0.01")
 	}
 	return s, nil
+}
+
+// decodeSafely runs a sketch library's decoder on bytes read from a file.
+// The libraries trust their input and can panic on bytes a damaged file
+// holds (sketches-go indexes out of range on a corrupt bin offset): the
+// panic becomes an error, so that a damaged history entry or partial is
+// refused, not the end of the run.
+func decodeSafely(decode func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("corrupt sketch: %v", v)
+		}
+	}()
+	return decode()
 }
 
 // numStats holds what a field's numbers need for min, max, mean, standard

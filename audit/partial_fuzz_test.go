@@ -1,0 +1,54 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/audit/avro"
+	"github.com/dqaudit/dqaudit/audit/generate"
+	"github.com/dqaudit/dqaudit/audit/kafkalog"
+)
+
+// FuzzDecodePart feeds DecodePart mutations of real partial files, the
+// shards of a small generated day with two unique rules: partials come
+// from other machines and object storage, and a damaged one must be
+// refused with an error, never panic or be merged into counts. What it
+// accepts must turn into a result.
+func FuzzDecodePart(f *testing.F) {
+	// Spills go to $TMPDIR and are unlinked at once.
+	dir := f.TempDir()
+	if _, err := generate.Write(dir, generate.Options{Date: time.Date(2024, 3, 19, 0, 0, 0, 0, time.UTC), Events: 60, Seed: 1}); err != nil {
+		f.Fatal(err)
+	}
+	plan, book := uniqueDay(f, dir)
+	opts := audit.Options{
+		RuleSamples:  3,
+		UniqueMemory: 1, // the smallest buffers: decoding spills
+		Readers:      map[string]audit.Reader{"avro": avro.New(), "kafka-log": kafkalog.New(kafkalog.Options{})},
+	}
+	ctx := context.Background()
+	const shards = 2
+	for i := range shards {
+		part, err := audit.ScanPart(ctx, plan, book, opts, plan.Shard(i, shards))
+		if err != nil {
+			f.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := part.Encode(ctx, &buf, audit.PartialMeta{Date: plan.Date, Shard: i, Shards: shards}); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		part, _, err := audit.DecodePart(bytes.NewReader(data), plan, book, opts)
+		if err != nil {
+			return
+		}
+		if _, err := part.Result(context.Background(), plan, book); err != nil {
+			t.Fatalf("a partial DecodePart accepted gives no result: %v", err)
+		}
+	})
+}
