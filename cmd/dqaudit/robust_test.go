@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -306,5 +307,49 @@ report: {out: out}
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s exists after SIGTERM", p)
 		}
+	}
+}
+
+// TestDamagedHistoryEntryIsSkipped: a history entry whose sketch bytes are
+// damaged (a sketch that crashed sketches-go's decoder) is skipped with a
+// note in the drift section; the run goes on and gates as usual.
+func TestDamagedHistoryEntryIsSkipped(t *testing.T) {
+	cfg, _ := copyArchive(t, true)
+	dir := filepath.Dir(cfg)
+	if code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--quiet"); code != 1 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	entry := filepath.Join(dir, "history", sampleDate+".json")
+	b, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The day before, with its first sketch damaged.
+	const crashing = "DxPs5+ntUfA/AAAAAAAAAAAFE9oCAgICBAIEAgICTAICAwKEQAIDAoRAAgMOAwwDAgMCAwIDAgMCAgID"
+	damaged, n := regexp.MustCompile(`"sketch": ?"[^"]*"`), 0
+	day := damaged.ReplaceAllStringFunc(strings.ReplaceAll(string(b), sampleDate, "2024-03-18"), func(s string) string {
+		if n++; n > 1 {
+			return s
+		}
+		return `"sketch":"` + crashing + `"`
+	})
+	if n == 0 {
+		t.Fatal("the history entry holds no sketch")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "history", "2024-03-18.json"), []byte(day), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(entry)
+
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--quiet")
+	if code != 1 {
+		t.Fatalf("run over the damaged entry: exit %d, want 1: %s", code, stderr)
+	}
+	rep, err := os.ReadFile(filepath.Join(dir, "out", sampleDate, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(rep), "history entry skipped") || !strings.Contains(string(rep), "corrupt sketch") {
+		t.Errorf("report.json does not say the damaged entry was skipped:\n%.2000s", rep)
 	}
 }
