@@ -1,0 +1,408 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/dqaudit/dqaudit/audit/store"
+)
+
+// LockOptions are the callbacks of History.Lock.
+type LockOptions struct {
+	// Waiting is called once when another run holds the lock, with a
+	// description of that run when the lock records one ("" otherwise).
+	Waiting func(holder string)
+	// TookOver is called when a stale lock on object storage was removed
+	// so that this run could take it, with a description of the run that
+	// left it.
+	TookOver func(holder string)
+	// Warn is called when the lock cannot keep runs apart: an object store
+	// that ignores conditional writes.
+	Warn func(msg string)
+	// Lost is called, from another goroutine and at most once, when a
+	// lock on object storage is no longer this run's: another run took
+	// it over, or it could not be renewed for half of Stale. The run must
+	// then stop without writing.
+	Lost func(err error)
+	// Stale is how long a waiting run watches a lock on object storage go
+	// without renewal before it takes it for one a dead run left, removes
+	// it and takes the lock itself (default DefaultLockStale). The holder
+	// renews every Stale/6, so one slow request never makes a live run's
+	// lock look stale; a waiting run tries the lock every Stale/12, at
+	// most every second.
+	Stale time.Duration
+}
+
+// DefaultLockStale is LockOptions.Stale's default.
+const DefaultLockStale = 3 * time.Minute
+
+// timing returns how often a lock on object storage is tried while
+// another run holds it (each try is one conditional upload), how often it
+// is renewed, and when it is stale.
+func (o LockOptions) timing() (poll, renew, stale time.Duration) {
+	stale = cmp.Or(o.Stale, DefaultLockStale)
+	return min(time.Second, stale/12), stale / 6, stale
+}
+
+// Lock takes the history's lock, so that two runs on one history never
+// interleave their reads and writes. It waits while another run holds it,
+// until ctx ends; then it returns a *LockedError that wraps ctx.Err().
+//
+// A local history is locked with flock(2) on its ".lock" file, which the
+// kernel releases when the process dies.
+//
+// On object storage, which has no such thing, the lock is a lease: the
+// object ".lock", created with a conditional write that only one run can
+// win, renewed every opts.Stale/6 and deleted by Unlock. It records the
+// run's host, pid, start and last renewal, which a waiting run shows. A
+// run killed with SIGKILL or a lost machine stops renewing it; a run that
+// has watched it for opts.Stale without a renewal removes it and takes the
+// lock. Its own clock measures that time, so clocks that disagree between
+// machines do not matter. A run whose lock is taken over or cannot be
+// renewed hears of it through opts.Lost, and Verify tells it before it
+// writes.
+func (h *History) Lock(ctx context.Context, opts LockOptions) (*HeldLock, error) {
+	if store.IsRemote(h.dir) {
+		return h.lockObject(ctx, opts)
+	}
+	if err := os.MkdirAll(h.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	l := flock.New(filepath.Join(h.dir, ".lock"))
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("history lock: %w", err)
+	}
+	if !ok {
+		if opts.Waiting != nil {
+			opts.Waiting("")
+		}
+		ok, err = l.TryLockContext(ctx, 250*time.Millisecond)
+		if !ok {
+			if ctx.Err() != nil {
+				return nil, &LockedError{Dir: h.dir, Err: ctx.Err()}
+			}
+			return nil, fmt.Errorf("history lock: %w", cmpErr(err))
+		}
+	}
+	return &HeldLock{unlock: l.Unlock}, nil
+}
+
+// HeldLock is a history lock that Lock took.
+type HeldLock struct {
+	unlock func() error
+	verify func(ctx context.Context) error // nil for a local lock
+}
+
+// Unlock releases the lock. On object storage it deletes the lock object
+// if it is still this run's, and works after the run's context has ended
+// (SIGTERM).
+func (l *HeldLock) Unlock() error { return l.unlock() }
+
+// Verify returns a *LockLostError if the lock is no longer this run's,
+// or the error that kept it from finding out. A run calls it just before
+// it writes the history. A local lock is held as long as the process
+// lives: Verify returns nil.
+func (l *HeldLock) Verify(ctx context.Context) error {
+	if l == nil || l.verify == nil {
+		return nil
+	}
+	err := l.verify(ctx)
+	if err != nil && !errors.As(err, new(*LockLostError)) {
+		return fmt.Errorf("verify history lock: %w", err)
+	}
+	return err
+}
+
+// LockedError is the error of a Lock that gave up waiting.
+type LockedError struct {
+	Dir    string // the history
+	Holder string // the run holding the lock, as its lock object records it
+	Object string // the lock object on object storage, "" for a local history
+	Err    error  // why waiting stopped: the context's error
+}
+
+func (e *LockedError) Error() string {
+	s := "history " + e.Dir + " is locked by another dqaudit run"
+	if e.Holder != "" {
+		s += " (" + e.Holder + ")"
+	}
+	if e.Object != "" {
+		s += "; if no run is using it, delete " + e.Object
+	}
+	return s
+}
+
+func (e *LockedError) Unwrap() error { return e.Err }
+
+// LockLostError says a run no longer holds its lock on object storage.
+type LockLostError struct {
+	Object string // the lock object
+	Holder string // the run that holds it now, "" if none or unknown
+	Err    error  // why the lock could not be renewed, if that is the cause
+}
+
+func (e *LockLostError) Error() string {
+	switch {
+	case e.Err != nil:
+		return fmt.Sprintf("lost the history lock %s: could not renew it: %v", e.Object, e.Err)
+	case e.Holder != "":
+		return fmt.Sprintf("lost the history lock %s: another run took it over (%s)", e.Object, e.Holder)
+	}
+	return fmt.Sprintf("lost the history lock %s: it was deleted", e.Object)
+}
+
+func (e *LockLostError) Unwrap() error { return e.Err }
+
+// lockRecord is the content of a lock object.
+type lockRecord struct {
+	Host    string    `json:"host"`
+	PID     int       `json:"pid"`
+	Started time.Time `json:"started"`
+	// Renewed is when the holder last renewed the lock, by its clock. A
+	// waiting run only compares it with what it read before; a record
+	// without it comes from a version that did not renew, and is never
+	// taken for stale.
+	Renewed time.Time `json:"renewed,omitzero"`
+	Token   string    `json:"token"` // tells this run's lock from a later one
+}
+
+func (r lockRecord) String() string {
+	s := fmt.Sprintf("host %s, pid %d, since %s", r.Host, r.PID, r.Started.UTC().Format(time.RFC3339))
+	if !r.Renewed.IsZero() {
+		s += ", renewed " + r.Renewed.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
+// readLock reads the lock object p. It returns ok false when p does not
+// exist or holds no record.
+func readLock(ctx context.Context, p string) (r lockRecord, ok bool, err error) {
+	b, err := store.ReadFile(ctx, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, err
+	}
+	if json.Unmarshal(b, &r) != nil || r.Host == "" && r.PID == 0 && r.Token == "" {
+		return lockRecord{}, false, nil
+	}
+	return r, true, nil
+}
+
+func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, error) {
+	poll, renew, stale := opts.timing()
+	p := store.Join(h.dir, ".lock")
+	host, _ := os.Hostname()
+	me := lockRecord{Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second), Token: rand.Text()}
+	// held reads the lock object and returns a *LockLostError unless it
+	// holds this run's token. Every request on the lock gets at most one
+	// renewal period, so that a request that hangs cannot keep a run from
+	// finding out in time that it lost the lock.
+	held := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, renew)
+		defer cancel()
+		r, ok, err := readLock(ctx, p)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return &LockLostError{Object: p}
+		case r.Token != me.Token:
+			return &LockLostError{Object: p, Holder: r.String()}
+		}
+		return nil
+	}
+	// mine is held for callers other than the renewals, which hold mu
+	// while they read and write the object, so that this run never reads
+	// its own lock mid-write.
+	var mu sync.Mutex
+	mine := func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return held(ctx)
+	}
+	release := func() error {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		var gone *LockLostError
+		switch err := mine(ctx); {
+		case errors.As(err, &gone) && gone.Holder == "":
+			return nil // already gone
+		case gone != nil:
+			return fmt.Errorf("release history lock: %s was replaced by another run's lock; left as it is", p)
+		case err != nil:
+			return fmt.Errorf("release history lock: %w", err)
+		}
+		if err := store.Remove(ctx, p); err != nil {
+			return fmt.Errorf("release history lock: %w", err)
+		}
+		return nil
+	}
+	w := lockWatch{stale: stale}
+	for {
+		// The record says when this try began: a run that waited long
+		// must not look as if it had held the lock all along.
+		me.Renewed = time.Now().UTC().Truncate(time.Millisecond)
+		b, err := json.Marshal(me)
+		if err != nil {
+			return nil, fmt.Errorf("history lock: %w", err)
+		}
+		ok, err := store.CreateNew(ctx, p, b)
+		if err != nil {
+			// The upload may have landed before the error (a timeout, a
+			// cancel): do not leave this run's lock behind.
+			release()
+			if ctx.Err() != nil {
+				return nil, &LockedError{Dir: h.dir, Holder: w.holder(), Object: p, Err: ctx.Err()}
+			}
+			return nil, fmt.Errorf("history lock: %w", err)
+		}
+		if ok {
+			if w.tookOver != "" && opts.TookOver != nil {
+				opts.TookOver(w.tookOver)
+			}
+			// A second conditional write of the same object must lose; if
+			// it wins, the store ignores the condition and the lock keeps
+			// no one out.
+			if again, err := store.CreateNew(ctx, p, b); err == nil && again && opts.Warn != nil {
+				opts.Warn(fmt.Sprintf("%s ignores conditional writes: the history lock does not keep concurrent runs apart", p))
+			}
+			break
+		}
+		// Reads and removals that fail are tried again at the next poll,
+		// as are conditional writes that lose.
+		if r, ok, err := readLock(ctx, p); err == nil && ok && w.see(r, time.Now()) {
+			if takeOver(ctx, p, r) == nil {
+				w.tookOver = r.String()
+			}
+			continue
+		}
+		if !w.waited && opts.Waiting != nil {
+			opts.Waiting(w.holder())
+		}
+		w.waited = true
+		select {
+		case <-ctx.Done():
+			return nil, &LockedError{Dir: h.dir, Holder: w.holder(), Object: p, Err: ctx.Err()}
+		case <-time.After(poll):
+		}
+	}
+	stop := renewLock(ctx, p, me, renew, stale, &mu, held, opts.Lost)
+	return &HeldLock{
+		unlock: func() error { stop(); return release() },
+		verify: mine,
+	}, nil
+}
+
+// lockWatch follows another run's lock while a run waits for it.
+type lockWatch struct {
+	stale    time.Duration
+	last     lockRecord // the record read last
+	since    time.Time  // when last was first read, by this run's clock
+	waited   bool
+	tookOver string // the stale lock this run removed, until it wins
+}
+
+// see notes the record r read at now, and reports whether the lock is
+// stale: it has had this renewal and token for w.stale.
+func (w *lockWatch) see(r lockRecord, now time.Time) bool {
+	if r.Token != w.last.Token || !r.Renewed.Equal(w.last.Renewed) || w.since.IsZero() {
+		w.last, w.since = r, now
+		return false
+	}
+	return !r.Renewed.IsZero() && now.Sub(w.since) >= w.stale
+}
+
+func (w *lockWatch) holder() string {
+	if w.last.Host == "" && w.last.PID == 0 {
+		return ""
+	}
+	return w.last.String()
+}
+
+// takeOver removes the stale lock object p, which held r, unless it has
+// changed since: object stores have no delete that is conditional on
+// content, so the check narrows the race with another waiting run to the
+// time between a read and a delete. A run that loses it finds out when it
+// renews or verifies its lock.
+func takeOver(ctx context.Context, p string, r lockRecord) error {
+	cur, ok, err := readLock(ctx, p)
+	switch {
+	case err != nil:
+		return err
+	case !ok || cur.Token != r.Token || !cur.Renewed.Equal(r.Renewed):
+		return errors.New("lock changed") // gone or renewed: try to take it again
+	}
+	return store.Remove(ctx, p)
+}
+
+// renewLock renews the lock object p, which holds me, every renew until
+// stop is called, holding mu while it reads (with held) and writes p.
+// When the lock is another run's, or has not been renewed for stale/2,
+// it calls lost (if not nil) once and stops.
+func renewLock(ctx context.Context, p string, me lockRecord, renew, stale time.Duration, mu *sync.Mutex, held func(context.Context) error, lost func(error)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(renew)
+		defer tick.Stop()
+		renewed := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			mu.Lock()
+			err := held(ctx)
+			if err == nil {
+				me.Renewed = time.Now().UTC().Truncate(time.Millisecond)
+				b, _ := json.Marshal(me)
+				wctx, wcancel := context.WithTimeout(ctx, renew)
+				err = store.WriteAtomic(wctx, p, func(w io.Writer) error { _, err := w.Write(b); return err })
+				wcancel()
+			}
+			mu.Unlock()
+			var gone *LockLostError
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err == nil:
+				renewed = time.Now()
+				continue
+			case errors.As(err, &gone):
+			case time.Since(renewed) < stale/2:
+				continue // try again at the next tick
+			default:
+				gone = &LockLostError{Object: p, Err: err}
+			}
+			if lost != nil {
+				lost(gone)
+			}
+			return
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+func cmpErr(err error) error {
+	if err != nil {
+		return err
+	}
+	return errors.New("lock not acquired")
+}
