@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -19,7 +18,7 @@ import (
 	"github.com/dqaudit/dqaudit/audit/store"
 )
 
-// LockOptions are the callbacks of History.Lock.
+// LockOptions are History.Lock's callbacks and timing.
 type LockOptions struct {
 	// Waiting is called once when another run holds the lock, with a
 	// description of that run when the lock records one ("" otherwise).
@@ -41,7 +40,7 @@ type LockOptions struct {
 	// it and takes the lock itself (default DefaultLockStale). The holder
 	// renews every Stale/6, so one slow request never makes a live run's
 	// lock look stale; a waiting run tries the lock every Stale/12, at
-	// most every second.
+	// most every second. Zero or less means the default.
 	Stale time.Duration
 }
 
@@ -52,7 +51,10 @@ const DefaultLockStale = 3 * time.Minute
 // another run holds it (each try is one conditional upload), how often it
 // is renewed, and when it is stale.
 func (o LockOptions) timing() (poll, renew, stale time.Duration) {
-	stale = cmp.Or(o.Stale, DefaultLockStale)
+	stale = o.Stale
+	if stale <= 0 {
+		stale = DefaultLockStale
+	}
 	return min(time.Second, stale/12), stale / 6, stale
 }
 
