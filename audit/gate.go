@@ -24,11 +24,12 @@ const ExitCodeTable = `Exit codes:
   1    data-quality gate failed: an error-severity rule or drift check failed
   2    usage or configuration error: nothing was scanned, no report written
   3    input error: an input matched no file, or a file could not be read
-       fully; reports are still written. Also: the drift history stayed
-       locked by another run past --lock-timeout, another run took over
-       its lock on object storage, or the keys of a unique rule could not
-       be spilled to $TMPDIR; nothing written
-  130  interrupted by SIGINT or SIGTERM: the scan stopped, nothing written
+       fully; reports are still written. Also, with no report written:
+       the drift history stayed locked by another run past --lock-timeout,
+       its lock on object storage was taken over or could not be renewed,
+       or the keys of a unique rule could not be spilled to $TMPDIR
+  130  interrupted by SIGINT or SIGTERM: the scan stopped, no report
+       written (the message says if the history entry was)
   Precedence: 2 > 3 > 1 > 0. --warn-exit-code N maps a warnings-only run to N.`
 
 // Status is the outcome of a run, a rule or a check. The zero Status is

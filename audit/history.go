@@ -291,9 +291,11 @@ func (h *DriftHistory) Apply(ctx context.Context, cfg *rules.Drift, r *Result) {
 }
 
 // Record saves r's day in the history; a failure becomes an input error
-// of r (exit 3), so that the reports tell it.
-func (h *DriftHistory) Record(ctx context.Context, r *Result) {
-	if err := h.Save(ctx, NewHistoryEntry(r)); err != nil {
+// of r (exit 3), so that the reports tell it, and is returned.
+func (h *DriftHistory) Record(ctx context.Context, r *Result) error {
+	err := h.Save(ctx, NewHistoryEntry(r))
+	if err != nil {
 		r.Inputs = append(r.Inputs, FileResult{Input: "history", Format: "history", Path: h.Dir(), Err: err.Error(), ErrOffset: -1, ErrBlock: -1})
 	}
+	return err
 }

@@ -39,8 +39,8 @@ type LockOptions struct {
 	// without renewal before it takes it for one a dead run left, removes
 	// it and takes the lock itself (default DefaultLockStale). The holder
 	// renews every Stale/6, so one slow request never makes a live run's
-	// lock look stale; a waiting run tries the lock every Stale/12, at
-	// most every second. Zero or less means the default.
+	// lock look stale; a waiting run tries the lock every Stale/12 or
+	// every second, whichever is sooner. Zero or less means the default.
 	Stale time.Duration
 }
 
@@ -55,7 +55,7 @@ func (o LockOptions) timing() (poll, renew, stale time.Duration) {
 	if stale <= 0 {
 		stale = DefaultLockStale
 	}
-	return min(time.Second, stale/12), stale / 6, stale
+	return max(min(time.Second, stale/12), time.Millisecond), max(stale/6, time.Millisecond), stale
 }
 
 // Lock takes the history's lock, so that two runs on one history never
@@ -255,43 +255,69 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 		return nil
 	}
 	w := lockWatch{stale: stale}
-	for {
+	// timed gives one request on the lock at most one renewal period.
+	timed := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, renew) }
+	var began time.Time
+	for failures := 0; ; {
 		// The record says when this try began: a run that waited long
 		// must not look as if it had held the lock all along.
-		me.Renewed = time.Now().UTC().Truncate(time.Millisecond)
+		began = time.Now()
+		me.Renewed = began.UTC().Truncate(time.Millisecond)
 		b, err := json.Marshal(me)
 		if err != nil {
 			return nil, fmt.Errorf("history lock: %w", err)
 		}
-		ok, err := store.CreateNew(ctx, p, b)
-		if err != nil {
+		cctx, cancel := timed()
+		ok, err := store.CreateNew(cctx, p, b)
+		cancel()
+		switch {
+		case err != nil:
 			// The upload may have landed before the error (a timeout, a
 			// cancel): do not leave this run's lock behind.
 			release()
 			if ctx.Err() != nil {
 				return nil, &LockedError{Dir: h.dir, Holder: w.holder(), Object: p, Err: ctx.Err()}
 			}
-			return nil, fmt.Errorf("history lock: %w", err)
-		}
-		if ok {
+			// A store that fails a few tries in a row is down or refuses
+			// this run (permissions): say so rather than wait.
+			if failures++; failures == maxLockFailures {
+				return nil, fmt.Errorf("history lock: %w", err)
+			}
+		case ok:
 			if w.tookOver != "" && opts.TookOver != nil {
 				opts.TookOver(w.tookOver)
 			}
+			stop := renewLock(ctx, p, me, began, renew, stale, &mu, held, opts.Lost)
 			// A second conditional write of the same object must lose; if
 			// it wins, the store ignores the condition and the lock keeps
 			// no one out.
-			if again, err := store.CreateNew(ctx, p, b); err == nil && again && opts.Warn != nil {
+			cctx, cancel := timed()
+			again, err := store.CreateNew(cctx, p, b)
+			cancel()
+			if err == nil && again && opts.Warn != nil {
 				opts.Warn(fmt.Sprintf("%s ignores conditional writes: the history lock does not keep concurrent runs apart", p))
 			}
-			break
-		}
-		// Reads and removals that fail are tried again at the next poll,
-		// as are conditional writes that lose.
-		if r, ok, err := readLock(ctx, p); err == nil && ok && w.see(r, time.Now()) {
-			if takeOver(ctx, p, r) == nil {
-				w.tookOver = r.String()
+			return &HeldLock{
+				unlock: func() error { stop(); return release() },
+				verify: mine,
+			}, nil
+		default:
+			failures = 0
+			w.tookOver = "" // another waiting run won the lock this run freed
+			// A read or removal that fails is tried again at the next
+			// poll; a stale lock removed is tried for at once.
+			rctx, cancel := timed()
+			r, ok, err := readLock(rctx, p)
+			if err != nil && rctx.Err() == nil {
+				// Some stores fail a read that meets the holder's renewal.
+				r, ok, err = readLock(rctx, p)
 			}
-			continue
+			if err == nil && ok && w.see(r, time.Now()) && takeOver(rctx, p, r) == nil {
+				w.tookOver = r.String()
+				cancel()
+				continue
+			}
+			cancel()
 		}
 		if !w.waited && opts.Waiting != nil {
 			opts.Waiting(w.holder())
@@ -303,12 +329,11 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 		case <-time.After(poll):
 		}
 	}
-	stop := renewLock(ctx, p, me, renew, stale, &mu, held, opts.Lost)
-	return &HeldLock{
-		unlock: func() error { stop(); return release() },
-		verify: mine,
-	}, nil
 }
+
+// maxLockFailures is how many tries in a row to take a lock on object
+// storage may fail with an error before Lock gives up.
+const maxLockFailures = 3
 
 // lockWatch follows another run's lock while a run waits for it.
 type lockWatch struct {
@@ -354,41 +379,39 @@ func takeOver(ctx context.Context, p string, r lockRecord) error {
 
 // renewLock renews the lock object p, which holds me, every renew until
 // stop is called, holding mu while it reads (with held) and writes p.
-// When the lock is another run's, or has not been renewed for stale/2,
-// it calls lost (if not nil) once and stops.
-func renewLock(ctx context.Context, p string, me lockRecord, renew, stale time.Duration, mu *sync.Mutex, held func(context.Context) error, lost func(error)) (stop func()) {
+// since is when the try that created p began. Each renewal must be done
+// within stale/2 of the start of the last one that succeeded, which no
+// waiting run can have taken for stale; a renewal that is not, or that
+// finds the lock another run's, calls lost (if not nil) once and stops.
+func renewLock(ctx context.Context, p string, me lockRecord, since time.Time, renew, stale time.Duration, mu *sync.Mutex, held func(context.Context) error, lost func(error)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(renew)
 		defer tick.Stop()
-		renewed := time.Now()
+		renewed := since
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
 			}
-			mu.Lock()
-			err := held(ctx)
-			if err == nil {
-				me.Renewed = time.Now().UTC().Truncate(time.Millisecond)
-				b, _ := json.Marshal(me)
-				wctx, wcancel := context.WithTimeout(ctx, renew)
-				err = store.WriteAtomic(wctx, p, func(w io.Writer) error { _, err := w.Write(b); return err })
-				wcancel()
+			began := time.Now()
+			deadline := renewed.Add(stale / 2)
+			err := context.DeadlineExceeded
+			if began.Before(deadline) {
+				err = renewOnce(ctx, p, me, began, earliest(began.Add(renew), deadline), mu, held)
 			}
-			mu.Unlock()
 			var gone *LockLostError
 			switch {
 			case ctx.Err() != nil:
 				return
 			case err == nil:
-				renewed = time.Now()
+				renewed = began
 				continue
 			case errors.As(err, &gone):
-			case time.Since(renewed) < stale/2:
+			case time.Now().Before(deadline):
 				continue // try again at the next tick
 			default:
 				gone = &LockLostError{Object: p, Err: err}
@@ -400,6 +423,31 @@ func renewLock(ctx context.Context, p string, me lockRecord, renew, stale time.D
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// renewOnce checks that p still holds this run's token and writes it
+// again with the renewal time began, by deadline.
+func renewOnce(ctx context.Context, p string, me lockRecord, began, deadline time.Time, mu *sync.Mutex, held func(context.Context) error) error {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	mu.Lock()
+	defer mu.Unlock()
+	if err := held(ctx); err != nil {
+		return err
+	}
+	me.Renewed = began.UTC().Truncate(time.Millisecond)
+	b, err := json.Marshal(me)
+	if err != nil {
+		return err
+	}
+	return store.WriteAtomic(ctx, p, func(w io.Writer) error { _, err := w.Write(b); return err })
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func cmpErr(err error) error {

@@ -26,7 +26,7 @@ func FuzzDecodePart(f *testing.F) {
 	plan, book := uniqueDay(f, dir)
 	opts := audit.Options{
 		RuleSamples:  3,
-		UniqueMemory: 1, // the smallest buffers: decoding spills
+		UniqueMemory: 64 * 56, // buffers of a few keys: decoding spills
 		Readers:      map[string]audit.Reader{"avro": avro.New(), "kafka-log": kafkalog.New(kafkalog.Options{})},
 	}
 	ctx := context.Background()

@@ -35,17 +35,22 @@ type Options struct {
 	Gunzip *Gunzip
 	// Now is the clock (default time.Now); tests inject a fixed one.
 	Now func() time.Time
+	// Decoders is how many goroutines decode files in all, over the
+	// Workers files read at once (default GOMAXPROCS); the keys of unique
+	// rules are buffered per goroutine.
+	Decoders int
 	// UniqueMemory is about how many bytes the keys of unique rules may
 	// take before they are spilled to temporary files in os.TempDir
-	// (default DefaultUniqueMemory).
+	// (default DefaultUniqueMemory, with at least 1024 keys a buffer).
 	UniqueMemory int
 }
 
 // Scan reads every file of plan, checks its events against book and
 // returns the result, with Status and ExitCode still unset (see Gate). A
 // file that cannot be read fully is recorded in the result and the scan
-// goes on; Scan itself fails only when ctx is cancelled or a file's format
-// has no reader.
+// goes on; Scan itself fails only when ctx is cancelled, a file's format
+// has no reader, or the keys of a unique rule could not be spilled to a
+// temporary file (a *SpillError).
 func Scan(ctx context.Context, plan *Plan, book *rules.Book, opts Options) (*Result, error) {
 	now := opts.Now
 	if now == nil {
@@ -95,15 +100,20 @@ func newScanConfig(book *rules.Book, opts Options) *scanConfig {
 		}
 	}
 	// Each file worker's accumulator buffers keys, and so do the sinks of
-	// the file it reads, one per goroutine that decodes it: readers share
-	// GOMAXPROCS between the files read at once.
-	budget := cmp.Or(opts.UniqueMemory, DefaultUniqueMemory) / keyRecSize
-	workers := opts.Workers
+	// the file it reads, one per goroutine that decodes it.
+	workers, decoders := opts.Workers, opts.Decoders
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	buffers := (workers + runtime.GOMAXPROCS(0)) * max(n, 1)
-	cfg.uniqueLimit = max(budget/buffers, minUniqueLimit)
+	if decoders <= 0 {
+		decoders = runtime.GOMAXPROCS(0)
+	}
+	buffers := (workers + decoders) * max(n, 1)
+	if opts.UniqueMemory > 0 {
+		cfg.uniqueLimit = max(opts.UniqueMemory/keyRecSize/buffers, 1)
+	} else {
+		cfg.uniqueLimit = max(DefaultUniqueMemory/keyRecSize/buffers, minUniqueLimit)
+	}
 	return cfg
 }
 

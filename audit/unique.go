@@ -19,7 +19,7 @@ import (
 const DefaultUniqueMemory = 8 << 20
 
 // minUniqueLimit is the fewest occurrences a buffer holds before it
-// spills, whatever the budget, so that a spill is worth its file.
+// spills under the default budget, so that a spill is worth its file.
 const minUniqueLimit = 1024
 
 // SpillError is the error of keys of a unique rule that could not be

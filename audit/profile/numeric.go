@@ -246,7 +246,8 @@ func decodeSketch(b []byte) (*ddsketch.DDSketch, error) {
 // The libraries trust their input and can panic on bytes a damaged file
 // holds (sketches-go indexes out of range on a corrupt bin offset): the
 // panic becomes an error, so that a damaged history entry or partial is
-// refused, not the end of the run.
+// refused, not the end of the run. Like the readers' recover, this is a
+// boundary with code that is not ours, not error handling by panic.
 func decodeSafely(decode func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {

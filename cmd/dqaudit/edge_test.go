@@ -111,6 +111,7 @@ func TestFlagMistakesAreUsageErrors(t *testing.T) {
 		{"warn exit code taken", []string{"--warn-exit-code", "3"}, "is taken"},
 		{"bad format", []string{"--format", "json, pdf"}, `unknown report format "pdf"`},
 		{"negative lock timeout", []string{"--lock-timeout", "-1s"}, "--lock-timeout -1s: want 0"},
+		{"lock stale too short", []string{"--lock-stale", "5ns"}, "--lock-stale 5ns: want 500ms or more"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,18 +53,21 @@ func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Ex
 	}
 	part, err := j.mergeParts(ctx, paths)
 	if err != nil {
+		if ctx.Err() != nil {
+			return audit.ExitInterrupted, errInterrupted
+		}
 		return audit.ExitUsage, err
 	}
+	defer part.Close() // Result consumes it; this covers a run that stops before
 	ctx, unlock, code, err := j.lockHistory(ctx, stderr)
 	if err != nil {
-		part.Close()
 		return code, err
 	}
 	defer unlock()
 	res, err := part.Result(ctx, j.plan, j.book)
 	if err != nil {
 		if ctx.Err() != nil {
-			return stopped(ctx)
+			return stopped(ctx, "")
 		}
 		return scanFailed(err)
 	}

@@ -175,8 +175,9 @@ func failedUploadPanics(t *testing.T, b testBucket) (panicked bool) {
 // another run took over hears of it through Lost and Verify, and its
 // Unlock leaves the other run's lock alone.
 func checkLease(t *testing.T, b testBucket) {
-	// Renewals every 100 ms, polls every 50 ms.
-	const stale, renew = 600 * time.Millisecond, 100 * time.Millisecond
+	// Renewals every 250 ms, polls every 125 ms: time enough for a
+	// request to an emulator on a loaded machine.
+	const stale, renew = 1500 * time.Millisecond, 250 * time.Millisecond
 	ctx := context.Background()
 	// record reads the lock object key. versitygw's posix backend
 	// replaces an object in place, so a read during a renewal can fail its
@@ -248,7 +249,7 @@ func checkLease(t *testing.T, b testBucket) {
 		put(t, "lease-scan/.lock", dead)
 		code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--history", b.url("lease-scan"),
 			"--out", t.TempDir(), "--quiet", "--lock-timeout", "20s", "--lock-stale", stale.String())
-		if code != int(audit.ExitFail) || !strings.Contains(stderr, "took over the lock on "+b.url("lease-scan")+" from a run that had not renewed it for at least 600ms") ||
+		if code != int(audit.ExitFail) || !strings.Contains(stderr, "took over the lock on "+b.url("lease-scan")+" from a run that had not renewed it for at least 1.5s") ||
 			!strings.Contains(stderr, "host gone, pid 7") {
 			t.Errorf("exit %d, stderr %q; want %d and the takeover named", code, stderr, audit.ExitFail)
 		}
@@ -260,7 +261,7 @@ func checkLease(t *testing.T, b testBucket) {
 	t.Run("a lock that is never renewed is kept", func(t *testing.T) {
 		// A record without "renewed" is from a version without leases.
 		put(t, "lease-old/.lock", `{"host":"old","pid":8,"started":"2026-01-01T00:00:00Z","token":"old"}`)
-		short, cancel := context.WithTimeout(ctx, 3*stale)
+		short, cancel := context.WithTimeout(ctx, 2*stale)
 		defer cancel()
 		_, err := audit.OpenHistory(b.url("lease-old")).Lock(short, audit.LockOptions{TookOver: func(h string) { t.Errorf("took over %s", h) }, Stale: stale})
 		if !errors.As(err, new(*audit.LockedError)) {

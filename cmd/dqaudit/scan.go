@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -82,6 +83,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // errInterrupted is the message of a run stopped by SIGINT or SIGTERM.
 var errInterrupted = errors.New("interrupted: no report written")
 
+// minLockStale bounds --lock-stale below: renewals every sixth of it must
+// leave time for a request to the store.
+const minLockStale = 500 * time.Millisecond
+
 // job is a run prepared from the config: everything before reading data.
 type job struct {
 	f        scanFlags
@@ -94,6 +99,7 @@ type job struct {
 	plan     *audit.Plan
 	readers  map[string]audit.Reader
 	workers  int // files read at once
+	decoders int // goroutines decoding them, in all (--workers)
 	gunzip   *audit.Gunzip
 	book     *rules.Book
 	hist     *audit.DriftHistory
@@ -109,8 +115,8 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if f.lockTimeout < 0 {
 		return nil, audit.ExitUsage, fmt.Errorf("--lock-timeout %s: want 0 (no limit) or more", f.lockTimeout)
 	}
-	if f.lockStale <= 0 {
-		return nil, audit.ExitUsage, fmt.Errorf("--lock-stale %s: want more than 0", f.lockStale)
+	if f.lockStale < minLockStale {
+		return nil, audit.ExitUsage, fmt.Errorf("--lock-stale %s: want %s or more", f.lockStale, minLockStale)
 	}
 	j := &job{f: f, base: filepath.Dir(f.config)}
 	var err error
@@ -140,6 +146,10 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 		return nil, audit.ExitUsage, err
 	}
 	j.workers, j.readers = readersFor(f.workers, len(j.plan.Files))
+	j.decoders = max(f.workers, 0)
+	if j.decoders == 0 {
+		j.decoders = runtime.GOMAXPROCS(0)
+	}
 	if j.gunzip, err = audit.FindGunzip(f.gunzip); err != nil {
 		return nil, audit.ExitUsage, err
 	}
@@ -167,6 +177,7 @@ func (j *job) options(progress *audit.Progress) audit.Options {
 		MalformedSamples: j.cfg.Report.MalformedSamples,
 		Progress:         progress,
 		Gunzip:           j.gunzip,
+		Decoders:         j.decoders,
 	}
 }
 
@@ -215,7 +226,7 @@ func scan(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Exi
 	stopProgress()
 	if err != nil {
 		if ctx.Err() != nil {
-			return stopped(ctx)
+			return stopped(ctx, "")
 		}
 		return scanFailed(err)
 	}
@@ -233,14 +244,34 @@ func scanFailed(err error) (audit.ExitCode, error) {
 	return audit.ExitUsage, err
 }
 
-// stopped is the exit code and error of a run whose context ended: it was
-// interrupted (130), or its history lock was lost (3). No report is
-// written either way.
-func stopped(ctx context.Context) (audit.ExitCode, error) {
-	if lost := new(audit.LockLostError); errors.As(context.Cause(ctx), &lost) {
-		return audit.ExitInput, fmt.Errorf("%w; no report written", lost)
+// verifyLock verifies the history lock, trying a read that fails again
+// for a few seconds: renewals too let a failure pass.
+func (j *job) verifyLock(ctx context.Context) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = j.lock.Verify(ctx); err == nil || errors.As(err, new(*audit.LockLostError)) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
 	}
-	return audit.ExitInterrupted, errInterrupted
+	return err
+}
+
+// stopped is the exit code and error of a run whose context ended: it was
+// interrupted (130), or its history lock was lost (3). wrote says what was
+// written, "" for nothing.
+func stopped(ctx context.Context, wrote string) (audit.ExitCode, error) {
+	if lost := new(audit.LockLostError); errors.As(context.Cause(ctx), &lost) {
+		return audit.ExitInput, fmt.Errorf("%w; %s", lost, cmp.Or(wrote, "no report written"))
+	}
+	if wrote == "" {
+		return audit.ExitInterrupted, errInterrupted
+	}
+	return audit.ExitInterrupted, fmt.Errorf("interrupted: %s", wrote)
 }
 
 // lockHistory takes the drift history's lock, held until the history is
@@ -309,6 +340,7 @@ func (j *job) scanShard(ctx context.Context, stderr io.Writer) (audit.ExitCode, 
 		}
 		return scanFailed(err)
 	}
+	defer part.Close() // Encode consumes it; this covers a write that never began
 	path := audit.ExpandDate(j.f.partial, j.day)
 	if err := store.WriteAtomic(ctx, path, func(w io.Writer) error { return part.Encode(ctx, w, j.meta(i, n)) }); err != nil {
 		if ctx.Err() != nil {
@@ -334,9 +366,9 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 		// The history is about to be read and written: a lock on object
 		// storage that another run has taken over since the last renewal
 		// must not let both write.
-		err := j.lock.Verify(ctx)
+		err := j.verifyLock(ctx)
 		if ctx.Err() != nil {
-			return stopped(ctx)
+			return stopped(ctx, "")
 		}
 		if err != nil {
 			return audit.ExitInput, fmt.Errorf("%w; nothing written", err)
@@ -347,17 +379,19 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 		if res.InputErrors() > 0 {
 			fmt.Fprintf(stderr, "dqaudit: input errors: %s not added to the history %s\n", res.Date, j.hist.Dir())
 		} else {
-			j.hist.Record(ctx, res)
-			recorded = true
+			recorded = j.hist.Record(ctx, res) == nil
 		}
 	}
 	res.Status, res.ExitCode = audit.Gate(res.Findings(), j.policy)
-	if ctx.Err() != nil {
-		code, err := stopped(ctx)
+	// stoppedAfter is stopped, saying what was written before.
+	stoppedAfter := func(reports string) (audit.ExitCode, error) {
 		if recorded {
-			err = fmt.Errorf("%w; the history entry for %s had been written", err, res.Date)
+			reports += "; the history entry for " + res.Date + " was written"
 		}
-		return code, err
+		return stopped(ctx, reports)
+	}
+	if ctx.Err() != nil {
+		return stoppedAfter("no report written")
 	}
 	if !j.f.quiet {
 		// Not an error, but it doubles the file's cost: worth a line.
@@ -371,6 +405,9 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 	}
 	written, err := writeReports(ctx, audit.ExpandDate(out, j.day), j.writers, res)
 	if err != nil {
+		if ctx.Err() != nil {
+			return stoppedAfter("the reports may be partly written")
+		}
 		return audit.ExitInput, fmt.Errorf("write reports: %w", err)
 	}
 	if !j.f.quiet {
