@@ -10,7 +10,6 @@ import (
 
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/audit/avro"
-	"github.com/dqaudit/dqaudit/audit/generate"
 	"github.com/dqaudit/dqaudit/audit/kafkalog"
 	"github.com/dqaudit/dqaudit/rules"
 )
@@ -21,11 +20,8 @@ import (
 // files live for years on disks and in buckets; a damaged or hand-edited
 // one must be skipped or give odd drift values, never a panic.
 func FuzzHistoryEntry(f *testing.F) {
-	dir := f.TempDir()
+	dir := tinyDay(f)
 	day := time.Date(2024, 3, 19, 0, 0, 0, 0, time.UTC)
-	if _, err := generate.Write(dir, generate.Options{Date: day, Events: 60, Seed: 1}); err != nil {
-		f.Fatal(err)
-	}
 	cfg, err := rules.Load("../config.example.yaml")
 	if err != nil {
 		f.Fatal(err)

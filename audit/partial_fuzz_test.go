@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"testing"
-	"time"
 
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/audit/avro"
-	"github.com/dqaudit/dqaudit/audit/generate"
 	"github.com/dqaudit/dqaudit/audit/kafkalog"
 )
 
@@ -19,11 +17,7 @@ import (
 // accepts must turn into a result.
 func FuzzDecodePart(f *testing.F) {
 	// Spills go to $TMPDIR and are unlinked at once.
-	dir := f.TempDir()
-	if _, err := generate.Write(dir, generate.Options{Date: time.Date(2024, 3, 19, 0, 0, 0, 0, time.UTC), Events: 60, Seed: 1}); err != nil {
-		f.Fatal(err)
-	}
-	plan, book := uniqueDay(f, dir)
+	plan, book := uniqueDay(f, tinyDay(f))
 	opts := audit.Options{
 		RuleSamples:  3,
 		UniqueMemory: 64 * 56, // buffers of a few keys: decoding spills

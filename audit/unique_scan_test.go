@@ -12,6 +12,7 @@ import (
 
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/audit/avro"
+	"github.com/dqaudit/dqaudit/audit/generate"
 	"github.com/dqaudit/dqaudit/audit/kafkalog"
 	"github.com/dqaudit/dqaudit/rules"
 )
@@ -110,4 +111,15 @@ func TestUniqueSpillErrorFailsTheScan(t *testing.T) {
 	if !errors.As(err, new(*audit.SpillError)) || !strings.Contains(err.Error(), `unique rule "one-event-per-user"`) || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("scan with an unwritable TMPDIR: %v", err)
 	}
+}
+
+// tinyDay writes a generated day of 60 events (its Avro files and Kafka
+// log) to a temporary directory, for targets that run many times.
+func tinyDay(tb testing.TB) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	if _, err := generate.Write(dir, generate.Options{Date: time.Date(2024, 3, 19, 0, 0, 0, 0, time.UTC), Events: 60, Seed: 1}); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
 }

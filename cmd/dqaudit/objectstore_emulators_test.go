@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -273,21 +272,7 @@ func checkLease(t *testing.T, b testBucket) {
 		// The scan reads a FIFO that stays open, so it is mid-file when
 		// another run's record replaces its lock.
 		dir := t.TempDir()
-		fifo := filepath.Join(dir, "stream.log")
-		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-			t.Skipf("mkfifo: %v", err)
-		}
-		release := make(chan struct{})
-		defer close(release)
-		go func() {
-			w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
-			if err != nil {
-				return
-			}
-			defer w.Close()
-			w.WriteString(sampleDate + "T10:00:00,1,GET /rate/up+2009=4\n")
-			<-release
-		}()
+		stallingFIFO(t, filepath.Join(dir, "stream.log"))
 		cfg := filepath.Join(dir, "config.yaml")
 		os.WriteFile(cfg, []byte(`version: 1
 inputs:

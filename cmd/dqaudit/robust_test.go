@@ -261,10 +261,7 @@ func TestSIGTERMStopsPromptlyAndWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	day := filepath.Join(dir, "archive", sampleDate)
 	os.MkdirAll(day, 0o755)
-	fifo := filepath.Join(day, "stream.log")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
+	stallingFIFO(t, filepath.Join(day, "stream.log"))
 	cfg := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfg, []byte(`version: 1
 inputs:
@@ -274,17 +271,6 @@ rules:
 drift: {history: history}
 report: {out: out}
 `), 0o644)
-	// Keep the FIFO open for writing, with some lines, so the scan blocks
-	// mid-file rather than at open.
-	go func() {
-		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
-		if err != nil {
-			return
-		}
-		defer w.Close()
-		w.WriteString(sampleDate + "T10:00:00,1,GET /rate/up+2009=4\n")
-		time.Sleep(40 * time.Second)
-	}()
 	cmd := exec.Command(os.Args[0], "scan", "--config", cfg, "--date", sampleDate)
 	cmd.Env = append(os.Environ(), "DQAUDIT_RUN_MAIN=1")
 	var stderr bytes.Buffer
@@ -300,7 +286,7 @@ report: {out: out}
 	if !errors.As(err, &exit) || exit.ExitCode() != int(audit.ExitInterrupted) {
 		t.Fatalf("exit: %v; want %d\nstderr: %s", err, audit.ExitInterrupted, stderr.String())
 	}
-	if took := time.Since(start); took > 20*time.Second { // the FIFO stays open 40 s: only a prompt stop ends before
+	if took := time.Since(start); took > 20*time.Second { // the FIFO stays open until the test ends: only a prompt stop ends before
 		t.Errorf("stopping took %v", took)
 	}
 	for _, p := range []string{filepath.Join(dir, "out", "report.json"), filepath.Join(dir, "history", sampleDate+".json")} {
@@ -352,4 +338,26 @@ func TestDamagedHistoryEntryIsSkipped(t *testing.T) {
 	if !strings.Contains(string(rep), "history entry skipped") || !strings.Contains(string(rep), "corrupt sketch") {
 		t.Errorf("report.json does not say the damaged entry was skipped:\n%.2000s", rep)
 	}
+}
+
+// stallingFIFO makes a FIFO at path that gives one line of a rating and
+// stays open for writing until the test ends, so that a scan of it blocks
+// mid-file rather than at open. It skips the test where FIFOs cannot be
+// made.
+func stallingFIFO(t *testing.T, path string) {
+	t.Helper()
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	go func() {
+		w, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer w.Close()
+		w.WriteString(sampleDate + "T10:00:00,1,GET /rate/up+2009=4\n")
+		<-release
+	}()
 }
