@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -23,12 +24,11 @@ type LockOptions struct {
 	// Waiting is called once when another run holds the lock, with a
 	// description of that run when the lock records one ("" otherwise).
 	Waiting func(holder string)
-	// TookOver is called when a stale lock on object storage was removed
-	// so that this run could take it, with a description of the run that
-	// left it.
+	// TookOver is called when this run took over a stale lock on object
+	// storage, with a description of the run that left it.
 	TookOver func(holder string)
 	// Warn is called when the lock cannot keep runs apart: an object store
-	// that ignores conditional writes.
+	// that ignores conditional writes or replaces.
 	Warn func(msg string)
 	// Lost is called, from another goroutine and at most once, when a
 	// lock on object storage is no longer this run's: another run took
@@ -36,11 +36,11 @@ type LockOptions struct {
 	// then stop without writing.
 	Lost func(err error)
 	// Stale is how long a waiting run watches a lock on object storage go
-	// without renewal before it takes it for one a dead run left, removes
-	// it and takes the lock itself (default DefaultLockStale). The holder
-	// renews every Stale/6, so one slow request never makes a live run's
-	// lock look stale; a waiting run tries the lock every Stale/12 or
-	// every second, whichever is sooner. Zero or less means the default.
+	// without renewal before it takes it for one a dead run left and takes
+	// it over (default DefaultLockStale). The holder renews every Stale/6,
+	// so one slow request never makes a live run's lock look stale; a
+	// waiting run tries the lock every Stale/12 or every second, whichever
+	// is sooner. Zero or less means the default.
 	Stale time.Duration
 }
 
@@ -70,11 +70,14 @@ func (o LockOptions) timing() (poll, renew, stale time.Duration) {
 // win, renewed every opts.Stale/6 and deleted by Unlock. It records the
 // run's host, pid, start and last renewal, which a waiting run shows. A
 // run killed with SIGKILL or a lost machine stops renewing it; a run that
-// has watched it for opts.Stale without a renewal removes it and takes the
-// lock. Its own clock measures that time, so clocks that disagree between
-// machines do not matter. A run whose lock is taken over or cannot be
-// renewed hears of it through opts.Lost, and Verify tells it before it
-// writes.
+// has watched it for opts.Stale without a renewal takes it over. Its own
+// clock measures that time, so clocks that disagree between machines do
+// not matter. Takeovers and renewals replace the lock object only if it is
+// still the version read just before (store.ReplaceIf), so that of two
+// runs taking over one stale lock only one wins, and a renewal never
+// overwrites a lock another run took over in between. A run whose lock is
+// taken over or cannot be renewed hears of it through opts.Lost, and
+// Verify tells it before it writes.
 func (h *History) Lock(ctx context.Context, opts LockOptions) (*HeldLock, error) {
 	if store.IsRemote(h.dir) {
 		return h.lockObject(ctx, opts)
@@ -189,20 +192,21 @@ func (r lockRecord) String() string {
 	return s
 }
 
-// readLock reads the lock object p. It returns ok false when p does not
-// exist or holds no record.
-func readLock(ctx context.Context, p string) (r lockRecord, ok bool, err error) {
-	b, err := store.ReadFile(ctx, p)
+// readLock reads the lock object p, and the version of the object it read
+// for store.ReplaceIf ("" if the store gives none). It returns ok false
+// when p does not exist or holds no record.
+func readLock(ctx context.Context, p string) (r lockRecord, version string, ok bool, err error) {
+	b, version, err := store.ReadVersioned(ctx, p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return r, false, nil
+		return r, "", false, nil
 	}
 	if err != nil {
-		return r, false, err
+		return r, "", false, err
 	}
 	if json.Unmarshal(b, &r) != nil || r.Host == "" && r.PID == 0 && r.Token == "" {
-		return lockRecord{}, false, nil
+		return lockRecord{}, "", false, nil
 	}
-	return r, true, nil
+	return r, version, true, nil
 }
 
 func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, error) {
@@ -211,37 +215,45 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 	host, _ := os.Hostname()
 	me := lockRecord{Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second), Token: rand.Text()}
 	// held reads the lock object and returns a *LockLostError unless it
-	// holds this run's token. Every request on the lock gets at most one
-	// renewal period, so that a request that hangs cannot keep a run from
-	// finding out in time that it lost the lock.
-	held := func(ctx context.Context) error {
+	// holds this run's token, else the version it read. Every request on
+	// the lock gets at most one renewal period, so that a request that
+	// hangs cannot keep a run from finding out in time that it lost the
+	// lock.
+	// noVersions is set when the store gives versions but refuses writes
+	// conditional on them: renewals then write as on a store without
+	// versions.
+	var noVersions atomic.Bool
+	held := func(ctx context.Context) (version string, err error) {
 		ctx, cancel := context.WithTimeout(ctx, renew)
 		defer cancel()
-		r, ok, err := readLock(ctx, p)
+		r, version, ok, err := readLock(ctx, p)
 		switch {
 		case err != nil:
-			return err
+			return "", err
 		case !ok:
-			return &LockLostError{Object: p}
+			return "", &LockLostError{Object: p}
 		case r.Token != me.Token:
-			return &LockLostError{Object: p, Holder: r.String()}
+			return "", &LockLostError{Object: p, Holder: r.String()}
+		case noVersions.Load():
+			return "", nil
 		}
-		return nil
+		return version, nil
 	}
 	// mine is held for callers other than the renewals, which hold mu
 	// while they read and write the object, so that this run never reads
 	// its own lock mid-write.
 	var mu sync.Mutex
-	mine := func(ctx context.Context) error {
+	mine := func(ctx context.Context) (string, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		return held(ctx)
 	}
+	verify := func(ctx context.Context) error { _, err := mine(ctx); return err }
 	release := func() error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		var gone *LockLostError
-		switch err := mine(ctx); {
+		switch err := verify(ctx); {
 		case errors.As(err, &gone) && gone.Holder == "":
 			return nil // already gone
 		case gone != nil:
@@ -257,6 +269,54 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 	w := lockWatch{stale: stale}
 	// timed gives one request on the lock at most one renewal period.
 	timed := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, renew) }
+	// won starts renewing the lock that this run wrote as b, in the try
+	// that began then, and checks that the store keeps to the conditions
+	// the lock relies on.
+	won := func(b []byte, began time.Time) *HeldLock {
+		if w.tookOver != "" && opts.TookOver != nil {
+			opts.TookOver(w.tookOver)
+		}
+		stop := renewLock(ctx, p, me, began, renew, stale, &mu, held, opts.Lost)
+		warn := func(msg string) {
+			if opts.Warn != nil {
+				opts.Warn(msg)
+			}
+		}
+		// A second conditional write of the same object must lose; if it
+		// wins, the store ignores the condition and the lock keeps no one
+		// out.
+		cctx, cancel := timed()
+		again, err := store.CreateNew(cctx, p, b)
+		cancel()
+		if err == nil && again {
+			warn(fmt.Sprintf("%s ignores conditional writes: the history lock does not keep concurrent runs apart", p))
+		}
+		// Likewise a replace against a version the object does not have,
+		// on a store that gives versions: one that ignores If-Match lets
+		// two runs take over one stale lock, and a renewal overwrite a
+		// lock taken over. One that fails it with an error other than a
+		// failed condition (an S3 clone without If-Match) would fail every
+		// renewal, so renewals write unconditionally there.
+		cctx, cancel = timed()
+		mu.Lock()
+		ignored := false
+		if version, err := held(cctx); err == nil && version != "" {
+			ignored, err = store.IgnoresReplaceIf(cctx, p, b)
+			if err != nil && cctx.Err() == nil {
+				noVersions.Store(true)
+				warn(fmt.Sprintf("%s refuses conditional replaces (If-Match: %v): renewals overwrite the history lock unconditionally", p, err))
+			}
+		}
+		mu.Unlock()
+		cancel()
+		if ignored {
+			warn(fmt.Sprintf("%s ignores conditional replaces (If-Match): two runs can take over one stale history lock at once", p))
+		}
+		return &HeldLock{
+			unlock: func() error { stop(); return release() },
+			verify: verify,
+		}
+	}
 	var began time.Time
 	for failures := 0; ; {
 		// The record says when this try began: a run that waited long
@@ -284,38 +344,54 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 				return nil, fmt.Errorf("history lock: %w", err)
 			}
 		case ok:
-			if w.tookOver != "" && opts.TookOver != nil {
-				opts.TookOver(w.tookOver)
-			}
-			stop := renewLock(ctx, p, me, began, renew, stale, &mu, held, opts.Lost)
-			// A second conditional write of the same object must lose; if
-			// it wins, the store ignores the condition and the lock keeps
-			// no one out.
-			cctx, cancel := timed()
-			again, err := store.CreateNew(cctx, p, b)
-			cancel()
-			if err == nil && again && opts.Warn != nil {
-				opts.Warn(fmt.Sprintf("%s ignores conditional writes: the history lock does not keep concurrent runs apart", p))
-			}
-			return &HeldLock{
-				unlock: func() error { stop(); return release() },
-				verify: mine,
-			}, nil
+			return won(b, began), nil
 		default:
 			failures = 0
 			w.tookOver = "" // another waiting run won the lock this run freed
-			// A read or removal that fails is tried again at the next
-			// poll; a stale lock removed is tried for at once.
+			// A read, removal or replace that fails is tried again at the
+			// next poll; a stale lock removed is tried for at once.
 			rctx, cancel := timed()
-			r, ok, err := readLock(rctx, p)
+			r, version, ok, err := readLock(rctx, p)
 			if err != nil && rctx.Err() == nil {
 				// Some stores fail a read that meets the holder's renewal.
-				r, ok, err = readLock(rctx, p)
+				r, version, ok, err = readLock(rctx, p)
 			}
-			if err == nil && ok && w.see(r, time.Now()) && takeOver(rctx, p, r) == nil {
-				w.tookOver = r.String()
-				cancel()
-				continue
+			switch {
+			case err != nil || !ok || !w.see(r, time.Now()):
+			case version == "":
+				// A store that gives no versions: remove the stale lock
+				// and create this run's at once (see takeOver).
+				if takeOver(rctx, p, r) == nil {
+					w.tookOver = r.String()
+					cancel()
+					continue
+				}
+			default:
+				// One replace, conditional on the version of the stale
+				// lock: of two runs that take it for stale at once, the
+				// first replaces it and the second's condition fails.
+				took, err := store.ReplaceIf(rctx, p, b, version)
+				if took {
+					w.tookOver = r.String()
+					cancel()
+					return won(b, began), nil
+				}
+				if err != nil {
+					// As after a failed create: the replace may have
+					// landed, and then this run removes the stale lock
+					// rather than takes it. A store that refuses the
+					// condition itself (an S3 clone without If-Match)
+					// has the stale lock removed as on one without
+					// versions.
+					w.tookOver = r.String()
+					release()
+					cancel()
+					rctx, cancel = timed() // the failed replace may have used it up
+					if takeOver(rctx, p, r) == nil {
+						cancel()
+						continue
+					}
+				}
 			}
 			cancel()
 		}
@@ -341,7 +417,7 @@ type lockWatch struct {
 	last     lockRecord // the record read last
 	since    time.Time  // when last was first read, by this run's clock
 	waited   bool
-	tookOver string // the stale lock this run removed, until it wins
+	tookOver string // the stale lock this run removed or replaced, until it wins
 }
 
 // see notes the record r read at now, and reports whether the lock is
@@ -362,12 +438,13 @@ func (w *lockWatch) holder() string {
 }
 
 // takeOver removes the stale lock object p, which held r, unless it has
-// changed since: object stores have no delete that is conditional on
-// content, so the check narrows the race with another waiting run to the
-// time between a read and a delete. A run that loses it finds out when it
-// renews or verifies its lock.
+// changed since, on a store that gives no versions to replace it against:
+// gocloud has no delete that is conditional on content, so the check
+// narrows the race with another waiting run to the time between a read
+// and a delete. A run that loses it finds out when it renews or verifies
+// its lock.
 func takeOver(ctx context.Context, p string, r lockRecord) error {
-	cur, ok, err := readLock(ctx, p)
+	cur, _, ok, err := readLock(ctx, p)
 	switch {
 	case err != nil:
 		return err
@@ -383,7 +460,7 @@ func takeOver(ctx context.Context, p string, r lockRecord) error {
 // within stale/2 of the start of the last one that succeeded, which no
 // waiting run can have taken for stale; a renewal that is not, or that
 // finds the lock another run's, calls lost (if not nil) once and stops.
-func renewLock(ctx context.Context, p string, me lockRecord, since time.Time, renew, stale time.Duration, mu *sync.Mutex, held func(context.Context) error, lost func(error)) (stop func()) {
+func renewLock(ctx context.Context, p string, me lockRecord, since time.Time, renew, stale time.Duration, mu *sync.Mutex, held func(context.Context) (string, error), lost func(error)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
@@ -426,13 +503,15 @@ func renewLock(ctx context.Context, p string, me lockRecord, since time.Time, re
 }
 
 // renewOnce checks that p still holds this run's token and writes it
-// again with the renewal time began, by deadline.
-func renewOnce(ctx context.Context, p string, me lockRecord, began, deadline time.Time, mu *sync.Mutex, held func(context.Context) error) error {
+// again with the renewal time began, by deadline, replacing only the
+// version it checked.
+func renewOnce(ctx context.Context, p string, me lockRecord, began, deadline time.Time, mu *sync.Mutex, held func(context.Context) (string, error)) error {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	mu.Lock()
 	defer mu.Unlock()
-	if err := held(ctx); err != nil {
+	version, err := held(ctx)
+	if err != nil {
 		return err
 	}
 	me.Renewed = began.UTC().Truncate(time.Millisecond)
@@ -440,7 +519,23 @@ func renewOnce(ctx context.Context, p string, me lockRecord, began, deadline tim
 	if err != nil {
 		return err
 	}
-	return store.WriteAtomic(ctx, p, func(w io.Writer) error { _, err := w.Write(b); return err })
+	if version == "" {
+		// A store that gives no versions: a run that takes the lock over
+		// between the check and this write loses it again, and finds out
+		// at its own next renewal.
+		return store.WriteAtomic(ctx, p, func(w io.Writer) error { _, err := w.Write(b); return err })
+	}
+	replaced, err := store.ReplaceIf(ctx, p, b, version)
+	if err != nil || replaced {
+		return err
+	}
+	// The lock changed since the check: another run took it over or
+	// deleted it, which held names, or an earlier renewal that timed out
+	// landed late and the lock is still this run's, to renew next time.
+	if _, err := held(ctx); err != nil {
+		return err
+	}
+	return errors.New("lock changed during its renewal")
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -20,12 +20,21 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
+	"cloud.google.com/go/storage"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/google/renameio/v2"
 	"gocloud.dev/blob"
@@ -329,13 +338,139 @@ func CreateNew(ctx context.Context, p string, content []byte) (bool, error) {
 	}
 	defer b.Close()
 	err = b.WriteAll(ctx, u.key, content, &blob.WriterOptions{IfNotExist: true, ContentType: "application/json"})
-	// S3 answers 412 when the object exists, and 409 when another
-	// conditional write of it is in flight: either way this one lost.
-	var api interface{ ErrorCode() string }
-	if gcerrors.Code(err) == gcerrors.FailedPrecondition || errors.As(err, &api) && api.ErrorCode() == "ConditionalRequestConflict" {
+	if conditionFailed(err) {
 		return false, nil
 	}
 	return err == nil, u.wrap(err)
+}
+
+// conditionFailed reports whether err is a conditional write's refusal.
+// S3 answers 412 when the condition does not hold, and 409 when another
+// conditional write of the object is in flight: either way this one lost.
+func conditionFailed(err error) bool {
+	var api interface{ ErrorCode() string }
+	return gcerrors.Code(err) == gcerrors.FailedPrecondition || errors.As(err, &api) && api.ErrorCode() == "ConditionalRequestConflict"
+}
+
+// ReadVersioned reads the whole of p, as ReadFile does, and returns with
+// it the version of the object it read, for ReplaceIf: its ETag on S3 and
+// Azure, its generation on GCS, taken from the same response as the
+// content. The version is "" for a local file and when the store's
+// answer carries none.
+func ReadVersioned(ctx context.Context, p string) (content []byte, version string, err error) {
+	if !IsRemote(p) {
+		content, err = os.ReadFile(p)
+		return content, "", err
+	}
+	u := parse(p)
+	b, err := u.bucket(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer b.Close()
+	r, err := b.NewReader(ctx, u.key, nil)
+	if err != nil {
+		return nil, "", u.wrap(err)
+	}
+	defer r.Close()
+	if content, err = io.ReadAll(r); err != nil {
+		return nil, "", u.wrap(err)
+	}
+	return content, readVersion(r), nil
+}
+
+// readVersion digs the version out of a reader's driver response; gocloud
+// has no portable accessor for it.
+func readVersion(r *blob.Reader) string {
+	var s3out s3.GetObjectOutput
+	var gcs *storage.Reader
+	var az azblobblob.DownloadStreamResponse
+	switch {
+	case r.As(&s3out):
+		return aws.ToString(s3out.ETag)
+	case r.As(&gcs):
+		// The client reports -1 when the response has no X-Goog-Generation.
+		if gcs.Attrs.Generation > 0 {
+			return strconv.FormatInt(gcs.Attrs.Generation, 10)
+		}
+	case r.As(&az):
+		if az.ETag != nil {
+			return string(*az.ETag)
+		}
+	}
+	return ""
+}
+
+// ReplaceIf replaces the object p with content if it is still at version,
+// as ReadVersioned returned it, in one step that no other write can come
+// between (If-Match on S3 and Azure, a generation-match precondition on
+// GCS), and reports whether it replaced it: false, without an error, when
+// p has changed or is gone. Two writers that replace the same version
+// cannot both win. A store that ignores the condition replaces p and
+// reports true; IgnoresReplaceIf finds such a store out. Local files and
+// objects without a version cannot be replaced this way.
+func ReplaceIf(ctx context.Context, p string, content []byte, version string) (bool, error) {
+	if !IsRemote(p) || version == "" {
+		return false, fmt.Errorf("%s: no version to replace it against", p)
+	}
+	u := parse(p)
+	b, err := u.bucket(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer b.Close()
+	err = b.WriteAll(ctx, u.key, content, &blob.WriterOptions{ContentType: "application/json", BeforeWrite: ifMatch(version)})
+	// S3 answers an If-Match on a missing object with 404, GCS and Azure
+	// with 412.
+	if conditionFailed(err) || gcerrors.Code(err) == gcerrors.NotFound {
+		return false, nil
+	}
+	return err == nil, u.wrap(err)
+}
+
+// IgnoresReplaceIf replaces p with content against a version that no
+// object has, and reports whether the store replaced it all the same: it
+// ignores ReplaceIf's condition. content should be what p holds, so that
+// such a store loses nothing.
+func IgnoresReplaceIf(ctx context.Context, p string, content []byte) (bool, error) {
+	var none string
+	switch parse(p).scheme {
+	case "gs":
+		// Generations are timestamps in microseconds.
+		none = strconv.FormatInt(math.MaxInt64, 10)
+	case "azblob":
+		none = `"0x0"`
+	default:
+		none = `"dqaudit-no-such-version"`
+	}
+	return ReplaceIf(ctx, p, content, none)
+}
+
+// ifMatch makes a write conditional on the object's version through the
+// driver's own request, which gocloud's portable options cannot: they
+// have If-None-Match: * (IfNotExist) but no If-Match.
+func ifMatch(version string) func(as func(any) bool) error {
+	return func(as func(any) bool) error {
+		var s3in *transfermanager.UploadObjectInput
+		var gcs **storage.ObjectHandle
+		var az *azblob.UploadStreamOptions
+		switch {
+		case as(&s3in):
+			s3in.IfMatch = aws.String(version)
+		case as(&gcs):
+			gen, err := strconv.ParseInt(version, 10, 64)
+			if err != nil || gen <= 0 {
+				return fmt.Errorf("not a GCS generation: %q", version)
+			}
+			*gcs = (*gcs).If(storage.Conditions{GenerationMatch: gen})
+		case as(&az):
+			etag := azcore.ETag(version)
+			az.AccessConditions = &azblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &etag}}
+		default:
+			return errors.New("the store's driver cannot make a write conditional on a version")
+		}
+		return nil
+	}
 }
 
 // Remove deletes p; a p that does not exist is not an error.

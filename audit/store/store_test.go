@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/memblob"
 )
 
 func TestURLPaths(t *testing.T) {
@@ -117,5 +120,47 @@ func TestCreateNewOnlyOnce(t *testing.T) {
 	}
 	if ok, err := CreateNew(ctx, p, []byte("third")); err != nil || !ok {
 		t.Fatalf("CreateNew after Remove: %v, %v", ok, err)
+	}
+}
+
+// TestStoreReplaceIfWithoutVersions: where there is no version to replace
+// against, nothing is replaced unconditionally. A local file has no
+// version, and ReplaceIf refuses it; a gocloud driver other than S3's,
+// GCS's and Azure's (memblob here) gives no version either, and a write
+// made conditional on one through it fails rather than go through.
+func TestStoreReplaceIfWithoutVersions(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), ".lock")
+	if err := os.WriteFile(p, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, version, err := ReadVersioned(ctx, p); err != nil || string(b) != "mine" || version != "" {
+		t.Errorf("ReadVersioned of a local file: %q, version %q, %v; want its content and no version", b, version, err)
+	}
+	if ok, err := ReplaceIf(ctx, p, []byte("theirs"), "1"); ok || err == nil {
+		t.Errorf("ReplaceIf of a local file: %v, %v; want an error", ok, err)
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "mine" {
+		t.Errorf("local file after ReplaceIf: %q, %v; want it unchanged", b, err)
+	}
+
+	bucket := memblob.OpenBucket(nil)
+	defer bucket.Close()
+	if err := bucket.WriteAll(ctx, "lock", []byte("mine"), nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := bucket.NewReader(ctx, "lock", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if version := readVersion(r); version != "" {
+		t.Errorf("memblob reader version %q; want none", version)
+	}
+	if err := bucket.WriteAll(ctx, "lock", []byte("theirs"), &blob.WriterOptions{BeforeWrite: ifMatch(`"1"`)}); err == nil {
+		t.Error("a write conditional on a version went through a driver that cannot make it conditional")
+	}
+	if b, err := bucket.ReadAll(ctx, "lock"); err != nil || string(b) != "mine" {
+		t.Errorf("memblob object after the conditional write: %q, %v; want it unchanged", b, err)
 	}
 }

@@ -4,11 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +34,7 @@ func TestObjectStorageGCS(t *testing.T) {
 	t.Run("scan", func(t *testing.T) { scanOnStore(t, b) })
 	t.Run("lock", func(t *testing.T) { checkLock(t, b) })
 	t.Run("lease", func(t *testing.T) { checkLease(t, b) })
+	checkConditionalLock(t, b)
 }
 
 // TestObjectStorageAzure: the same on Azurite.
@@ -41,6 +50,7 @@ func TestObjectStorageAzure(t *testing.T) {
 	t.Run("scan", func(t *testing.T) { scanOnStore(t, b) })
 	t.Run("lock", func(t *testing.T) { checkLock(t, b) })
 	t.Run("lease", func(t *testing.T) { checkLease(t, b) })
+	checkConditionalLock(t, b)
 }
 
 // startGCS starts fake-gcs-server, a Cloud Storage emulator, on a free
@@ -353,4 +363,348 @@ drift: {}
 			t.Errorf("the other run's lock after Unlock: %s, %v; want it intact", raw, err)
 		}
 	})
+}
+
+// checkConditionalLock runs the tests of replaces conditional on an
+// object's version, on which the lock's takeovers and renewals rely, as
+// subtests of t. versitygw v1.8.0, fake-gcs-server v1.56.1 and Azurite
+// 3.35.0 all honour them.
+func checkConditionalLock(t *testing.T, b testBucket) {
+	t.Run("replace if", func(t *testing.T) { checkReplaceIf(t, b) })
+	t.Run("takeover race", func(t *testing.T) { checkTakeoverRace(t, b) })
+	t.Run("renewal race", func(t *testing.T) { checkRenewalRace(t, b) })
+	// Stores that speak S3's API without If-Match exist; Cloud Storage's
+	// client retries a refused precondition until its deadline, and no
+	// store behind it lacks them.
+	if !strings.HasPrefix(b.prefix, "gs://") {
+		t.Run("if-match refused", func(t *testing.T) { checkIfMatchRefused(t, b) })
+	}
+}
+
+// checkIfMatchRefused: on a store that gives versions but answers every
+// write conditional on one with an error (an S3 clone without If-Match,
+// played by a proxy answering 501), the lock still works as on a store
+// without versions: a stale lock is taken over, the holder's renewals
+// land and it never hears it lost the lock, and the run is warned.
+func checkIfMatchRefused(t *testing.T, b testBucket) {
+	const stale = 1500 * time.Millisecond
+	const dead = `{"host":"gone","pid":7,"started":"2026-01-01T00:00:00Z","renewed":"2026-01-01T00:01:00Z","token":"dead"}`
+	upload(t, writeTemp(t, []byte(dead)), b.url("if-match-refused/.lock"))
+	var refused atomic.Int32
+	b = viaProxy(t, b, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Header.Get("If-Match") != "" || replaceRequest(r) && r.URL.Query().Has("ifGenerationMatch") {
+			refused.Add(1)
+			http.Error(w, "conditional writes are not implemented", http.StatusNotImplemented)
+			return true
+		}
+		return false
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var warnings []string
+	var mu sync.Mutex
+	lost := make(chan error, 1)
+	lock, err := audit.OpenHistory(b.url("if-match-refused")).Lock(ctx, audit.LockOptions{
+		Stale: stale,
+		Warn:  func(msg string) { mu.Lock(); warnings = append(warnings, msg); mu.Unlock() },
+		Lost:  func(err error) { lost <- err },
+	})
+	if err != nil {
+		t.Fatalf("Lock of a stale lock on a store refusing If-Match: %v", err)
+	}
+	read := func() string {
+		raw, err := store.ReadFile(ctx, b.url("if-match-refused/.lock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(raw)
+	}
+	first := read()
+	select {
+	case err := <-lost:
+		t.Errorf("Lost(%v) on a store refusing If-Match; want the lock kept", err)
+	case <-time.After(2 * stale):
+	}
+	if again := read(); again == first || strings.Contains(again, `"dead"`) {
+		t.Errorf("lock %s after %s, first %s; want this run's, renewed", again, 2*stale, first)
+	}
+	if err := lock.Unlock(); err != nil {
+		t.Errorf("Unlock: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refused.Load() == 0 || len(warnings) != 1 || !strings.Contains(warnings[0], "refuses conditional replaces") {
+		t.Errorf("%d conditional writes refused, warnings %q; want some, and one warning that the store refuses them", refused.Load(), warnings)
+	}
+}
+
+// checkReplaceIf: store.ReplaceIf on b replaces an object at the version
+// store.ReadVersioned read, and only then: a version replaced since, one
+// that no object has or an object deleted since leave the store as it
+// is. Of two writers that replace one version at once, exactly one wins.
+func checkReplaceIf(t *testing.T, b testBucket) {
+	ctx := context.Background()
+	p := b.url("replace-if/object")
+	read := func(want string) string {
+		t.Helper()
+		got, version, err := store.ReadVersioned(ctx, p)
+		if err != nil || string(got) != want || version == "" {
+			t.Fatalf("ReadVersioned: %q, version %q, %v; want %q and a version", got, version, err, want)
+		}
+		return version
+	}
+	if ok, err := store.CreateNew(ctx, p, []byte("one")); !ok || err != nil {
+		t.Fatalf("CreateNew: %v, %v", ok, err)
+	}
+	v1 := read("one")
+	if ok, err := store.ReplaceIf(ctx, p, []byte("two"), v1); !ok || err != nil {
+		t.Fatalf("ReplaceIf at the version read: %v, %v; want true", ok, err)
+	}
+	v2 := read("two")
+	if v2 == v1 {
+		t.Errorf("version %q unchanged by a replace", v1)
+	}
+	if ok, err := store.ReplaceIf(ctx, p, []byte("three"), v1); ok || err != nil {
+		t.Errorf("ReplaceIf at a version replaced since: %v, %v; want false, nil", ok, err)
+	}
+	read("two")
+	if ignored, err := store.IgnoresReplaceIf(ctx, p, []byte("two")); ignored || err != nil {
+		t.Errorf("IgnoresReplaceIf: %v, %v; want false, nil", ignored, err)
+	}
+
+	last := "two"
+	for round := range 20 {
+		version := read(last)
+		var won [2]bool
+		var errs [2]error
+		var wg sync.WaitGroup
+		for i := range won {
+			wg.Go(func() {
+				won[i], errs[i] = store.ReplaceIf(ctx, p, fmt.Appendf(nil, "round %d writer %d", round, i), version)
+			})
+		}
+		wg.Wait()
+		if errors.Join(errs[:]...) != nil || won[0] == won[1] {
+			t.Fatalf("round %d: two writers replacing version %q at once: won %v, errors %v; want exactly one to win", round, version, won, errs)
+		}
+		winner := 0
+		if won[1] {
+			winner = 1
+		}
+		last = fmt.Sprintf("round %d writer %d", round, winner)
+	}
+	v2 = read(last)
+
+	if err := store.Remove(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := store.ReplaceIf(ctx, p, []byte("gone"), v2); ok || err != nil {
+		t.Errorf("ReplaceIf of a deleted object: %v, %v; want false, nil", ok, err)
+	}
+	if _, err := store.ReadFile(ctx, p); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("deleted object after ReplaceIf: %v; want it still gone", err)
+	}
+}
+
+// checkTakeoverRace: two runs that wait for the same stale lock and take
+// it for stale at the same time cannot both take it over: the takeover
+// replaces the version of the stale lock they read, and only one replace
+// of it succeeds. A proxy in front of the store holds each replace back
+// for a while, so that both runs have read the stale lock before either
+// replace lands: nearly every round is a race, which ends with two
+// winners when the replace is not conditional. Six rounds run at once,
+// each on its own lock.
+func checkTakeoverRace(t *testing.T, b testBucket) {
+	// Polls every 250 ms, renewals and request timeouts every 500 ms:
+	// twelve waiting runs polling at once keep requests to the emulators
+	// well within that, held-back replaces included, on a loaded machine
+	// too (each request on s3:// costs some 5 ms of CPU to open its
+	// bucket). A second winner would return from Lock within milliseconds
+	// of the first.
+	const rounds, stale, hold, grace = 6, 3 * time.Second, 100 * time.Millisecond, 300 * time.Millisecond
+	const dead = `{"host":"gone","pid":7,"started":"2026-01-01T00:00:00Z","renewed":"2026-01-01T00:01:00Z","token":"dead"}`
+	for round := range rounds {
+		upload(t, writeTemp(t, []byte(dead)), b.url("takeover-race/"+strconv.Itoa(round)+"/.lock"))
+	}
+	b = viaProxy(t, b, func(_ http.ResponseWriter, r *http.Request) bool {
+		if replaceRequest(r) {
+			time.Sleep(hold)
+		}
+		return false
+	})
+	race := func(round int) (won, tookOver int, errs []error) {
+		history := b.url("takeover-race/" + strconv.Itoa(round))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var took atomic.Int32
+		opts := audit.LockOptions{
+			Stale:    stale,
+			TookOver: func(string) { took.Add(1) },
+			Warn:     func(msg string) { t.Errorf("warning: %s", msg) },
+		}
+		type result struct {
+			lock *audit.HeldLock
+			err  error
+		}
+		results := make(chan result, 2)
+		for range 2 {
+			go func() {
+				lock, err := audit.OpenHistory(history).Lock(ctx, opts)
+				results <- result{lock, err}
+			}()
+		}
+		got := []result{<-results}
+		select {
+		case r := <-results:
+			got = append(got, r)
+		case <-time.After(grace):
+			cancel() // the loser waits for the winner's lock: stop it
+			got = append(got, <-results)
+		}
+		for _, r := range got {
+			switch {
+			case r.lock != nil:
+				won++
+			case !errors.As(r.err, new(*audit.LockedError)) || !errors.Is(r.err, context.Canceled):
+				errs = append(errs, r.err)
+			}
+		}
+		for _, r := range got {
+			if r.lock == nil {
+				continue
+			}
+			// Of two winners one has lost the lock, and its Unlock says so.
+			if err := r.lock.Unlock(); err != nil && won == 1 {
+				errs = append(errs, err)
+			}
+		}
+		return won, int(took.Load()), errs
+	}
+	var wg sync.WaitGroup
+	for round := range rounds {
+		wg.Go(func() {
+			// A request that times out under load can make the winner
+			// remove the stale lock rather than replace it, and then
+			// either run may create the lock anew: TookOver is not always
+			// called.
+			if won, tookOver, errs := race(round); won != 1 || len(errs) > 0 {
+				t.Errorf("round %d: %d of two waiting runs took the stale lock (TookOver called %d times), errors %v; want exactly one",
+					round, won, tookOver, errs)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// checkRenewalRace: a holder whose lock another run takes over between
+// the holder's check of the lock and its renewal's upload does not
+// overwrite the other run's lock: the renewal replaces only the version
+// it checked, fails, and the holder hears through Lost that it lost the
+// lock. A proxy in front of the store lands the other run's lock just
+// before the renewal's upload.
+func checkRenewalRace(t *testing.T, b testBucket) {
+	const stale = 1500 * time.Millisecond
+	const other = `{"host":"elsewhere","pid":9,"started":"2026-01-01T00:00:00Z","renewed":"2026-01-01T00:00:00Z","token":"other"}`
+	ctx := context.Background()
+	var armed, fired atomic.Bool
+	var replaceErr error
+	var proxied testBucket
+	proxied = viaProxy(t, b, func(_ http.ResponseWriter, r *http.Request) bool {
+		if replaceRequest(r) && armed.CompareAndSwap(true, false) {
+			replaceErr = store.WriteAtomic(ctx, proxied.url("renewal-race/.lock"), func(w io.Writer) error {
+				_, err := io.WriteString(w, other)
+				return err
+			})
+			fired.Store(true)
+		}
+		return false
+	})
+	lost := make(chan error, 1)
+	lock, err := audit.OpenHistory(proxied.url("renewal-race")).Lock(ctx, audit.LockOptions{
+		Stale: stale,
+		Lost:  func(err error) { lost <- err },
+		Warn:  func(msg string) { t.Errorf("warning: %s", msg) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next upload through the proxy is a renewal's, sent after its
+	// check of the lock.
+	armed.Store(true)
+	select {
+	case err := <-lost:
+		var gone *audit.LockLostError
+		if !errors.As(err, &gone) || !strings.Contains(err.Error(), "another run took it over (host elsewhere, pid 9") {
+			t.Errorf("Lost(%v); want a LockLostError naming the other run", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("Lost was not called after another run took the lock over")
+	}
+	if !fired.Load() || replaceErr != nil {
+		t.Fatalf("the other run's lock did not land before a renewal (fired %v): %v", fired.Load(), replaceErr)
+	}
+	if raw, err := store.ReadFile(ctx, b.url("renewal-race/.lock")); err != nil || string(raw) != other {
+		t.Errorf("the other run's lock after the renewal: %s, %v; want it intact", raw, err)
+	}
+	if err := lock.Unlock(); err == nil || !strings.Contains(err.Error(), "replaced by another run's lock") {
+		t.Errorf("Unlock of a lock taken over: %v", err)
+	}
+}
+
+// replaceRequest reports whether r uploads an object other than as a
+// conditional create (If-None-Match: * on S3 and Azure, a generation-match
+// of 0 on GCS).
+func replaceRequest(r *http.Request) bool {
+	switch {
+	case r.Method == http.MethodPut:
+		return r.Header.Get("If-None-Match") != "*"
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/upload/"):
+		return r.URL.Query().Get("ifGenerationMatch") != "0"
+	}
+	return false
+}
+
+// viaProxy puts a reverse proxy in front of b's emulator, which calls
+// before with each request before it forwards it (unless before answered
+// it itself and returns true), and returns b reached through it. For GCS it points STORAGE_EMULATOR_HOST at the proxy until
+// the test ends.
+func viaProxy(t *testing.T, b testBucket, before func(http.ResponseWriter, *http.Request) bool) testBucket {
+	t.Helper()
+	scheme, _, _ := strings.Cut(b.prefix, "://")
+	var target string
+	switch scheme {
+	case "s3":
+		_, target, _ = strings.Cut(b.query, "endpoint=http://")
+	case "azblob":
+		_, target, _ = strings.Cut(b.query, "domain=")
+	case "gs":
+		target = os.Getenv("STORAGE_EMULATOR_HOST")
+	}
+	target, _, _ = strings.Cut(target, "&")
+	if target == "" {
+		t.Fatalf("no emulator address for %s", b.prefix)
+	}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(&url.URL{Scheme: "http", Host: target})
+			if scheme == "s3" {
+				r.Out.Host = r.In.Host // the request is signed for the proxy's host
+			}
+		},
+		// Clients that give up on a request held back are expected:
+		// answer without logging.
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) },
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !before(w, r) {
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	if scheme == "gs" {
+		t.Setenv("STORAGE_EMULATOR_HOST", addr)
+		return b
+	}
+	return testBucket{b.prefix, strings.Replace(b.query, target, addr, 1)}
 }

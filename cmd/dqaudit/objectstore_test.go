@@ -360,6 +360,7 @@ func TestObjectStorageHistoryLock(t *testing.T) {
 		t.Errorf("the other run's lock after unlock: %s, %v; want it intact", b, err)
 	}
 	t.Run("lease", func(t *testing.T) { checkLease(t, testBucket{"s3://dqaudit-test/", q}) })
+	checkConditionalLock(t, testBucket{"s3://dqaudit-test/", q})
 }
 
 // writeTemp writes b to a temporary file and returns its path.
