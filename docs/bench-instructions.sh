@@ -13,12 +13,18 @@
 # prints the total, the count per line and the functions that execute
 # the most instructions themselves (the top 15; TOP=N for N). The
 # total includes start-up and report writing (about 70M instructions).
+# KEEP=1 keeps the work directory, whose cg.out callgrind_annotate reads
+# (--inclusive=yes, --tree=caller), and prints its path.
 set -euo pipefail
 export LC_ALL=C
 LINES=${1:-200000}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+if [[ -n ${KEEP:-} ]]; then
+	echo "work directory: $W" >&2
+else
+	trap 'rm -rf "$W"' EXIT
+fi
 for tool in go valgrind callgrind_annotate; do
 	command -v "$tool" >/dev/null || { echo "bench-instructions.sh: $tool not found" >&2; exit 2; }
 done
