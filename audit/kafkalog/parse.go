@@ -9,8 +9,6 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/segmentio/asm/ascii"
-
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/rules"
 )
@@ -146,7 +144,7 @@ func (p *parser) run(c chunk) (err error) {
 // lack its newline.
 func (p *parser) lines(data []byte, line int64) {
 	for len(data) > 0 {
-		end, clean := splitLine(data)
+		end, clean := scanLine(data)
 		p.line(data[:end], line, clean)
 		line++
 		if end == len(data) {
@@ -501,27 +499,6 @@ const (
 	highs = 0x8080808080808080
 	lows  = 0x2020202020202020 // ' ' in every byte
 )
-
-// splitLine returns the index of the first newline in data, or len(data),
-// and whether the line before it is valid UTF-8 without control characters
-// (C0, DEL or C1), a final '\r' aside: scanLine's answer, in two passes
-// of 32 bytes an instruction (AVX2 where the CPU has it) for a line of
-// printable ASCII, which almost every line of a log is.
-func splitLine(data []byte) (end int, clean bool) {
-	end = bytes.IndexByte(data, '\n')
-	if end < 0 {
-		end = len(data)
-	}
-	ln := data[:end]
-	if k := len(ln); k > 0 && ln[k-1] == '\r' {
-		ln = ln[:k-1]
-	}
-	if ascii.ValidPrint(ln) {
-		return end, true
-	}
-	_, clean = scanLine(data[:end])
-	return end, clean
-}
 
 // scanLine returns the index of the first newline in data, or len(data),
 // and whether the line before it is valid UTF-8 without control characters

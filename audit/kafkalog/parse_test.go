@@ -121,25 +121,25 @@ func TestParseInt(t *testing.T) {
 	}
 }
 
-// TestSplitLineFindsEveryByte puts each kind of byte a line must not hold
-// at every place in lines of 1 to 100 bytes, so that each width the
-// vectorised check takes (32, 16, 8, 4 and fewer bytes) meets it.
-func TestSplitLineFindsEveryByte(t *testing.T) {
+// TestScanLineFindsEveryByte puts each kind of byte a line must not hold
+// at every place in lines of 1 to 100 bytes, so that each width scanLine
+// takes (32 bytes, 8, and single bytes at the end) meets it.
+func TestScanLineFindsEveryByte(t *testing.T) {
 	bad := []string{"\x00", "\x1f", "\x7f", "\r", "\t", "\xff", "\xc3", "\u0085"}
 	for n := 1; n <= 100; n++ {
 		for i := range n {
 			for _, b := range bad {
 				ln := strings.Repeat("a", i) + b + strings.Repeat("z", n-i-1)
 				in := []byte(ln + "\nnext")
-				end, clean := splitLine(in)
+				end, clean := scanLine(in)
 				wantClean := oracleClean([]byte(ln))
 				if end != len(ln) || clean != wantClean {
-					t.Fatalf("splitLine(%q) = %d, %v; want %d, %v", in, end, clean, len(ln), wantClean)
+					t.Fatalf("scanLine(%q) = %d, %v; want %d, %v", in, end, clean, len(ln), wantClean)
 				}
 			}
 			ln := strings.Repeat("a", n) + "\r"
-			if end, clean := splitLine([]byte(ln + "\n")); end != len(ln) || !clean {
-				t.Fatalf("splitLine(%q) = %d, %v; want %d, true (a final CR is part of the line end)", ln+"\n", end, clean, len(ln))
+			if end, clean := scanLine([]byte(ln + "\n")); end != len(ln) || !clean {
+				t.Fatalf("scanLine(%q) = %d, %v; want %d, true (a final CR is part of the line end)", ln+"\n", end, clean, len(ln))
 			}
 		}
 	}
@@ -190,10 +190,6 @@ func TestScanLine(t *testing.T) {
 			end, clean := scanLine([]byte(tc.in))
 			if end != wantEnd || clean != tc.wantClean {
 				t.Errorf("scanLine(%q) = %d, %v; want %d, %v", tc.in, end, clean, wantEnd, tc.wantClean)
-			}
-			end, clean = splitLine([]byte(tc.in))
-			if end != wantEnd || clean != tc.wantClean {
-				t.Errorf("splitLine(%q) = %d, %v; want %d, %v", tc.in, end, clean, wantEnd, tc.wantClean)
 			}
 			if oc := oracleClean([]byte(tc.in[:wantEnd])); oc != tc.wantClean {
 				t.Errorf("oracle says clean=%v for %q (the test's oracle disagrees)", oc, tc.in[:wantEnd])
