@@ -357,6 +357,17 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 				r, version, ok, err = readLock(rctx, p)
 			}
 			switch {
+			case err == nil && ok && r.Token == me.Token:
+				// A create or replace of this run's was answered as lost
+				// but landed: a client that retried it after losing the
+				// first answer got the failed condition of its own write.
+				// The lock is this run's. The record is from an earlier
+				// try, older than this one by at most a poll and a
+				// request, so renewing within stale/2 of this try still
+				// keeps ahead of a waiting run, which needs stale from
+				// the record's write.
+				cancel()
+				return won(b, began), nil
 			case err != nil || !ok || !w.see(r, time.Now()):
 			case version == "":
 				// A store that gives no versions: remove the stale lock

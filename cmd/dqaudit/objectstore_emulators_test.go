@@ -373,11 +373,48 @@ func checkConditionalLock(t *testing.T, b testBucket) {
 	t.Run("replace if", func(t *testing.T) { checkReplaceIf(t, b) })
 	t.Run("takeover race", func(t *testing.T) { checkTakeoverRace(t, b) })
 	t.Run("renewal race", func(t *testing.T) { checkRenewalRace(t, b) })
+	t.Run("lost answer", func(t *testing.T) { checkLostAnswer(t, b) })
 	// Stores that speak S3's API without If-Match exist; Cloud Storage's
 	// client retries a refused precondition until its deadline, and no
 	// store behind it lacks them.
 	if !strings.HasPrefix(b.prefix, "gs://") {
 		t.Run("if-match refused", func(t *testing.T) { checkIfMatchRefused(t, b) })
+	}
+}
+
+// checkLostAnswer: a conditional create of the lock that lands but whose
+// answer is lost (a proxy forwards it and answers 500) leaves the lock
+// this run's: the client's retry meets the condition failed by its own
+// write, or the run removes what it wrote, and either way the run takes
+// the lock at once rather than wait for its own record to go stale.
+func checkLostAnswer(t *testing.T, b testBucket) {
+	var lost atomic.Bool
+	b = viaProxy(t, b, func(w http.ResponseWriter, r *http.Request, forward http.Handler) bool {
+		create := r.Method == http.MethodPut && r.Header.Get("If-None-Match") == "*" ||
+			r.Method == http.MethodPost && r.URL.Query().Get("ifGenerationMatch") == "0"
+		if create && lost.CompareAndSwap(false, true) {
+			forward.ServeHTTP(httptest.NewRecorder(), r)
+			http.Error(w, "the answer was lost", http.StatusInternalServerError)
+			return true
+		}
+		return false
+	})
+	// Longer than the test waits: a run that waited for its own lock to
+	// go stale would fail.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lock, err := audit.OpenHistory(b.url("lost-answer")).Lock(ctx, audit.LockOptions{Stale: time.Minute})
+	if err != nil {
+		t.Fatalf("Lock after its create's answer was lost: %v", err)
+	}
+	if !lost.Load() {
+		t.Fatal("no conditional create went through the proxy")
+	}
+	if err := lock.Unlock(); err != nil {
+		t.Errorf("Unlock: %v", err)
+	}
+	if _, err := store.ReadFile(ctx, b.url("lost-answer/.lock")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("lock object after Unlock: %v; want it gone", err)
 	}
 }
 
@@ -391,7 +428,7 @@ func checkIfMatchRefused(t *testing.T, b testBucket) {
 	const dead = `{"host":"gone","pid":7,"started":"2026-01-01T00:00:00Z","renewed":"2026-01-01T00:01:00Z","token":"dead"}`
 	upload(t, writeTemp(t, []byte(dead)), b.url("if-match-refused/.lock"))
 	var refused atomic.Int32
-	b = viaProxy(t, b, func(w http.ResponseWriter, r *http.Request) bool {
+	b = viaProxy(t, b, func(w http.ResponseWriter, r *http.Request, _ http.Handler) bool {
 		if r.Header.Get("If-Match") != "" || replaceRequest(r) && r.URL.Query().Has("ifGenerationMatch") {
 			refused.Add(1)
 			http.Error(w, "conditional writes are not implemented", http.StatusNotImplemented)
@@ -526,7 +563,7 @@ func checkTakeoverRace(t *testing.T, b testBucket) {
 	for round := range rounds {
 		upload(t, writeTemp(t, []byte(dead)), b.url("takeover-race/"+strconv.Itoa(round)+"/.lock"))
 	}
-	b = viaProxy(t, b, func(_ http.ResponseWriter, r *http.Request) bool {
+	b = viaProxy(t, b, func(_ http.ResponseWriter, r *http.Request, _ http.Handler) bool {
 		if replaceRequest(r) {
 			time.Sleep(hold)
 		}
@@ -609,7 +646,7 @@ func checkRenewalRace(t *testing.T, b testBucket) {
 	var armed, fired atomic.Bool
 	var replaceErr error
 	var proxied testBucket
-	proxied = viaProxy(t, b, func(_ http.ResponseWriter, r *http.Request) bool {
+	proxied = viaProxy(t, b, func(_ http.ResponseWriter, r *http.Request, _ http.Handler) bool {
 		if replaceRequest(r) && armed.CompareAndSwap(true, false) {
 			replaceErr = store.WriteAtomic(ctx, proxied.url("renewal-race/.lock"), func(w io.Writer) error {
 				_, err := io.WriteString(w, other)
@@ -665,10 +702,11 @@ func replaceRequest(r *http.Request) bool {
 }
 
 // viaProxy puts a reverse proxy in front of b's emulator, which calls
-// before with each request before it forwards it (unless before answered
-// it itself and returns true), and returns b reached through it. For GCS it points STORAGE_EMULATOR_HOST at the proxy until
+// before with each request before it forwards it, unless before answered
+// it itself and returns true (it may forward it with forward first), and
+// returns b reached through it. For GCS it points STORAGE_EMULATOR_HOST at the proxy until
 // the test ends.
-func viaProxy(t *testing.T, b testBucket, before func(http.ResponseWriter, *http.Request) bool) testBucket {
+func viaProxy(t *testing.T, b testBucket, before func(w http.ResponseWriter, r *http.Request, forward http.Handler) bool) testBucket {
 	t.Helper()
 	scheme, _, _ := strings.Cut(b.prefix, "://")
 	var target string
@@ -696,7 +734,7 @@ func viaProxy(t *testing.T, b testBucket, before func(http.ResponseWriter, *http
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) },
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !before(w, r) {
+		if !before(w, r, proxy) {
 			proxy.ServeHTTP(w, r)
 		}
 	}))
