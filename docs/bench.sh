@@ -5,6 +5,8 @@
 #   bash docs/bench.sh [N]        # N timed runs per command, default 5
 #
 # Environment:
+#   BIG=1       also scan 10 GB archives of each format once (hardlinks to
+#               the inputs; about 5 minutes more): peak RSS against 150 MB
 #   BENCH_DIR   work directory (default /tmp/dqaudit-bench). Inputs are
 #               generated there once (about 650 MB, about a minute) and reused
 #               by later runs; delete the directory to regenerate them.
@@ -279,6 +281,35 @@ bench ref-5m "same scan, 5k-id set" "$(scan startup)" "$(scan ref-5m)"
 LOADT=$(awk -v a="$DMED" -v b="$BMED" 'BEGIN { printf "%.6f", a - b }')
 row "5M-id reference set, end to end" "small scan, 5k-id set" \
 	"load ≈ $(secs "$LOADT")" "load < 1 s (README; its ≈ 100 MB is the heap kept: see BenchmarkLoadSet)" "$(met "$LOADT" "<=" 1)"
+
+# 7. With BIG=1: memory on 10 GB archives, one run per format: a day of
+#    hardlinks to the inputs above (38 plain logs, 116 null-codec Avro
+#    files, 162 .gz logs: each just over 10^10 bytes). They share inodes,
+#    so the page cache serves them and the disk does not set the pace;
+#    what is measured is that memory does not grow with the archive.
+if [[ -n ${BIG:-} ]]; then
+	# big NAME LABEL FORMAT SOURCE COPIES EXT: links COPIES of SOURCE,
+	# scans them once and checks that every line or record was counted.
+	big() {
+		local name=$1 label=$2 format=$3 src=$4 copies=$5 ext=$6 i n want what
+		rm -rf "$W/big/$name" && mkdir -p "$W/big/$name"
+		for ((i = 1; i <= copies; i++)); do ln "$src" "$W/big/$name/$(printf '%03d' "$i").$ext"; done
+		config "big-$name" "$format" "$D/users.csv" "$W/big/$name/*.$ext"
+		say "== 10 GB: $name, $copies files, one run"
+		timed "$(scan "big-$name")"
+		if [[ $format == avro ]]; then
+			n=$(events "big-$name") want=$((copies * 2000000)) what=events
+		else
+			n=$(lines "big-$name") want=$((copies * LOG_LINES)) what=lines
+		fi
+		check_count "big-$name" "$n" "$want"
+		ROWS+=("| 10 GB: $(awk -v n="$copies" -v b="$(stat -c %s "$src")" 'BEGIN { printf "%.2f GB", n * b / 1e9 }') of $label ($copies files), $n $what | — | — | $(secs "$T") | — | $(rate "$n" "$T") $what | $CPU s | $(mb "$RSS") | peak RSS < 150 MB | $(met $((RSS / 1024)) "<=" 150) |")
+		rm -rf "$W/big/$name"
+	}
+	big plain "plain logs" kafka-log "$D/kafka.log" 38 log
+	big avro "Avro, null codec" avro "$D/watch-null.avro" 116 avro
+	big gz ".gz logs" kafka-log "$D/kafka.log.gz" 162 log.gz
+fi
 
 say "== rules: BenchmarkLoadSet (5M ids)"
 LOADSET=$(cd "$ROOT" && go test -run '^$' -bench '^BenchmarkLoadSet$' -benchtime 3x ./rules | grep '^BenchmarkLoadSet')
