@@ -27,8 +27,10 @@ type LockOptions struct {
 	// TookOver is called when this run took over a stale lock on object
 	// storage, with a description of the run that left it.
 	TookOver func(holder string)
-	// Warn is called when the lock cannot keep runs apart: an object store
-	// that ignores conditional writes or replaces.
+	// Warn is called when the lock cannot keep runs apart as it should:
+	// an object store that ignores conditional writes or replaces, or
+	// that refuses replaces conditional on a version (the lock then falls
+	// back to checking its content before it writes).
 	Warn func(msg string)
 	// Lost is called, from another goroutine and at most once, when a
 	// lock on object storage is no longer this run's: another run took
@@ -214,15 +216,15 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 	p := store.Join(h.dir, ".lock")
 	host, _ := os.Hostname()
 	me := lockRecord{Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second), Token: rand.Text()}
+	// noVersions is set when the store gives versions but writes
+	// conditional on them cannot be relied on (see probe): renewals then
+	// write as on a store without versions.
+	var noVersions atomic.Bool
 	// held reads the lock object and returns a *LockLostError unless it
 	// holds this run's token, else the version it read. Every request on
 	// the lock gets at most one renewal period, so that a request that
 	// hangs cannot keep a run from finding out in time that it lost the
 	// lock.
-	// noVersions is set when the store gives versions but refuses writes
-	// conditional on them: renewals then write as on a store without
-	// versions.
-	var noVersions atomic.Bool
 	held := func(ctx context.Context) (version string, err error) {
 		ctx, cancel := context.WithTimeout(ctx, renew)
 		defer cancel()
@@ -277,47 +279,20 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 			opts.TookOver(w.tookOver)
 		}
 		stop := renewLock(ctx, p, me, began, renew, stale, &mu, held, opts.Lost)
-		warn := func(msg string) {
-			if opts.Warn != nil {
-				opts.Warn(msg)
-			}
-		}
-		// A second conditional write of the same object must lose; if it
-		// wins, the store ignores the condition and the lock keeps no one
-		// out.
 		cctx, cancel := timed()
-		again, err := store.CreateNew(cctx, p, b)
-		cancel()
-		if err == nil && again {
-			warn(fmt.Sprintf("%s ignores conditional writes: the history lock does not keep concurrent runs apart", p))
-		}
-		// Likewise a replace against a version the object does not have,
-		// on a store that gives versions: one that ignores If-Match lets
-		// two runs take over one stale lock, and a renewal overwrite a
-		// lock taken over. One that fails it with an error other than a
-		// failed condition (an S3 clone without If-Match) would fail every
-		// renewal, so renewals write unconditionally there.
-		cctx, cancel = timed()
 		mu.Lock()
-		ignored := false
-		if version, err := held(cctx); err == nil && version != "" {
-			ignored, err = store.IgnoresReplaceIf(cctx, p, b)
-			if err != nil && cctx.Err() == nil {
-				noVersions.Store(true)
-				warn(fmt.Sprintf("%s refuses conditional replaces (If-Match: %v): renewals overwrite the history lock unconditionally", p, err))
-			}
+		if probe(cctx, p, b, held, opts.Warn) != "" {
+			noVersions.Store(true)
 		}
 		mu.Unlock()
 		cancel()
-		if ignored {
-			warn(fmt.Sprintf("%s ignores conditional replaces (If-Match): two runs can take over one stale history lock at once", p))
-		}
 		return &HeldLock{
 			unlock: func() error { stop(); return release() },
 			verify: verify,
 		}
 	}
 	var began time.Time
+	tried := "" // the stale lock a takeover of which ended in an error
 	for failures := 0; ; {
 		// The record says when this try began: a run that waited long
 		// must not look as if it had held the lock all along.
@@ -361,13 +336,18 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 				// A create or replace of this run's was answered as lost
 				// but landed: a client that retried it after losing the
 				// first answer got the failed condition of its own write.
-				// The lock is this run's. The record is from an earlier
-				// try, older than this one by at most a poll and a
-				// request, so renewing within stale/2 of this try still
-				// keeps ahead of a waiting run, which needs stale from
-				// the record's write.
-				cancel()
-				return won(b, began), nil
+				// The lock is this run's, but its record is from an
+				// earlier try, which a waiting run may have watched for a
+				// while: it is renewed with this try's time before the
+				// run takes it, so that renewals count from a write of
+				// this try.
+				if renewed, _ := rewrite(rctx, p, b, version); renewed {
+					if w.tookOver == "" {
+						w.tookOver = tried
+					}
+					cancel()
+					return won(b, began), nil
+				}
 			case err != nil || !ok || !w.see(r, time.Now()):
 			case version == "":
 				// A store that gives no versions: remove the stale lock
@@ -382,26 +362,26 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 				// lock: of two runs that take it for stale at once, the
 				// first replaces it and the second's condition fails.
 				took, err := store.ReplaceIf(rctx, p, b, version)
-				if took {
+				switch {
+				case took:
 					w.tookOver = r.String()
 					cancel()
 					return won(b, began), nil
-				}
-				if err != nil {
-					// As after a failed create: the replace may have
-					// landed, and then this run removes the stale lock
-					// rather than takes it. A store that refuses the
-					// condition itself (an S3 clone without If-Match)
-					// has the stale lock removed as on one without
-					// versions.
-					w.tookOver = r.String()
-					release()
+				case store.ConditionRefused(err):
+					// A store that refuses the condition itself (an S3
+					// clone without If-Match): remove the stale lock as
+					// on one without versions.
 					cancel()
-					rctx, cancel = timed() // the failed replace may have used it up
+					rctx, cancel = timed()
 					if takeOver(rctx, p, r) == nil {
+						w.tookOver = r.String()
 						cancel()
 						continue
 					}
+				case err != nil:
+					// The replace may have landed (a timeout): if it did,
+					// the next read finds this run's token.
+					tried = r.String()
 				}
 			}
 			cancel()
@@ -412,10 +392,78 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 		w.waited = true
 		select {
 		case <-ctx.Done():
+			// A write of this run's that was answered as lost may have
+			// landed: do not leave it for others to wait out.
+			release()
 			return nil, &LockedError{Dir: h.dir, Holder: w.holder(), Object: p, Err: ctx.Err()}
 		case <-time.After(poll):
 		}
 	}
+}
+
+// probe checks, once a run has taken the lock object p by writing b,
+// that the store keeps to the conditions the lock relies on, and warns
+// through warn (if not nil) when it does not. The caller holds the lock's
+// mutex; held reads p and returns its version while it is this run's. It
+// returns a non-empty reason when writes conditional on a version cannot
+// be relied on, and renewals must write as on a store without versions.
+func probe(ctx context.Context, p string, b []byte, held func(context.Context) (string, error), warn func(string)) (noVersions string) {
+	say := func(msg string) {
+		if warn != nil {
+			warn(msg)
+		}
+	}
+	name := store.Name(p)
+	// A second conditional create must lose; if it wins, the store
+	// ignores the condition and the lock keeps no one out.
+	if again, err := store.CreateNew(ctx, p, b); err == nil && again {
+		say(fmt.Sprintf("%s ignores conditional writes: the history lock does not keep concurrent runs apart", name))
+	}
+	version, err := held(ctx)
+	if err != nil || version == "" {
+		return ""
+	}
+	// A replace against the version just read must win. One refused
+	// outright (an S3 clone without If-Match) or one that fails although
+	// the lock is still this run's (a proxy that turns ETags weak) would
+	// fail every renewal.
+	ok, err := store.ReplaceIf(ctx, p, b, version)
+	switch {
+	case store.ConditionRefused(err):
+		noVersions = "refuses conditional replaces (If-Match)"
+	case err == nil && !ok:
+		if _, err := held(ctx); err == nil {
+			noVersions = "fails replaces against the version just read (If-Match)"
+		}
+	case err == nil:
+		// And one against a version the object does not have must lose:
+		// a store that ignores If-Match lets two runs take over one stale
+		// lock, and a renewal overwrite a lock taken over.
+		ignored, err := store.IgnoresReplaceIf(ctx, p, b)
+		switch {
+		case err == nil && ignored:
+			say(fmt.Sprintf("%s ignores conditional replaces (If-Match): two runs can take over one stale history lock at once", name))
+		case store.ConditionRefused(err):
+			noVersions = "refuses conditional replaces (If-Match)"
+		}
+	}
+	if noVersions != "" {
+		say(fmt.Sprintf("%s %s: renewals overwrite the history lock unconditionally", name, noVersions))
+	}
+	return noVersions
+}
+
+// rewrite writes b, a record of this run's, to the lock object p, which
+// holds this run's token at version (as read just before): only if it is
+// still at that version when the store gives versions.
+func rewrite(ctx context.Context, p string, b []byte, version string) (bool, error) {
+	if version == "" {
+		if err := store.WriteAtomic(ctx, p, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	return store.ReplaceIf(ctx, p, b, version)
 }
 
 // maxLockFailures is how many tries in a row to take a lock on object
@@ -530,13 +578,10 @@ func renewOnce(ctx context.Context, p string, me lockRecord, began, deadline tim
 	if err != nil {
 		return err
 	}
-	if version == "" {
-		// A store that gives no versions: a run that takes the lock over
-		// between the check and this write loses it again, and finds out
-		// at its own next renewal.
-		return store.WriteAtomic(ctx, p, func(w io.Writer) error { _, err := w.Write(b); return err })
-	}
-	replaced, err := store.ReplaceIf(ctx, p, b, version)
+	// On a store that gives no versions, a run that takes the lock over
+	// between the check and this write loses it again, and finds out at
+	// its own next renewal.
+	replaced, err := rewrite(ctx, p, b, version)
 	if err != nil || replaced {
 		return err
 	}

@@ -56,10 +56,14 @@ run() {
 		awk '/ns\/op/ { print $3; n++ } END { if (n != 1) exit 1 }'
 }
 for ((i = 1; i <= ROUNDS; i++)); do
+	# One command substitution per statement, so that a failed run stops
+	# the script instead of leaving an empty time.
 	if ((i % 2)); then
-		o=$(run old) n=$(run new)
+		o=$(run old)
+		n=$(run new)
 	else
-		n=$(run new) o=$(run old)
+		n=$(run new)
+		o=$(run old)
 	fi
 	echo "$o $n"
 done | awk '{ print $2 / $1 }' | sort -g | awk '

@@ -21,6 +21,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -42,6 +43,7 @@ import (
 	_ "gocloud.dev/blob/gcsblob"   // gs://
 	_ "gocloud.dev/blob/s3blob"    // s3://
 	"gocloud.dev/gcerrors"
+	"google.golang.org/api/googleapi"
 )
 
 // schemes are the URL schemes that name object storage.
@@ -411,7 +413,7 @@ func readVersion(r *blob.Reader) string {
 // objects without a version cannot be replaced this way.
 func ReplaceIf(ctx context.Context, p string, content []byte, version string) (bool, error) {
 	if !IsRemote(p) || version == "" {
-		return false, fmt.Errorf("%s: no version to replace it against", p)
+		return false, fmt.Errorf("%s: no version to replace it against", Name(p))
 	}
 	u := parse(p)
 	b, err := u.bucket(ctx)
@@ -441,9 +443,34 @@ func IgnoresReplaceIf(ctx context.Context, p string, content []byte) (bool, erro
 	case "azblob":
 		none = `"0x0"`
 	default:
-		none = `"dqaudit-no-such-version"`
+		// Shaped like an MD5 ETag, so that no store rejects it as malformed.
+		none = `"00000000000000000000000000000000"`
 	}
 	return ReplaceIf(ctx, p, content, none)
+}
+
+// ConditionRefused reports whether err is a store's refusal to make a
+// write conditional at all (501 Not Implemented, as some S3 clones answer
+// If-Match), as opposed to a failed condition or a passing failure such as
+// a timeout, after which the write may still have landed.
+func ConditionRefused(err error) bool {
+	var status interface{ HTTPStatusCode() int } // AWS SDK
+	var api interface{ ErrorCode() string }
+	var az *azcore.ResponseError
+	var gcs *googleapi.Error
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &api) && api.ErrorCode() == "NotImplemented":
+		return true
+	case errors.As(err, &status):
+		return status.HTTPStatusCode() == http.StatusNotImplemented
+	case errors.As(err, &az):
+		return az.StatusCode == http.StatusNotImplemented
+	case errors.As(err, &gcs):
+		return gcs.Code == http.StatusNotImplemented
+	}
+	return false
 }
 
 // ifMatch makes a write conditional on the object's version through the
