@@ -254,19 +254,39 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 	release := func() error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		var gone *LockLostError
-		switch err := verify(ctx); {
-		case errors.As(err, &gone) && gone.Holder == "":
-			return nil // already gone
-		case gone != nil:
-			return fmt.Errorf("release history lock: %s was replaced by another run's lock; left as it is", p)
-		case err != nil:
-			return fmt.Errorf("release history lock: %w", err)
+		// The lock is deleted only at the version checked, so that a run
+		// that took it over in between keeps it; a late renewal of this
+		// run's that landed in between is checked again.
+		for range 3 {
+			var gone *LockLostError
+			version, err := mine(ctx)
+			switch {
+			case errors.As(err, &gone) && gone.Holder == "":
+				return nil // already gone
+			case gone != nil:
+				return fmt.Errorf("release history lock: %s was replaced by another run's lock; left as it is", p)
+			case err != nil:
+				return fmt.Errorf("release history lock: %w", err)
+			}
+			if version != "" {
+				removed, err := store.RemoveIf(ctx, p, version)
+				switch {
+				case removed:
+					return nil
+				case err == nil:
+					continue // changed since the check
+				case !store.ConditionRefused(err):
+					return fmt.Errorf("release history lock: %w", err)
+				}
+				// A store that refuses conditional deletes: as on one
+				// without versions.
+			}
+			if err := store.Remove(ctx, p); err != nil {
+				return fmt.Errorf("release history lock: %w", err)
+			}
+			return nil
 		}
-		if err := store.Remove(ctx, p); err != nil {
-			return fmt.Errorf("release history lock: %w", err)
-		}
-		return nil
+		return fmt.Errorf("release history lock: %s kept changing while it was released; left as it is", p)
 	}
 	w := lockWatch{stale: stale}
 	// timed gives one request on the lock at most one renewal period.
@@ -497,10 +517,10 @@ func (w *lockWatch) holder() string {
 }
 
 // takeOver removes the stale lock object p, which held r, unless it has
-// changed since, on a store that gives no versions to replace it against:
-// gocloud has no delete that is conditional on content, so the check
-// narrows the race with another waiting run to the time between a read
-// and a delete. A run that loses it finds out when it renews or verifies
+// changed since, on a store that gives no versions to replace it against
+// (or refuses writes conditional on them): no delete can be conditional on
+// content, so the check narrows the race with another waiting run to the
+// time between a read and a delete. A run that loses it finds out when it renews or verifies
 // its lock.
 func takeOver(ctx context.Context, p string, r lockRecord) error {
 	cur, _, ok, err := readLock(ctx, p)

@@ -500,6 +500,58 @@ func ifMatch(version string) func(as func(any) bool) error {
 	}
 }
 
+// RemoveIf deletes the object p if it is still at version, as
+// ReadVersioned returned it (If-Match on S3 and Azure, a generation-match
+// precondition on GCS), and reports whether it deleted it: false, without
+// an error, when p has changed or is gone. A store that refuses the
+// condition returns an error for which ConditionRefused is true; one that
+// ignores it deletes p whatever its version.
+func RemoveIf(ctx context.Context, p, version string) (bool, error) {
+	if !IsRemote(p) || version == "" {
+		return false, fmt.Errorf("%s: no version to remove it at", Name(p))
+	}
+	u := parse(p)
+	b, err := u.bucket(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer b.Close()
+	err = b.DeleteWithOptions(ctx, u.key, &blob.DeleteOptions{BeforeDelete: deleteIfMatch(version)})
+	if conditionFailed(err) || gcerrors.Code(err) == gcerrors.NotFound {
+		return false, nil
+	}
+	return err == nil, u.wrap(err)
+}
+
+// deleteIfMatch makes a delete conditional on the object's version, as
+// ifMatch does a write.
+func deleteIfMatch(version string) func(as func(any) bool) error {
+	return func(as func(any) bool) error {
+		var s3in *s3.DeleteObjectInput
+		var gcs **storage.ObjectHandle
+		var az *azblobblob.DeleteOptions
+		switch {
+		case as(&s3in):
+			s3in.IfMatch = aws.String(version)
+		case as(&gcs):
+			gen, err := strconv.ParseInt(version, 10, 64)
+			if err != nil || gen <= 0 {
+				return fmt.Errorf("not a GCS generation: %q", version)
+			}
+			// Naming the generation as well makes the delete miss a
+			// later one where the precondition is not kept
+			// (fake-gcs-server ignores it on deletes).
+			*gcs = (*gcs).Generation(gen).If(storage.Conditions{GenerationMatch: gen})
+		case as(&az):
+			etag := azcore.ETag(version)
+			az.AccessConditions = &azblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &etag}}
+		default:
+			return errors.New("the store's driver cannot make a delete conditional on a version")
+		}
+		return nil
+	}
+}
+
 // Remove deletes p; a p that does not exist is not an error.
 func Remove(ctx context.Context, p string) error {
 	if !IsRemote(p) {

@@ -378,11 +378,51 @@ func checkConditionalLock(t *testing.T, b testBucket) {
 	t.Run("takeover race", func(t *testing.T) { checkTakeoverRace(t, b) })
 	t.Run("renewal race", func(t *testing.T) { checkRenewalRace(t, b) })
 	t.Run("lost answer", func(t *testing.T) { checkLostAnswer(t, b) })
+	t.Run("unlock race", func(t *testing.T) { checkUnlockRace(t, b) })
 	// Stores that speak S3's API without If-Match exist. Cloud Storage's
 	// client retries a 501 as it does every 5xx, until its deadline, and
 	// no store behind that API lacks preconditions.
 	if !strings.HasPrefix(b.prefix, "gs://") {
 		t.Run("if-match refused", func(t *testing.T) { checkIfMatchRefused(t, b) })
+	}
+}
+
+// checkUnlockRace: a run that releases its lock deletes it only at the
+// version it checked: another run's lock written between the check and
+// the delete (by a proxy, just before it forwards the delete) stays, and
+// Unlock says so.
+func checkUnlockRace(t *testing.T, b testBucket) {
+	ctx := context.Background()
+	var armed, fired atomic.Bool
+	var writeErr error
+	var proxied testBucket
+	proxied = viaProxy(t, b, func(_ http.ResponseWriter, r *http.Request, _ http.Handler) bool {
+		if r.Method == http.MethodDelete && armed.CompareAndSwap(true, false) {
+			writeErr = store.WriteAtomic(ctx, b.url("unlock-race/.lock"), func(w io.Writer) error {
+				_, err := io.WriteString(w, otherLock)
+				return err
+			})
+			fired.Store(true)
+		}
+		return false
+	})
+	lock, err := audit.OpenHistory(proxied.url("unlock-race")).Lock(ctx, audit.LockOptions{
+		Stale: time.Minute,
+		Warn:  func(msg string) { t.Errorf("warning: %s", msg) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	err = lock.Unlock()
+	if !fired.Load() || writeErr != nil {
+		t.Fatalf("the other run's lock did not land before the delete (fired %v): %v", fired.Load(), writeErr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "replaced by another run's lock") {
+		t.Errorf("Unlock when another run's lock replaced this run's: %v; want it to say so", err)
+	}
+	if raw, err := store.ReadFile(ctx, b.url("unlock-race/.lock")); err != nil || string(raw) != otherLock {
+		t.Errorf("the other run's lock after Unlock: %s, %v; want it intact", raw, err)
 	}
 }
 
@@ -480,6 +520,7 @@ func checkIfMatchRefused(t *testing.T, b testBucket) {
 // store.ReadVersioned read, and only then: a version replaced since, one
 // that no object has or an object deleted since leave the store as it
 // is. Of two writers that replace one version at once, exactly one wins.
+// store.RemoveIf deletes only at the version read.
 func checkReplaceIf(t *testing.T, b testBucket) {
 	ctx := context.Background()
 	p := b.url("replace-if/object")
@@ -533,6 +574,17 @@ func checkReplaceIf(t *testing.T, b testBucket) {
 	}
 	v2 = read(last)
 
+	// Deletes are conditional the same way.
+	if ok, err := store.RemoveIf(ctx, p, v1); ok || err != nil {
+		t.Errorf("RemoveIf at a version replaced since: %v, %v; want false, nil", ok, err)
+	}
+	read(last)
+	if ok, err := store.RemoveIf(ctx, p, v2); !ok || err != nil {
+		t.Errorf("RemoveIf at the version read: %v, %v; want true", ok, err)
+	}
+	if ok, err := store.RemoveIf(ctx, p, v2); ok || err != nil {
+		t.Errorf("RemoveIf of a deleted object: %v, %v; want false, nil", ok, err)
+	}
 	if err := store.Remove(ctx, p); err != nil {
 		t.Fatal(err)
 	}
