@@ -421,7 +421,7 @@ func ReplaceIf(ctx context.Context, p string, content []byte, version string) (b
 		return false, err
 	}
 	defer b.Close()
-	err = b.WriteAll(ctx, u.key, content, &blob.WriterOptions{ContentType: "application/json", BeforeWrite: ifMatch(version)})
+	err = b.WriteAll(ctx, u.key, content, &blob.WriterOptions{ContentType: "application/json", BeforeWrite: onVersion(version, false)})
 	// S3 answers an If-Match on a missing object with 404, GCS and Azure
 	// with 412.
 	if conditionFailed(err) || gcerrors.Code(err) == gcerrors.NotFound {
@@ -473,28 +473,42 @@ func ConditionRefused(err error) bool {
 	return false
 }
 
-// ifMatch makes a write conditional on the object's version through the
-// driver's own request, which gocloud's portable options cannot: they
-// have If-None-Match: * (IfNotExist) but no If-Match.
-func ifMatch(version string) func(as func(any) bool) error {
+// onVersion makes a write, or with del a delete, conditional on the
+// object's version through the driver's own request, which gocloud's
+// portable options cannot: they have If-None-Match: * (IfNotExist) but no
+// If-Match. A driver offers the request type of the operation only.
+func onVersion(version string, del bool) func(as func(any) bool) error {
 	return func(as func(any) bool) error {
-		var s3in *transfermanager.UploadObjectInput
+		var s3put *transfermanager.UploadObjectInput
+		var s3del *s3.DeleteObjectInput
 		var gcs **storage.ObjectHandle
-		var az *azblob.UploadStreamOptions
+		var azPut *azblob.UploadStreamOptions
+		var azDel *azblobblob.DeleteOptions
+		etag := azcore.ETag(version)
+		azIf := &azblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &etag}}
 		switch {
-		case as(&s3in):
-			s3in.IfMatch = aws.String(version)
+		case as(&s3put):
+			s3put.IfMatch = aws.String(version)
+		case as(&s3del):
+			s3del.IfMatch = aws.String(version)
 		case as(&gcs):
 			gen, err := strconv.ParseInt(version, 10, 64)
 			if err != nil || gen <= 0 {
 				return fmt.Errorf("not a GCS generation: %q", version)
 			}
+			if del {
+				// Naming the generation as well makes a delete miss a
+				// later one where the precondition is not kept
+				// (fake-gcs-server ignores it on deletes).
+				*gcs = (*gcs).Generation(gen)
+			}
 			*gcs = (*gcs).If(storage.Conditions{GenerationMatch: gen})
-		case as(&az):
-			etag := azcore.ETag(version)
-			az.AccessConditions = &azblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &etag}}
+		case as(&azPut):
+			azPut.AccessConditions = azIf
+		case as(&azDel):
+			azDel.AccessConditions = azIf
 		default:
-			return errors.New("the store's driver cannot make a write conditional on a version")
+			return errors.New("the store's driver cannot make a request conditional on a version")
 		}
 		return nil
 	}
@@ -516,40 +530,11 @@ func RemoveIf(ctx context.Context, p, version string) (bool, error) {
 		return false, err
 	}
 	defer b.Close()
-	err = b.DeleteWithOptions(ctx, u.key, &blob.DeleteOptions{BeforeDelete: deleteIfMatch(version)})
+	err = b.DeleteWithOptions(ctx, u.key, &blob.DeleteOptions{BeforeDelete: onVersion(version, true)})
 	if conditionFailed(err) || gcerrors.Code(err) == gcerrors.NotFound {
 		return false, nil
 	}
 	return err == nil, u.wrap(err)
-}
-
-// deleteIfMatch makes a delete conditional on the object's version, as
-// ifMatch does a write.
-func deleteIfMatch(version string) func(as func(any) bool) error {
-	return func(as func(any) bool) error {
-		var s3in *s3.DeleteObjectInput
-		var gcs **storage.ObjectHandle
-		var az *azblobblob.DeleteOptions
-		switch {
-		case as(&s3in):
-			s3in.IfMatch = aws.String(version)
-		case as(&gcs):
-			gen, err := strconv.ParseInt(version, 10, 64)
-			if err != nil || gen <= 0 {
-				return fmt.Errorf("not a GCS generation: %q", version)
-			}
-			// Naming the generation as well makes the delete miss a
-			// later one where the precondition is not kept
-			// (fake-gcs-server ignores it on deletes).
-			*gcs = (*gcs).Generation(gen).If(storage.Conditions{GenerationMatch: gen})
-		case as(&az):
-			etag := azcore.ETag(version)
-			az.AccessConditions = &azblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &etag}}
-		default:
-			return errors.New("the store's driver cannot make a delete conditional on a version")
-		}
-		return nil
-	}
 }
 
 // Remove deletes p; a p that does not exist is not an error.
