@@ -146,15 +146,8 @@ func (o *object) Close() error {
 
 // ReadFile reads the whole of p, a small file such as a history entry.
 func ReadFile(ctx context.Context, p string) ([]byte, error) {
-	if !IsRemote(p) {
-		return os.ReadFile(p)
-	}
-	r, _, err := Open(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
+	content, _, err := ReadVersioned(ctx, p)
+	return content, err
 }
 
 // Glob returns the files that pattern matches (doublestar syntax), sorted
@@ -364,21 +357,15 @@ func ReadVersioned(ctx context.Context, p string) (content []byte, version strin
 		content, err = os.ReadFile(p)
 		return content, "", err
 	}
-	u := parse(p)
-	b, err := u.bucket(ctx)
+	r, _, err := Open(ctx, p)
 	if err != nil {
 		return nil, "", err
 	}
-	defer b.Close()
-	r, err := b.NewReader(ctx, u.key, nil)
-	if err != nil {
-		return nil, "", u.wrap(err)
-	}
 	defer r.Close()
 	if content, err = io.ReadAll(r); err != nil {
-		return nil, "", u.wrap(err)
+		return nil, "", parse(p).wrap(err)
 	}
-	return content, readVersion(r), nil
+	return content, readVersion(r.(*object).Reader), nil
 }
 
 // readVersion digs the version out of a reader's driver response; gocloud

@@ -393,19 +393,7 @@ func checkConditionalLock(t *testing.T, b testBucket) {
 // Unlock says so.
 func checkUnlockRace(t *testing.T, b testBucket) {
 	ctx := context.Background()
-	var armed, fired atomic.Bool
-	var writeErr error
-	var proxied testBucket
-	proxied = viaProxy(t, b, func(_ http.ResponseWriter, r *http.Request, _ http.Handler) bool {
-		if r.Method == http.MethodDelete && armed.CompareAndSwap(true, false) {
-			writeErr = store.WriteAtomic(ctx, b.url("unlock-race/.lock"), func(w io.Writer) error {
-				_, err := io.WriteString(w, otherLock)
-				return err
-			})
-			fired.Store(true)
-		}
-		return false
-	})
+	proxied, other := interloperProxy(t, b, "unlock-race/.lock", func(r *http.Request) bool { return r.Method == http.MethodDelete })
 	lock, err := audit.OpenHistory(proxied.url("unlock-race")).Lock(ctx, audit.LockOptions{
 		Stale: time.Minute,
 		Warn:  func(msg string) { t.Errorf("warning: %s", msg) },
@@ -413,10 +401,10 @@ func checkUnlockRace(t *testing.T, b testBucket) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	armed.Store(true)
+	other.armed.Store(true)
 	err = lock.Unlock()
-	if !fired.Load() || writeErr != nil {
-		t.Fatalf("the other run's lock did not land before the delete (fired %v): %v", fired.Load(), writeErr)
+	if !other.fired.Load() || other.err != nil {
+		t.Fatalf("the other run's lock did not land before the delete (fired %v): %v", other.fired.Load(), other.err)
 	}
 	if err == nil || !strings.Contains(err.Error(), "replaced by another run's lock") {
 		t.Errorf("Unlock when another run's lock replaced this run's: %v; want it to say so", err)
@@ -424,6 +412,31 @@ func checkUnlockRace(t *testing.T, b testBucket) {
 	if raw, err := store.ReadFile(ctx, b.url("unlock-race/.lock")); err != nil || string(raw) != otherLock {
 		t.Errorf("the other run's lock after Unlock: %s, %v; want it intact", raw, err)
 	}
+}
+
+// interloper is another run that, once armed, writes its lock (otherLock)
+// to a key just before the proxy forwards the first request it waits for.
+type interloper struct {
+	armed, fired atomic.Bool
+	err          error // of its write; read once fired
+}
+
+// interloperProxy puts a proxy in front of b whose interloper writes
+// otherLock to key before the first request that match accepts once the
+// interloper is armed.
+func interloperProxy(t *testing.T, b testBucket, key string, match func(*http.Request) bool) (testBucket, *interloper) {
+	i := &interloper{}
+	proxied := viaProxy(t, b, func(_ http.ResponseWriter, r *http.Request, _ http.Handler) bool {
+		if match(r) && i.armed.CompareAndSwap(true, false) {
+			i.err = store.WriteAtomic(context.Background(), b.url(key), func(w io.Writer) error {
+				_, err := io.WriteString(w, otherLock)
+				return err
+			})
+			i.fired.Store(true)
+		}
+		return false
+	})
+	return proxied, i
 }
 
 // checkLostAnswer: a conditional create of the lock that lands but whose
@@ -706,19 +719,7 @@ func checkRenewalRace(t *testing.T, b testBucket) {
 	// not renew rather than that another run took the lock.
 	const stale = 3 * time.Second
 	ctx := context.Background()
-	var armed, fired atomic.Bool
-	var replaceErr error
-	var proxied testBucket
-	proxied = viaProxy(t, b, func(_ http.ResponseWriter, r *http.Request, _ http.Handler) bool {
-		if replaceRequest(r) && armed.CompareAndSwap(true, false) {
-			replaceErr = store.WriteAtomic(ctx, proxied.url("renewal-race/.lock"), func(w io.Writer) error {
-				_, err := io.WriteString(w, otherLock)
-				return err
-			})
-			fired.Store(true)
-		}
-		return false
-	})
+	proxied, other := interloperProxy(t, b, "renewal-race/.lock", replaceRequest)
 	lost := make(chan error, 1)
 	lock, err := audit.OpenHistory(proxied.url("renewal-race")).Lock(ctx, audit.LockOptions{
 		Stale: stale,
@@ -730,7 +731,7 @@ func checkRenewalRace(t *testing.T, b testBucket) {
 	}
 	// The next upload through the proxy is a renewal's, sent after its
 	// check of the lock.
-	armed.Store(true)
+	other.armed.Store(true)
 	select {
 	case err := <-lost:
 		var gone *audit.LockLostError
@@ -740,8 +741,8 @@ func checkRenewalRace(t *testing.T, b testBucket) {
 	case <-time.After(10 * time.Second):
 		t.Error("Lost was not called after another run took the lock over")
 	}
-	if !fired.Load() || replaceErr != nil {
-		t.Fatalf("the other run's lock did not land before a renewal (fired %v): %v", fired.Load(), replaceErr)
+	if !other.fired.Load() || other.err != nil {
+		t.Fatalf("the other run's lock did not land before a renewal (fired %v): %v", other.fired.Load(), other.err)
 	}
 	if raw, err := store.ReadFile(ctx, b.url("renewal-race/.lock")); err != nil || string(raw) != otherLock {
 		t.Errorf("the other run's lock after the renewal: %s, %v; want it intact", raw, err)
