@@ -297,7 +297,13 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 	if read != nil && !errors.Is(read, context.Canceled) {
 		re := AsReadError(read)
 		fr.ErrOffset, fr.ErrBlock, fr.ErrLine = re.Offset, re.Block, re.Line
-		msgs = append(msgs, read.Error())
+		// Reports show where reading stopped from those fields: the
+		// message leaves it out rather than say it twice.
+		msg := read.Error()
+		if re.Err != nil {
+			msg = re.Err.Error()
+		}
+		msgs = append(msgs, msg)
 	}
 	for _, ws := range info.Schemas {
 		if ws.Shape == nil {

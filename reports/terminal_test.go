@@ -46,7 +46,7 @@ func TestSummary(t *testing.T) {
 				"DRIFT CHECK", "✖ FAIL │ minute-p5-change", "quantile_change(p5) │      ∞ │ 0.200 / 0.500", "rating-distribution", "│ linf ", "0.230",
 				"rating-in-range:anomaly", "▲ WARN │ RecommendationRequest.responseTime:psi", "│ changes ", "│      2 │         1 / — │ added subtitles",
 				"6 drift checks passed · baseline window:7 (7 days: 2025-03-07 … 2025-03-13)",
-				"2 input errors:", "watch-03.avro (block 17, byte offset 2,883,584): block 17: snappy: corrupt input",
+				"2 input errors:", "watch-03.avro (block 17, byte offset 2,883,584): snappy: corrupt input",
 				"⊘ ERROR · exit 3 · 2025-03-14 · 2,204,469 events · 2 rules failed, 2 warned, 4 passed · 3 drift checks failed, 5 warned, 6 passed · 2 input errors",
 				"Reports:", "/srv/reports/2025-03-14/report.html", "/srv/reports/2025-03-14/report.json"},
 		},

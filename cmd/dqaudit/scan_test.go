@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -46,6 +47,8 @@ type report struct {
 		Malformed   int64   `json:"malformed"`
 		Error       *string `json:"error"`
 		ErrorOffset *int64  `json:"error_offset"`
+		ErrorBlock  *int64  `json:"error_block"`
+		ErrorLine   *int64  `json:"error_line"`
 	} `json:"inputs"`
 	Malformed struct {
 		Total    int64            `json:"total"`
@@ -309,6 +312,80 @@ func TestExitCodes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInputErrorsSayWhereReadingStopped scans cut copies of the sample's
+// watch.avro and kafka.log.gz. Each file's error must give where reading
+// stopped (Avro block, or line, and byte offset) in report.json's fields,
+// and the terminal summary must show it once, before the message, which does not
+// repeat it.
+func TestInputErrorsSayWhereReadingStopped(t *testing.T) {
+	root := repoRoot(t)
+	dir := t.TempDir()
+	for _, name := range []string{"watch.avro", "kafka.log.gz"} {
+		b, err := os.ReadFile(filepath.Join(root, "testdata/archive", sampleDate, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b[:len(b)*3/5], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(`version: 1
+inputs:
+  - {name: avro, format: avro, paths: ["watch.avro"]}
+  - {name: log, format: kafka-log, paths: ["kafka.log.gz"]}
+rules:
+  - {name: minute, event: MovieWatchEvent, field: minute, min: 0}
+report:
+  formats: [json]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out, "--gunzip", "go")
+	if code != int(audit.ExitInput) {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, audit.ExitInput, stdout, stderr)
+	}
+	rep, _ := readReport(t, out)
+	if len(rep.Inputs) != 2 {
+		t.Fatalf("%d inputs in report.json, want 2", len(rep.Inputs))
+	}
+	for _, in := range rep.Inputs {
+		if in.Error == nil || in.ErrorOffset == nil {
+			t.Errorf("%s: error %v at offset %v, want both", in.Path, in.Error, in.ErrorOffset)
+			continue
+		}
+		var where string
+		switch filepath.Base(in.Path) {
+		case "watch.avro":
+			if in.ErrorBlock == nil || *in.ErrorBlock < 1 || in.ErrorLine != nil {
+				t.Errorf("watch.avro: error_block %v, error_line %v; want a block after the first, no line", in.ErrorBlock, in.ErrorLine)
+				continue
+			}
+			where = fmt.Sprintf("block %d, byte offset ", *in.ErrorBlock)
+		case "kafka.log.gz":
+			if in.ErrorLine == nil || *in.ErrorLine < 2 || in.ErrorBlock != nil {
+				t.Errorf("kafka.log.gz: error_line %v, error_block %v; want a line after the first, no block", in.ErrorLine, in.ErrorBlock)
+				continue
+			}
+			where = "line "
+		}
+		msg := *in.Error
+		if said := regexp.MustCompile(`^(block|line) \d+ \(offset|^offset `).FindString(msg); said != "" {
+			t.Errorf("%s: error %q repeats where reading stopped (%q)", in.Path, msg, said)
+		}
+		line := ""
+		for l := range strings.SplitSeq(stdout, "\n") {
+			if strings.Contains(l, filepath.Base(in.Path)+" (") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, " ("+where) || !strings.HasSuffix(line, "): "+msg) {
+			t.Errorf("%s: summary line %q, want (%s...): %s", in.Path, line, where, msg)
+		}
 	}
 }
 
