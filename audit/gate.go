@@ -14,7 +14,7 @@ const (
 	ExitPass        ExitCode = 0   // no error-severity rule or drift check failed
 	ExitFail        ExitCode = 1   // the data-quality gate failed
 	ExitUsage       ExitCode = 2   // usage or configuration error: nothing scanned, no report
-	ExitInput       ExitCode = 3   // an input matched no file or a file could not be read fully
+	ExitInput       ExitCode = 3   // an input or output failed: a file not read fully, reports not written
 	ExitInterrupted ExitCode = 130 // stopped by SIGINT or SIGTERM: nothing written
 )
 
@@ -23,11 +23,13 @@ const ExitCodeTable = `Exit codes:
   0    passed: no error-severity rule or drift check failed (warnings allowed)
   1    data-quality gate failed: an error-severity rule or drift check failed
   2    usage or configuration error: nothing was scanned, no report written
-  3    input error: an input matched no file, or a file could not be read
-       fully; reports are still written. Also, with no report written:
-       the drift history stayed locked by another run past --lock-timeout,
-       its lock on object storage was taken over or could not be renewed,
-       or the keys of a unique rule could not be spilled to $TMPDIR
+  3    input or output error: an input matched no file, a file could not
+       be read fully, or the day's history entry could not be written;
+       reports are still written. Also, with no report written: the
+       reports or the --partial file could not be written, the drift
+       history stayed locked by another run past --lock-timeout, its lock
+       could not be taken, was taken over or could not be renewed, or the
+       keys of a unique rule could not be spilled to $TMPDIR
   130  interrupted by SIGINT or SIGTERM: the scan stopped, no report
        written (the message says if the history entry was)
   Precedence: 2 > 3 > 1 > 0. --warn-exit-code N maps a warnings-only run to N.`

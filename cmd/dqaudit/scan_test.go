@@ -268,6 +268,11 @@ func TestExitCodes(t *testing.T) {
 	if err := os.WriteFile(corrupt, []byte("\x1f\x8b\x08\x00garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A report directory that cannot be made: a file is in its way.
+	blocked := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		rules   string
@@ -286,6 +291,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "--fail-on never", rules: failing, flags: []string{"--fail-on", "never"}, want: audit.ExitPass, status: "fail", reports: true},
 		{name: "pattern matches nothing", rules: passing, inputs: "  - name: missing\n    format: kafka-log\n    paths: [\"/nonexistent/{date}/*.log\"]\n", want: audit.ExitInput, status: "error", reports: true},
 		{name: "corrupt gzip", rules: failing, inputs: "  - name: broken\n    format: kafka-log\n    paths: [\"" + corrupt + "\"]\n", want: audit.ExitInput, status: "error", reports: true},
+		{name: "reports cannot be written", rules: passing, flags: []string{"--out", filepath.Join(blocked, "reports")}, want: audit.ExitInput, stderr: "write reports: "},
 		{name: "bad config", rules: "  - name: r\n    event: MovieRatingEvent\n    field: rating\n    betwen: [1, 5]\n", want: audit.ExitUsage, stderr: "betwen"},
 		{name: "bad flag", rules: passing, flags: []string{"--fail-on", "sometimes"}, want: audit.ExitUsage, stderr: "sometimes"},
 	}
