@@ -6,7 +6,7 @@ writes the reports and exits with dqaudit's gate code. Training runs only
 when the merge passes; a warnings-only day (exit 99, from
 --warn-exit-code 99) skips training instead of failing the DAG.
 
-Exit codes: 0 pass, 1 gate failed, 2 config error, 3 input error,
+Exit codes: 0 pass, 1 gate failed, 2 config error, 3 input or output error,
 130 interrupted; 99 here = warnings only.
 """
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Nightly dqaudit run for cron: one run at a time (flock), output appended to
 # a log, mail to the data team when the gate does not pass. Exit codes as in
-# README: 0 pass, 1 gate failed, 2 config error, 3 input error, 130 stopped.
+# README: 0 pass, 1 gate failed, 2 config error, 3 input or output error, 130 stopped.
 #
 # crontab (02:15 every night, auditing yesterday in UTC):
 #   15 2 * * * /opt/dqaudit/dqaudit-nightly.sh
