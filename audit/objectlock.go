@@ -117,7 +117,7 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 			// landed: do not leave it for others to wait out.
 			l.release(ctx)
 			return nil, l.gaveUp(ctx)
-		case <-time.After(poll):
+		case <-time.After(l.poll):
 		}
 	}
 }
@@ -143,9 +143,10 @@ const (
 	lockTaken              // the lock object holds b, this run's record
 )
 
-// contend reads the lock object that another run's lock kept this run
-// from creating, and takes it over with b if it is stale. A read, removal
-// or replace that fails is tried again at the next poll.
+// contend reads the lock object after a create of this run's found it
+// there, and takes it over with b if it is another run's and stale, or
+// renews it with b if it is this run's own (see below). A read, removal or
+// replace that fails is tried again at the next poll.
 func (l *objectLock) contend(ctx context.Context, b []byte) contention {
 	rctx, cancel := l.timed(ctx)
 	defer cancel()
@@ -249,7 +250,7 @@ func (l *objectLock) read(ctx context.Context) (version string, err error) {
 	return version, nil
 }
 
-// check is read for callers other than the renewals.
+// check is read for callers that do not hold mu: Verify and release.
 func (l *objectLock) check(ctx context.Context) (version string, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -464,7 +465,7 @@ type lockWatch struct {
 	last     lockRecord // the record read last
 	since    time.Time  // when last was first read, by this run's clock
 	waited   bool
-	tookOver string // the stale lock this run removed or replaced, until it wins
+	tookOver string // the stale lock this run removed or replaced, until it wins or reads another run's lock
 }
 
 // see notes the record r read at now, and reports whether the lock is
@@ -488,8 +489,8 @@ func (w *lockWatch) holder() string {
 // changed since, on a store that gives no versions to replace it against
 // (or refuses writes conditional on them): no delete can be conditional on
 // content, so the check narrows the race with another waiting run to the
-// time between a read and a delete. A run that loses it finds out when it renews or verifies
-// its lock.
+// time between a read and a delete. A run that loses it finds out when it
+// renews or verifies its lock.
 func takeOver(ctx context.Context, p string, r lockRecord) error {
 	cur, _, ok, err := readLock(ctx, p)
 	switch {
