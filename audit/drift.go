@@ -68,6 +68,10 @@ const (
 	outlierMinDays = 3
 )
 
+// NoBaselineYet is the note of the "baseline" entry of a day whose history
+// has no earlier day.
+const NoBaselineYet = "no baseline yet: this run starts the history; drift is checked from the next day on"
+
 // Drift compares the result of a day with its baseline. It is a pure
 // function of its arguments; a nil baseline gives one "no baseline" entry
 // (and one per explicit check), never a failure.
@@ -77,7 +81,7 @@ func Drift(cfg *rules.Drift, r *Result, base *Baseline) []DriftResult {
 	}
 	if base == nil {
 		out := []DriftResult{{Name: "baseline", Kind: DriftBaseline, Status: StatusNoBaseline,
-			Value: math.NaN(), Note: "no earlier day in the history: this run starts it; drift is checked from the next day on"}}
+			Value: math.NaN(), Note: NoBaselineYet}}
 		for _, c := range cfg.Checks {
 			out = append(out, DriftResult{Name: c.Name, Kind: DriftDistribution, Event: c.Event, Field: c.Field, Metric: c.Metric,
 				Value: math.NaN(), Warn: c.Warn, Fail: c.Fail, Status: StatusNoBaseline, Note: "no baseline"})

@@ -1,7 +1,10 @@
 package audit
 
 import (
+	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,6 +89,53 @@ func TestDriftWithoutBaselineNeverFails(t *testing.T) {
 		if d.Status != StatusNoBaseline {
 			t.Errorf("%s: status %v, want no_baseline", d.Name, d.Status)
 		}
+	}
+}
+
+// TestApplySaysWhyThereIsNoBaseline: the note of the "baseline" entry
+// tells an empty history from one that could not be read, and from a day
+// that will not start the history because its files had errors.
+func TestApplySaysWhyThereIsNoBaseline(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	tests := []struct {
+		name      string
+		earlier   string // content of the history entry of the day before, if any
+		inputErr  bool
+		wantNote  string
+		wantWarns int
+	}{
+		{name: "empty history", wantNote: NoBaselineYet},
+		{name: "input errors", inputErr: true, wantNote: "this day is not added to the history either"},
+		{name: "unreadable history", earlier: `{"version":`, wantNote: "no usable baseline: the history could not be read", wantWarns: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.earlier != "" {
+				if err := os.WriteFile(filepath.Join(dir, "2024-03-18.json"), []byte(tc.earlier), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := day("2024-03-19", 100, allHours(), []int64{4}, 0)
+			if tc.inputErr {
+				r.Inputs = []FileResult{{Path: "a.avro", Err: "unexpected EOF"}}
+			}
+			h := &DriftHistory{History: OpenHistory(dir), Baseline: rules.Baseline{Kind: rules.BaselinePrevious}}
+			h.Apply(context.Background(), &cfg, r)
+			base := find(t, r.Drift, "baseline")
+			if base.Status != StatusNoBaseline || !strings.Contains(base.Note, tc.wantNote) {
+				t.Errorf("baseline entry %v %q, want no_baseline saying %q", base.Status, base.Note, tc.wantNote)
+			}
+			warns := 0
+			for _, d := range r.Drift {
+				if d.Name == "history" && d.Status == StatusWarn {
+					warns++
+				}
+			}
+			if warns != tc.wantWarns {
+				t.Errorf("%d history warnings, want %d", warns, tc.wantWarns)
+			}
+		})
 	}
 }
 

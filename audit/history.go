@@ -194,9 +194,11 @@ func (h *History) earlier(ctx context.Context, date string, n int) ([]string, er
 }
 
 // LoadBaseline picks the baseline of date from the history: the latest
-// earlier date (previous), the last N earlier dates (window), or a history
-// file named by path. Unreadable history files are skipped and described
-// in problems; no readable earlier date gives a nil Baseline.
+// readable earlier date (previous), the N latest readable earlier dates
+// (window), or a history file named by path. Unreadable history files are
+// skipped and described in problems, so that one damaged day does not
+// leave a run without a baseline; no readable earlier date gives a nil
+// Baseline.
 func (h *History) LoadBaseline(ctx context.Context, spec rules.Baseline, date string) (b *Baseline, problems []string) {
 	if spec.Kind == rules.BaselineFile {
 		e, err := ReadHistoryEntry(ctx, spec.Path)
@@ -209,13 +211,13 @@ func (h *History) LoadBaseline(ctx context.Context, spec rules.Baseline, date st
 	if spec.Kind == rules.BaselineWindow {
 		n = spec.Window
 	}
-	dates, err := h.earlier(ctx, date, n)
+	dates, err := h.earlier(ctx, date, math.MaxInt)
 	if err != nil {
 		return nil, []string{err.Error()}
 	}
-	var entries []*HistoryEntry
-	for _, d := range dates {
-		e, err := h.Load(ctx, d)
+	var entries []*HistoryEntry // latest first
+	for i := len(dates) - 1; i >= 0 && len(entries) < n; i-- {
+		e, err := h.Load(ctx, dates[i])
 		if err != nil {
 			problems = append(problems, "history entry skipped: "+err.Error())
 			continue
@@ -225,6 +227,7 @@ func (h *History) LoadBaseline(ctx context.Context, spec rules.Baseline, date st
 	if len(entries) == 0 {
 		return nil, problems
 	}
+	slices.Reverse(entries)
 	return newBaseline(spec.String(), entries), problems
 }
 
@@ -281,6 +284,22 @@ func (h *DriftHistory) Apply(ctx context.Context, cfg *rules.Drift, r *Result) {
 	bl, problems := h.LoadBaseline(ctx, h.Baseline, r.Date)
 	r.DriftEnabled = true
 	r.Drift = Drift(cfg, r, bl)
+	if bl == nil {
+		// Say why there is none: the default note is for a history that
+		// has no earlier day, and that this run starts.
+		note := ""
+		switch {
+		case len(problems) > 0:
+			note = "no usable baseline: the history could not be read (see the history warnings); drift is not checked until it can be"
+		case r.InputErrors() > 0:
+			note = "no baseline yet, and this day is not added to the history either, since its files could not all be read"
+		}
+		for i := range r.Drift {
+			if d := &r.Drift[i]; note != "" && d.Kind == DriftBaseline && d.Status == StatusNoBaseline {
+				d.Note = note
+			}
+		}
+	}
 	for _, p := range problems {
 		r.Drift = append(r.Drift, DriftResult{Name: "history", Kind: DriftBaseline, Value: math.NaN(), Status: StatusWarn, Note: p})
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dqaudit/dqaudit/audit"
 )
@@ -15,11 +17,12 @@ import (
 // sortedDrift returns the drift checks worst first, keeping the Result's
 // order (kind, then name) among checks of the same status. The entry that
 // says there is no baseline is left out: renderers say that in words. The
-// Result is not changed.
+// warnings of a history that could not be read fully stay. The Result is
+// not changed.
 func sortedDrift(ds []audit.DriftResult) []audit.DriftResult {
 	out := make([]audit.DriftResult, 0, len(ds))
 	for _, d := range ds {
-		if d.Kind != audit.DriftBaseline {
+		if !isNoBaseline(d) {
 			out = append(out, d)
 		}
 	}
@@ -37,7 +40,7 @@ type driftCounts struct {
 func countDrift(ds []audit.DriftResult) driftCounts {
 	var c driftCounts
 	for _, d := range ds {
-		if d.Kind == audit.DriftBaseline {
+		if isNoBaseline(d) {
 			continue
 		}
 		switch d.Status {
@@ -59,6 +62,9 @@ func countDrift(ds []audit.DriftResult) driftCounts {
 // baseline yet.
 func driftText(r *audit.Result) string {
 	if noBaseline(r) {
+		if len(historyProblems(r)) > 0 {
+			return "no usable drift baseline"
+		}
 		return "no drift baseline yet"
 	}
 	c := countDrift(r.Drift)
@@ -67,15 +73,13 @@ func driftText(r *audit.Result) string {
 }
 
 // noBaseline reports whether drift ran without a baseline: the history
-// had no earlier day, so this run starts it.
+// had no earlier day, or none that could be read.
 func noBaseline(r *audit.Result) bool {
 	if !r.DriftEnabled {
 		return false
 	}
-	for _, d := range r.Drift {
-		if d.Kind == audit.DriftBaseline {
-			return true
-		}
+	if slices.ContainsFunc(r.Drift, isNoBaseline) {
+		return true
 	}
 	if r.BaselineSource != "" {
 		return false
@@ -88,14 +92,40 @@ func noBaseline(r *audit.Result) bool {
 	return true
 }
 
-// baselineNote is the note of the "no baseline" entry, or "".
+// baselineNote says why drift ran without a baseline: the note of the
+// "no baseline" entry.
 func baselineNote(r *audit.Result) string {
 	for _, d := range r.Drift {
-		if d.Kind == audit.DriftBaseline {
+		if isNoBaseline(d) && d.Note != "" {
 			return d.Note
 		}
 	}
-	return ""
+	return audit.NoBaselineYet
+}
+
+// baselineSentence is baselineNote as a sentence.
+func baselineSentence(r *audit.Result) string {
+	note := baselineNote(r)
+	first, size := utf8.DecodeRuneInString(note)
+	return string(unicode.ToUpper(first)) + note[size:] + "."
+}
+
+// isNoBaseline reports whether d is the entry that says drift ran without
+// a baseline.
+func isNoBaseline(d audit.DriftResult) bool {
+	return d.Kind == audit.DriftBaseline && d.Status == audit.StatusNoBaseline
+}
+
+// historyProblems are the warnings of a history or baseline file that
+// could not be read, which drift results carry as baseline entries.
+func historyProblems(r *audit.Result) []audit.DriftResult {
+	var out []audit.DriftResult
+	for _, d := range r.Drift {
+		if d.Kind == audit.DriftBaseline && d.Status != audit.StatusNoBaseline {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // baselineDays is "1 day" or "7 days".

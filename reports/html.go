@@ -187,13 +187,14 @@ type htmlTrend struct {
 
 // htmlDrift is the drift section.
 type htmlDrift struct {
-	NoBaseline     bool
-	NoBaselineLook statusLook
-	NoBaselineNote string
-	Source         string
-	Days           string // "7 days"
-	Dates          string // "2025-03-07 … 2025-03-13"
-	Counts         driftCounts
+	NoBaseline      bool
+	NoBaselineLook  statusLook
+	NoBaselineNote  string // why there is none, as a sentence
+	NoBaselineShort string // for the summary: "no baseline yet" or "no usable baseline"
+	Source          string
+	Days            string // "7 days"
+	Dates           string // "2025-03-07 … 2025-03-13"
+	Counts          driftCounts
 
 	Rows     []htmlDriftRow
 	RowsMore int
@@ -549,13 +550,17 @@ func (p *htmlPage) addDrift(r *audit.Result, drift []audit.DriftResult, rules []
 		return
 	}
 	d := &htmlDrift{
-		NoBaseline:     noBaseline(r),
-		NoBaselineLook: lookOf(audit.StatusNoBaseline),
-		NoBaselineNote: text(baselineNote(r), p.lim.err),
-		Source:         text(r.BaselineSource, p.lim.name),
-		Days:           baselineDays(r.BaselineDates),
-		Dates:          dateSpan(r.BaselineDates, p.lim.name),
-		Counts:         countDrift(r.Drift),
+		NoBaseline:      noBaseline(r),
+		NoBaselineLook:  lookOf(audit.StatusNoBaseline),
+		NoBaselineNote:  text(baselineSentence(r), p.lim.err),
+		NoBaselineShort: "no baseline yet",
+		Source:          text(r.BaselineSource, p.lim.name),
+		Days:            baselineDays(r.BaselineDates),
+		Dates:           dateSpan(r.BaselineDates, p.lim.name),
+		Counts:          countDrift(r.Drift),
+	}
+	if len(historyProblems(r)) > 0 {
+		d.NoBaselineShort = "no usable baseline"
 	}
 	p.Drift = d
 	shown := drift

@@ -142,6 +142,7 @@ func TestHTMLDriftStates(t *testing.T) {
 	for i := range calm.Drift {
 		calm.Drift[i].Status = audit.StatusPass
 	}
+	unreadable, damaged := historyTrouble()
 	tests := []struct {
 		name      string
 		r         *audit.Result
@@ -159,10 +160,26 @@ func TestHTMLDriftStates(t *testing.T) {
 			name: "no baseline yet",
 			r:    first,
 			want: []string{"no drift baseline yet", "<dt>Drift checks</dt><dd>no baseline yet</dd>",
-				`<span class="st s-nobase"><span class="ic" aria-hidden="true">○</span> NO BASELINE</span> No baseline yet: this run starts the history. <span class="muted">(no earlier day in the history)</span>`,
+				`<span class="st s-nobase"><span class="ic" aria-hidden="true">○</span> NO BASELINE</span> No earlier day in the history.</p>`,
 				`<tr id="drift-1" class="d-nobase">`, "rating-distribution", `<td class="num muted">n/a</td>`},
 			// The "baseline" entry is said in words, not a row; one point is no trend.
 			avoid: []string{`id="drift-2"`, `class="chart trend"`, "Drift: not configured."},
+		},
+		{
+			name: "history unreadable",
+			r:    unreadable,
+			want: []string{"no usable drift baseline", "<dt>Drift checks</dt><dd>no usable baseline</dd>",
+				`NO BASELINE</span> No usable baseline: the history could not be read (see the history warnings); drift is not checked until it can be.</p>`,
+				`<tr id="drift-1" class="d-warn">`, "history entry skipped: 2025-03-13.json"},
+			avoid:     []string{"no baseline yet", `id="drift-2"`},
+			attention: []string{"history"},
+		},
+		{
+			name:      "damaged entry beside a baseline",
+			r:         damaged,
+			want:      []string{"history entry skipped: 2025-03-10.json", "3 drift checks failed, 6 warned, 6 passed"},
+			avoid:     []string{"NO BASELINE", "no usable"},
+			attention: []string{"minute-p5-change", "rating-distribution", "rating-in-range:anomaly", "RecommendationRequest.responseTime:psi", "RecommendationRequest:volume", "RecommendationRequest:volume_outlier", "RecommendationRequest:missing_hours", "MovieWatchEvent:schema", "history"},
 		},
 		{
 			name:  "every drift check passed",
@@ -447,6 +464,21 @@ func hugeResult(long string) *audit.Result {
 	r.BaselineDates = r.Drift[0].BaselineDates
 	r.BaselineSource = long
 	return r
+}
+
+// historyTrouble returns the fixture's result after a history whose
+// entries could not be read (no usable baseline, and the reason), and
+// after one damaged entry beside a usable baseline.
+func historyTrouble() (unreadable, damaged *audit.Result) {
+	unreadable = fixture.Result()
+	unreadable.Drift = []audit.DriftResult{
+		{Name: "baseline", Kind: audit.DriftBaseline, Status: audit.StatusNoBaseline, Value: math.NaN(), Note: "no usable baseline: the history could not be read (see the history warnings); drift is not checked until it can be"},
+		{Name: "history", Kind: audit.DriftBaseline, Status: audit.StatusWarn, Value: math.NaN(), Note: "history entry skipped: 2025-03-13.json: unexpected end of JSON input"},
+	}
+	unreadable.BaselineSource, unreadable.BaselineDates = "", nil
+	damaged = fixture.Result()
+	damaged.Drift = append(damaged.Drift, audit.DriftResult{Name: "history", Kind: audit.DriftBaseline, Status: audit.StatusWarn, Value: math.NaN(), Note: "history entry skipped: 2025-03-10.json: unexpected end of JSON input"})
+	return unreadable, damaged
 }
 
 // manyDriftChecks returns n drift checks, a third of each status, each

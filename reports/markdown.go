@@ -170,7 +170,7 @@ func (ew *errWriter) drift(r *audit.Result) {
 		return
 	}
 	if noBaseline(r) {
-		ew.printf("No baseline yet: this run starts the history.\n")
+		ew.printf("%s\n", mdText(baselineSentence(r)))
 	} else {
 		ew.printf("Baseline: %s (%s", mdCode(clip(r.BaselineSource, mdMaxName)), baselineDays(r.BaselineDates))
 		if len(r.BaselineDates) > 0 {

@@ -204,6 +204,7 @@ func TestMarkdownDriftStates(t *testing.T) {
 	first := fixture.Result()
 	first.Drift = []audit.DriftResult{{Name: "baseline", Kind: audit.DriftBaseline, Status: audit.StatusNoBaseline, Value: math.NaN()}}
 	first.BaselineSource, first.BaselineDates = "", nil
+	unreadable, damaged := historyTrouble()
 	many := fixture.Result()
 	many.Drift = manyDriftChecks(250, "check")
 	tests := []struct {
@@ -212,7 +213,9 @@ func TestMarkdownDriftStates(t *testing.T) {
 		want, avoid []string
 	}{
 		{"not configured", off, []string{"## Drift\n\nDrift: not configured.\n\n## Input errors"}, []string{"drift checks failed", "Warn / Fail"}},
-		{"no baseline yet", first, []string{"no drift baseline yet · 2 input errors", "## Drift\n\nNo baseline yet: this run starts the history.\n\n## Input errors"}, []string{"Warn / Fail", "`baseline`"}},
+		{"no baseline yet", first, []string{"no drift baseline yet · 2 input errors", "## Drift\n\nNo baseline yet: this run starts the history; drift is checked from the next day on.\n\n## Input errors"}, []string{"Warn / Fail", "`baseline`"}},
+		{"history unreadable", unreadable, []string{"no usable drift baseline · 2 input errors", "## Drift\n\nNo usable baseline: the history could not be read (see the history warnings); drift is not checked until it can be.\n", "`history`", "history entry skipped: 2025-03-13.json: unexpected end of JSON input"}, []string{"No baseline yet"}},
+		{"damaged entry beside a baseline", damaged, []string{"| ▲ WARN | `history` ", "history entry skipped: 2025-03-10.json"}, []string{"No baseline", "No usable"}},
 		{"bounded", many, []string{"| ✖ FAIL | `check` |", "\n150 more drift checks in report.json.\n"}, nil},
 	}
 	for _, tc := range tests {

@@ -149,8 +149,12 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 // others and names the baseline; without a baseline, one line says so.
 func writeDriftSummary(ew *errWriter, r *audit.Result, paint func(audit.Status, string) string) error {
 	if noBaseline(r) {
-		ew.printf("Drift: no baseline yet: this run starts the history.\n")
-		return nil
+		ew.printf("Drift: %s.\n", visible(baselineNote(r)))
+		for _, d := range historyProblems(r) {
+			l := lookOf(d.Status)
+			ew.printf("  %s %s\n", paint(d.Status, l.Icon+" "+l.Word), show(d.Note, termMaxErr))
+		}
+		return ew.err
 	}
 	var bad []audit.DriftResult
 	for _, d := range sortedDrift(r.Drift) {

@@ -95,6 +95,7 @@ func TestSummaryDrift(t *testing.T) {
 	for i := range calm.Drift {
 		calm.Drift[i].Status = audit.StatusPass
 	}
+	unreadable, damaged := historyTrouble()
 	many := fixture.Result()
 	many.Drift = manyDriftChecks(90, "check")
 	tests := []struct {
@@ -103,7 +104,9 @@ func TestSummaryDrift(t *testing.T) {
 		want, avoid []string
 	}{
 		{"not configured", off, nil, []string{"DRIFT", "drift", "baseline"}},
-		{"no baseline yet", first, []string{"Drift: no baseline yet: this run starts the history.\n", "4 passed · no drift baseline yet · 2 input errors"}, []string{"DRIFT CHECK", "rating-distribution"}},
+		{"no baseline yet", first, []string{"Drift: no baseline yet: this run starts the history; drift is checked from the next day on.\n", "4 passed · no drift baseline yet · 2 input errors"}, []string{"DRIFT CHECK", "rating-distribution"}},
+		{"history unreadable", unreadable, []string{"Drift: no usable baseline: the history could not be read (see the history warnings); drift is not checked until it can be.\n  ▲ WARN history entry skipped: 2025-03-13.json: unexpected end of JSON input\n", "no usable drift baseline · 2 input errors"}, []string{"DRIFT CHECK", "no baseline yet"}},
+		{"damaged entry beside a baseline", damaged, []string{"│ ▲ WARN │ history ", "history entry skipped: 2025-03-10.json"}, []string{"no baseline", "no usable"}},
 		{"all passed", calm, []string{"┘\n14 drift checks passed · baseline window:7", "0 drift checks failed, 0 warned, 14 passed"}, []string{"DRIFT CHECK"}},
 		{"bounded", many, []string{"DRIFT CHECK", "  … and 40 more drift checks that warned or failed (see report.html)\n30 drift checks passed"}, nil},
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -325,6 +327,11 @@ func TestDamagedHistoryEntryIsSkipped(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "history", "2024-03-18.json"), []byte(day), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// And the day before that, sound: "previous" must fall back to it.
+	sound := strings.ReplaceAll(string(b), sampleDate, "2024-03-17")
+	if err := os.WriteFile(filepath.Join(dir, "history", "2024-03-17.json"), []byte(sound), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	os.Remove(entry)
 
 	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--quiet")
@@ -337,6 +344,31 @@ func TestDamagedHistoryEntryIsSkipped(t *testing.T) {
 	}
 	if !strings.Contains(string(rep), "history entry skipped") || !strings.Contains(string(rep), "corrupt sketch") {
 		t.Errorf("report.json does not say the damaged entry was skipped:\n%.2000s", rep)
+	}
+	var doc struct {
+		Baseline *struct {
+			Source string   `json:"source"`
+			Dates  []string `json:"dates"`
+		} `json:"baseline"`
+	}
+	if err := json.Unmarshal(rep, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Baseline == nil || !slices.Equal(doc.Baseline.Dates, []string{"2024-03-17"}) {
+		t.Errorf("baseline %+v, want previous on 2024-03-17, the latest day that could be read", doc.Baseline)
+	}
+
+	// A baseline file named outright that cannot be read stops the run
+	// before it scans, instead of leaving drift without a baseline.
+	out := filepath.Join(t.TempDir(), "reports")
+	for _, baseline := range []string{"prev", filepath.Join(dir, "history", "2024-03-16.json")} {
+		code, _, stderr = runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--baseline", baseline, "--out", out, "--quiet")
+		if code != int(audit.ExitUsage) || !strings.Contains(stderr, "baseline "+baseline+": ") {
+			t.Errorf("--baseline %s: exit %d, stderr %q; want %d naming the baseline", baseline, code, stderr, audit.ExitUsage)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a run with an unreadable baseline wrote %s (%v)", out, err)
 	}
 }
 

@@ -163,7 +163,10 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if j.book, err = rules.Compile(j.cfg, refs); err != nil {
 		return nil, audit.ExitUsage, err
 	}
-	if j.hist, err = historyFor(j.cfg, f, j.base, j.day); err != nil {
+	if j.hist, err = historyFor(ctx, j.cfg, f, j.base, j.day); err != nil {
+		if ctx.Err() != nil {
+			return nil, audit.ExitInterrupted, errInterrupted
+		}
 		return nil, audit.ExitUsage, err
 	}
 	return j, 0, nil
@@ -436,8 +439,9 @@ func readersFor(workers, files int) (int, map[string]audit.Reader) {
 }
 
 // historyFor opens the drift history, or returns nil without a drift
-// section. --history and --baseline need one.
-func historyFor(cfg *rules.Config, f scanFlags, base string, day time.Time) (*audit.DriftHistory, error) {
+// section. --history and --baseline need one, and a baseline file must be
+// readable.
+func historyFor(ctx context.Context, cfg *rules.Config, f scanFlags, base string, day time.Time) (*audit.DriftHistory, error) {
 	if cfg.Drift == nil {
 		if f.history != "" || f.baseline != "" {
 			return nil, errors.New("--history and --baseline need a drift: section in the config")
@@ -452,6 +456,14 @@ func historyFor(cfg *rules.Config, f scanFlags, base string, day time.Time) (*au
 		var err error
 		if spec, err = rules.ParseBaseline(f.baseline); err != nil {
 			return nil, fmt.Errorf("--baseline: %w", err)
+		}
+	}
+	if spec.Kind == rules.BaselineFile && f.partial == "" {
+		// A baseline named outright must be there: a typo (--baseline
+		// prev) or a missing file would otherwise turn drift off for the
+		// run without failing it. Shards do not read the history.
+		if _, err := audit.ReadHistoryEntry(ctx, spec.Path); err != nil {
+			return nil, fmt.Errorf("baseline %s: %w; want previous, window:N or a history file", spec.Path, err)
 		}
 	}
 	dir := resolve(base, audit.ExpandDate(cfg.Drift.History, day))
