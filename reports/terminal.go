@@ -101,25 +101,7 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 		}
 	}
 
-	if n := r.InputErrors(); n > 0 {
-		ew.printf("%s:\n", plural(n, "input error", "input errors"))
-		shown := 0
-		for _, f := range r.Inputs {
-			if f.Err == "" {
-				continue
-			}
-			if shown == termMaxInputErrs {
-				ew.printf("  … and %d more (see report.json)\n", n-shown)
-				break
-			}
-			shown++
-			where := inputWhere(f)
-			if where != "" {
-				where = " (" + where + ")"
-			}
-			ew.printf("  %s %s%s: %s\n", paint(audit.StatusError, "⊘"), showLeft(f.Path, termMaxPath), where, show(f.Err, termMaxErr))
-		}
-	}
+	writeInputErrors(ew, r, paint)
 
 	l := lookOf(r.Status)
 	word := l.Icon + " " + l.Word
@@ -195,6 +177,39 @@ func writeDriftSummary(ew *errWriter, r *audit.Result, paint func(audit.Status, 
 	}
 	ew.printf(")\n")
 	return ew.err
+}
+
+// WriteInputErrors prints the files that could not be read fully, as
+// WriteSummary does, without colour: what a run that prints only errors
+// (--quiet) still owes its log.
+func WriteInputErrors(w io.Writer, r *audit.Result) error {
+	ew := &errWriter{w: w}
+	writeInputErrors(ew, r, func(_ audit.Status, text string) string { return text })
+	return ew.err
+}
+
+func writeInputErrors(ew *errWriter, r *audit.Result, paint func(audit.Status, string) string) {
+	n := r.InputErrors()
+	if n == 0 {
+		return
+	}
+	ew.printf("%s:\n", plural(n, "input error", "input errors"))
+	shown := 0
+	for _, f := range r.Inputs {
+		if f.Err == "" {
+			continue
+		}
+		if shown == termMaxInputErrs {
+			ew.printf("  … and %d more (see report.json)\n", n-shown)
+			break
+		}
+		shown++
+		where := inputWhere(f)
+		if where != "" {
+			where = " (" + where + ")"
+		}
+		ew.printf("  %s %s%s: %s\n", paint(audit.StatusError, "⊘"), showLeft(f.Path, termMaxPath), where, show(f.Err, termMaxErr))
+	}
 }
 
 // termTable is a table for the terminal, with one alignment per column.

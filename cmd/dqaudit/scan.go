@@ -413,12 +413,16 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 		}
 		return audit.ExitInput, fmt.Errorf("write reports: %w", err)
 	}
-	if !j.f.quiet {
-		// The reports are written: a summary that cannot be printed (a
-		// closed pipe) is worth a word, not another exit code.
-		if err := reports.WriteSummary(stdout, res, written, useColor(stdout)); err != nil {
-			fmt.Fprintf(stderr, "dqaudit: summary: %v\n", err)
-		}
+	// The reports are written: a summary that cannot be printed (a closed
+	// pipe) is worth a word, not another exit code. --quiet prints only
+	// errors, which the files that could not be read are.
+	if j.f.quiet {
+		err = reports.WriteInputErrors(stderr, res)
+	} else {
+		err = reports.WriteSummary(stdout, res, written, useColor(stdout))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dqaudit: summary: %v\n", err)
 	}
 	return res.ExitCode, nil
 }

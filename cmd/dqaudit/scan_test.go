@@ -325,7 +325,7 @@ func TestExitCodes(t *testing.T) {
 // watch.avro and kafka.log.gz. Each file's error must give where reading
 // stopped (Avro block, or line, and byte offset) in report.json's fields,
 // and the terminal summary must show it once, before the message, which does not
-// repeat it.
+// repeat it; --quiet prints the same lines on stderr.
 func TestInputErrorsSayWhereReadingStopped(t *testing.T) {
 	root := repoRoot(t)
 	dir := t.TempDir()
@@ -355,6 +355,11 @@ report:
 	if code != int(audit.ExitInput) {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, audit.ExitInput, stdout, stderr)
 	}
+	// --quiet prints only errors: the same lines, on stderr.
+	qcode, qout, qerr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", filepath.Join(dir, "quiet"), "--gunzip", "go", "--quiet")
+	if qcode != code || qout != "" {
+		t.Errorf("--quiet: exit %d, stdout %q; want %d and nothing", qcode, qout, code)
+	}
 	rep, _ := readReport(t, out)
 	if len(rep.Inputs) != 2 {
 		t.Fatalf("%d inputs in report.json, want 2", len(rep.Inputs))
@@ -383,14 +388,16 @@ report:
 		if said := regexp.MustCompile(`^(block|line) \d+ \(offset|^offset `).FindString(msg); said != "" {
 			t.Errorf("%s: error %q repeats where reading stopped (%q)", in.Path, msg, said)
 		}
-		line := ""
-		for l := range strings.SplitSeq(stdout, "\n") {
-			if strings.Contains(l, filepath.Base(in.Path)+" (") {
-				line = l
+		for _, printed := range []string{stdout, qerr} {
+			line := ""
+			for l := range strings.SplitSeq(printed, "\n") {
+				if strings.Contains(l, filepath.Base(in.Path)+" (") {
+					line = l
+				}
 			}
-		}
-		if !strings.Contains(line, " ("+where) || !strings.HasSuffix(line, "): "+msg) {
-			t.Errorf("%s: summary line %q, want (%s...): %s", in.Path, line, where, msg)
+			if !strings.Contains(line, " ("+where) || !strings.HasSuffix(line, "): "+msg) {
+				t.Errorf("%s: summary line %q, want (%s...): %s", in.Path, line, where, msg)
+			}
 		}
 	}
 }
