@@ -144,9 +144,10 @@ func (p *Part) Encode(ctx context.Context, w io.Writer, meta PartialMeta) error 
 }
 
 // DecodePart reads a partial file written by Encode for the same book and
-// sample limits. It checks the layout, not the meta: the caller compares
-// PartialMeta with its own run.
-func DecodePart(r io.Reader, plan *Plan, book *rules.Book, opts Options) (*Part, PartialMeta, error) {
+// sample limits. It checks the layout; accept (if not nil) checks the
+// meta, before the layout, so that a partial of another run is refused as
+// such rather than for a layout that does not fit this one.
+func DecodePart(r io.Reader, plan *Plan, book *rules.Book, opts Options, accept func(PartialMeta) error) (*Part, PartialMeta, error) {
 	var doc partialDoc
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
@@ -155,6 +156,11 @@ func DecodePart(r io.Reader, plan *Plan, book *rules.Book, opts Options) (*Part,
 	}
 	if doc.Version != PartialVersion {
 		return nil, PartialMeta{}, fmt.Errorf("partial_version %d, this dqaudit reads %d", doc.Version, PartialVersion)
+	}
+	if accept != nil {
+		if err := accept(doc.PartialMeta); err != nil {
+			return nil, PartialMeta{}, err
+		}
 	}
 	if len(doc.Checks) != len(book.Checks) || doc.Profile == nil {
 		return nil, PartialMeta{}, fmt.Errorf("partial has %d checks, the config %d", len(doc.Checks), len(book.Checks))

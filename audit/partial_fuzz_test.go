@@ -37,7 +37,7 @@ func FuzzDecodePart(f *testing.F) {
 		f.Add(buf.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		part, _, err := audit.DecodePart(bytes.NewReader(data), plan, book, opts)
+		part, _, err := audit.DecodePart(bytes.NewReader(data), plan, book, opts, nil)
 		if err != nil {
 			return
 		}

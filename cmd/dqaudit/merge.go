@@ -151,14 +151,17 @@ func (j *job) mergeParts(ctx context.Context, paths []string) (_ *audit.Part, er
 		if err != nil {
 			return nil, err
 		}
-		part, meta, err := audit.DecodePart(file, j.plan, j.book, j.options(nil))
+		var refused error // the partial is another run's: said as such
+		part, meta, err := audit.DecodePart(file, j.plan, j.book, j.options(nil), func(meta audit.PartialMeta) error {
+			refused = j.checkPart(path, meta, shards, seen)
+			return refused
+		})
 		file.Close()
-		if err != nil {
+		switch {
+		case refused != nil:
+			return nil, refused
+		case err != nil:
 			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if err := j.checkPart(path, meta, shards, seen); err != nil {
-			part.Close()
-			return nil, err
 		}
 		shards = meta.Shards
 		seen[meta.Shard] = path

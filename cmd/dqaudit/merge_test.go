@@ -89,6 +89,9 @@ func TestMergeRefusesMismatchedPartials(t *testing.T) {
 	b, _ := os.ReadFile(other)
 	os.WriteFile(other, append(b, []byte("# edited\n")...), 0o644)
 	otherParts := runShards(t, other, 3, t.TempDir())
+	// A config with other rules: its partials do not fit this one's
+	// layout, and must still be refused as another config's.
+	fewer := runShards(t, writeConfig(t, "  - name: r\n    event: MovieRatingEvent\n    field: rating\n    between: [1, 5]\n", ""), 3, t.TempDir())
 
 	otherDate := filepath.Join(t.TempDir(), "other-date.json")
 	// The same archive scanned as another date: its plan matches no file,
@@ -126,6 +129,7 @@ func TestMergeRefusesMismatchedPartials(t *testing.T) {
 		{"extra shard of another config", []string{parts[0], parts[1], parts[2], otherParts[1]}, "another config"},
 		{"same shard twice", []string{parts[0], parts[1], parts[1], parts[2]}, ""},
 		{"other config", []string{otherParts[0], parts[1], parts[2]}, "another config"},
+		{"other config with other rules", []string{fewer[0], parts[1], parts[2]}, fewer[0] + ": written with another config"},
 		{"other date", []string{otherDate, parts[1], parts[2]}, "is for 2024-03-18, not 2024-03-19"},
 		{"not a partial", []string{garbage, parts[1], parts[2]}, "not a dqaudit partial"},
 		{"cut short", append([]string{cut}, others...), "partial is cut short"},
