@@ -415,3 +415,15 @@ func clipLeft(s string, n int) string {
 	}
 	return "…" + s[cut:]
 }
+
+// failedCells are a rule's failed count and share for a table: "—" for
+// row_count, which no single event fails (its Params say the bounds).
+func failedCells(rr audit.RuleResult) (failed, share string) {
+	if rr.Kind == rowCount {
+		return "—", "—"
+	}
+	return formatInt(rr.Failed), formatShare(rr.Failed, rr.Checked)
+}
+
+// rowCount is RuleResult.Kind of a row_count rule.
+const rowCount = "row_count"

@@ -378,6 +378,7 @@ func (p *htmlPage) addRules(rules []audit.RuleResult) {
 		rules = rules[:p.lim.rules]
 	}
 	for i, rr := range rules {
+		failed, share := failedCells(rr)
 		hr := htmlRule{
 			Anchor:      "rule-" + strconv.Itoa(i+1),
 			Status:      lookOf(rr.Status),
@@ -388,11 +389,11 @@ func (p *htmlPage) addRules(rules []audit.RuleResult) {
 			Severity:    text(rr.Severity, p.lim.name),
 			Description: text(rr.Description, p.lim.err),
 			Checked:     formatInt(rr.Checked),
-			Failed:      formatInt(rr.Failed),
+			Failed:      failed,
 			FailedN:     rr.Failed,
 			FailedBad:   rr.Failed > 0 && rr.Status != audit.StatusPass,
 			Open:        rr.Status == audit.StatusFail || rr.Status == audit.StatusError,
-			Share:       formatShare(rr.Failed, rr.Checked),
+			Share:       share,
 			Tolerance:   text(rr.Tolerance, p.lim.name),
 		}
 		samples := rr.Samples

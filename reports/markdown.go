@@ -64,10 +64,11 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 		rows := make([][]string, 0, len(rules))
 		for _, rr := range rules {
 			l := lookOf(rr.Status)
+			failed, share := failedCells(rr)
 			rows = append(rows, []string{
 				l.Icon + " " + l.Word, mdCode(clip(rr.Name, mdMaxName)), mdCode(clip(rr.Event, mdMaxName)),
 				mdCode(clip(rr.Field, mdMaxName)), mdCode(clip(kindText(rr), mdMaxName)), mdText(clip(rr.Severity, mdMaxName)),
-				formatInt(rr.Checked), formatInt(rr.Failed), formatShare(rr.Failed, rr.Checked), mdText(clip(rr.Tolerance, mdMaxName)),
+				formatInt(rr.Checked), failed, share, mdText(clip(rr.Tolerance, mdMaxName)),
 			})
 		}
 		ew.table([]string{"Status", "Rule", "Event", "Field", "Check", "Severity", "Checked", "Failed", "Failed share", "Tolerance"},

@@ -3,6 +3,7 @@ package reports
 import (
 	"io"
 	"os"
+	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/olekukonko/tablewriter"
@@ -80,12 +81,18 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 		t.Header("STATUS", "RULE", "EVENT", "FAILED / CHECKED", "SHARE")
 		for _, rr := range rules {
 			l := lookOf(rr.Status)
+			counts, share := formatInt(rr.Failed)+" / "+formatInt(rr.Checked), formatShare(rr.Failed, rr.Checked)
+			if rr.Kind == rowCount {
+				// No event fails a row count: the count and its bounds say
+				// why it passed or failed.
+				counts, share = formatInt(rr.Checked)+" events", strings.TrimPrefix(rr.Params, "row_count ")
+			}
 			if err := t.Append(
 				paint(rr.Status, l.Icon+" "+l.Word),
 				show(rr.Name, termMaxName),
 				show(rr.Event, termMaxName),
-				formatInt(rr.Failed)+" / "+formatInt(rr.Checked),
-				formatShare(rr.Failed, rr.Checked),
+				counts,
+				show(share, termMaxMetric),
 			); err != nil {
 				return err
 			}

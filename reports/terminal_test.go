@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -192,3 +193,23 @@ func TestUseColor(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A row_count rule fails no single event: every renderer shows its count
+// and bounds instead of "0 failed, 0.00%".
+func TestRowCountRuleShowsItsCount(t *testing.T) {
+	r := fixture.Result()
+	r.Rules = []audit.RuleResult{{Name: "enough-ratings", Event: "MovieRatingEvent", Kind: "row_count", Params: "row_count min 5000",
+		Severity: "error", Status: audit.StatusFail, Checked: 1_000, Samples: []audit.Sample{}}}
+	summary := renderSummary(t, r, false)
+	if !regexp.MustCompile(`│ ✖ FAIL │ enough-ratings │ MovieRatingEvent │ +1,000 events │ +min 5000 │`).MatchString(summary) {
+		t.Errorf("summary does not show the count and its bound:\n%s", summary)
+	}
+	md := renderMarkdown(t, r)
+	if !regexp.MustCompile("`row_count min 5000` +\\| error +\\| +1,000 \\| +— \\| +— \\|").MatchString(md) {
+		t.Errorf("report.md does not show the count and dashes:\n%s", md)
+	}
+	page := string(renderHTML(t, r))
+	if strings.Contains(page, "0.00%") {
+		t.Error("report.html shows a failed share for a row_count rule")
+	}
+}
