@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -41,7 +42,13 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 		zr, err := gzip.NewReader(counted)
 		if err != nil {
 			closeFile()
-			return nil, nil, nil, &ReadError{Offset: 0, Block: -1, Err: fmt.Errorf("gzip: %w", err)}
+			switch {
+			case err == io.EOF:
+				err = errors.New("gzip: empty file")
+			case !strings.HasPrefix(err.Error(), "gzip: "): // klauspost's own errors say it
+				err = fmt.Errorf("gzip: %w", err)
+			}
+			return nil, nil, nil, &ReadError{Offset: 0, Block: -1, Err: err}
 		}
 		return zr, func() error { zr.Close(); return closeFile() }, nil, nil
 	case strings.HasSuffix(name, ".zst"):

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -52,7 +53,11 @@ func ExpandDate(s string, day time.Time) string {
 // ParseDate reads a --date value.
 func ParseDate(s string) (time.Time, error) {
 	t, err := time.Parse(DateLayout, s)
-	if err != nil {
+	var pe *time.ParseError
+	switch {
+	case errors.As(err, &pe) && pe.Message != "":
+		return time.Time{}, fmt.Errorf("--date %q: not a date (%s)", s, strings.TrimPrefix(pe.Message, ": "))
+	case err != nil:
 		return time.Time{}, fmt.Errorf("--date %q: want YYYY-MM-DD", s)
 	}
 	return t, nil

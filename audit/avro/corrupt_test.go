@@ -103,7 +103,10 @@ func TestCorruptFiles(t *testing.T) {
 		}, "read sync marker"},
 		{"empty file", []string{CodecNull}, func([]byte, int, []span) ([]byte, int) {
 			return nil, -1
-		}, "read magic"},
+		}, "empty file: not an Avro object container file"},
+		{"cut in the magic", []string{CodecNull}, func(f []byte, _ int, _ []span) ([]byte, int) {
+			return f[:2], -1
+		}, "read magic: unexpected EOF"},
 		{"bad magic", nil, func(f []byte, _ int, _ []span) ([]byte, int) {
 			return splice(f, 3, 4, []byte{2}), -1
 		}, "not an Avro object container file"},

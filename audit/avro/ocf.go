@@ -112,6 +112,9 @@ func readHeader(c *countingReader, limit int64) (header, error) {
 	var h header
 	var m [4]byte
 	if err := c.readFull(m[:]); err != nil {
+		if c.off == 0 && errors.Is(err, io.ErrUnexpectedEOF) {
+			return h, errors.New("empty file: not an Avro object container file")
+		}
 		return h, fmt.Errorf("read magic: %w", err)
 	}
 	if string(m[:]) != magic {

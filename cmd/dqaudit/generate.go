@@ -28,6 +28,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "dqaudit generate: --date and --out are required")
 		return int(audit.ExitUsage)
 	}
+	if *events <= 0 {
+		fmt.Fprintf(stderr, "dqaudit generate: --events %d: want 1 or more\n", *events)
+		return int(audit.ExitUsage)
+	}
 	day, err := audit.ParseDate(*date)
 	if err != nil {
 		fmt.Fprintln(stderr, "dqaudit generate:", err)

@@ -112,6 +112,9 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if f.config == "" {
 		return nil, audit.ExitUsage, errors.New("--config is required")
 	}
+	if f.workers < 0 {
+		return nil, audit.ExitUsage, fmt.Errorf("--workers %d: want 0 (one per CPU) or more", f.workers)
+	}
 	if f.lockTimeout < 0 {
 		return nil, audit.ExitUsage, fmt.Errorf("--lock-timeout %s: want 0 (no limit) or more", f.lockTimeout)
 	}

@@ -294,6 +294,8 @@ func TestExitCodes(t *testing.T) {
 		{name: "reports cannot be written", rules: passing, flags: []string{"--out", filepath.Join(blocked, "reports")}, want: audit.ExitInput, stderr: "write reports: "},
 		{name: "bad config", rules: "  - name: r\n    event: MovieRatingEvent\n    field: rating\n    betwen: [1, 5]\n", want: audit.ExitUsage, stderr: "betwen"},
 		{name: "bad flag", rules: passing, flags: []string{"--fail-on", "sometimes"}, want: audit.ExitUsage, stderr: "sometimes"},
+		{name: "negative workers", rules: passing, flags: []string{"--workers", "-1"}, want: audit.ExitUsage, stderr: "--workers -1: want 0"},
+		{name: "impossible date", rules: passing, flags: []string{"--date", "2024-02-30"}, want: audit.ExitUsage, stderr: `--date "2024-02-30": not a date (day out of range)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -397,6 +399,51 @@ report:
 			}
 			if !strings.Contains(line, " ("+where) || !strings.HasSuffix(line, "): "+msg) {
 				t.Errorf("%s: summary line %q, want (%s...): %s", in.Path, line, where, msg)
+			}
+		}
+	}
+}
+
+// TestEmptyAndForeignFilesAreNamed: an empty .gz or .avro, and a .gz that
+// is not gzip, get an error that says so, with either gzip decoder.
+func TestEmptyAndForeignFilesAreNamed(t *testing.T) {
+	dir := t.TempDir()
+	want := map[string]string{
+		"empty.log.gz": "gzip: empty file",
+		"text.log.gz":  "gzip: invalid header",
+		"empty.avro":   "empty file: not an Avro object container file",
+	}
+	for name := range want {
+		content := ""
+		if name == "text.log.gz" {
+			content = sampleDate + "T10:00:00,1,GET /rate/up+2009=4\n"
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(`version: 1
+inputs:
+  - {name: log, format: kafka-log, paths: ["*.log.gz"]}
+  - {name: avro, format: avro, paths: ["*.avro"]}
+report:
+  formats: [json]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, gunzip := range []string{"go", "auto"} {
+		out := filepath.Join(dir, "out-"+gunzip)
+		code, stdout, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out, "--gunzip", gunzip)
+		if code != int(audit.ExitInput) {
+			t.Fatalf("--gunzip %s: exit %d, want %d\n%s%s", gunzip, code, audit.ExitInput, stdout, stderr)
+		}
+		rep, _ := readReport(t, out)
+		for _, in := range rep.Inputs {
+			if in.Error == nil {
+				t.Errorf("--gunzip %s: %s: no error", gunzip, in.Path)
+			} else if got := *in.Error; got != want[filepath.Base(in.Path)] {
+				t.Errorf("--gunzip %s: %s: error %q, want %q", gunzip, filepath.Base(in.Path), got, want[filepath.Base(in.Path)])
 			}
 		}
 	}
