@@ -181,6 +181,24 @@ func TestFailedRenderKeepsPreviousReports(t *testing.T) {
 	}
 }
 
+// TestUnwritableReportsSayTheHistoryWasWritten: the day is recorded before
+// the reports are written; when they then fail, the message says so, so
+// that a re-run is known to replace that entry.
+func TestUnwritableReportsSayTheHistoryWasWritten(t *testing.T) {
+	cfg, _ := copyArchive(t, true)
+	blocked := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", filepath.Join(blocked, "reports"))
+	if code != int(audit.ExitInput) || !strings.Contains(stderr, "write reports: ") || !strings.Contains(stderr, "the history entry for "+sampleDate+" was written") {
+		t.Errorf("exit %d, stderr %q; want 3, the write error and that the history entry was written", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(cfg), "history", sampleDate+".json")); err != nil {
+		t.Errorf("history entry: %v", err)
+	}
+}
+
 // TestConcurrentRunsWaitForTheHistoryLock: a second run on the same
 // history waits while the first holds the lock, then completes.
 func TestConcurrentRunsWaitForTheHistoryLock(t *testing.T) {

@@ -414,6 +414,9 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 		if ctx.Err() != nil {
 			return stoppedAfter("the reports may be partly written")
 		}
+		if recorded {
+			return audit.ExitInput, fmt.Errorf("write reports: %w; the history entry for %s was written", err, res.Date)
+		}
 		return audit.ExitInput, fmt.Errorf("write reports: %w", err)
 	}
 	// The reports are written: a summary that cannot be printed (a closed
