@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +17,7 @@ import (
 // relative to base; a URL is read from object storage.
 func LoadReferences(ctx context.Context, cfg *rules.Config, base string, readers map[string]Reader) (map[string]rules.Set, error) {
 	sets := map[string]rules.Set{}
+	var errs []error
 	for _, ref := range cfg.References {
 		ref.Path = store.Resolve(base, ref.Path)
 		var set rules.Set
@@ -25,10 +27,23 @@ func LoadReferences(ctx context.Context, cfg *rules.Config, base string, readers
 		} else {
 			set, err = loadSet(ctx, ref)
 		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if err != nil {
-			return nil, fmt.Errorf("reference %q: %w", ref.Name, err)
+			// Every reference is tried, so that one run names all the
+			// broken ones, each at its place in the config.
+			at := ""
+			if cfg.File != "" && ref.Pos.Line > 0 {
+				at = fmt.Sprintf("%s:%d:%d: ", cfg.File, ref.Pos.Line, ref.Pos.Column)
+			}
+			errs = append(errs, fmt.Errorf("%sreference %q: %w", at, ref.Name, err))
+			continue
 		}
 		sets[ref.Name] = set
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return sets, nil
 }

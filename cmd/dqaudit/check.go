@@ -42,7 +42,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				fmt.Fprintln(stderr, "dqaudit check: interrupted")
 				return int(audit.ExitInterrupted)
 			}
-			fmt.Fprintf(stderr, "dqaudit check: %s: %v\n", *config, err)
+			fmt.Fprintln(stderr, err) // each reference's error names its place, as config errors do
 			return int(audit.ExitUsage)
 		}
 		var parts []string

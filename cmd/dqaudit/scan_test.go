@@ -470,16 +470,19 @@ func TestCheckCommand(t *testing.T) {
 	// A config whose reference file is missing passes check, which reads
 	// no data, and fails check --references as it would fail scan.
 	noRef := filepath.Join(t.TempDir(), "config.yaml")
-	yaml := "version: 1\ninputs:\n  - {name: log, format: kafka-log, paths: [\"*.log\"]}\nreferences:\n  known_users: {path: users.csv, column: user_id}\n"
+	yaml := "version: 1\ninputs:\n  - {name: log, format: kafka-log, paths: [\"*.log\"]}\nreferences:\n  known_users: {path: users.csv, column: user_id}\n  movies: {path: movies.txt}\n"
 	if err := os.WriteFile(noRef, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, stderr := runCLI(t, "check", "--config", noRef); code != 0 {
 		t.Errorf("check without --references: exit %d: %s", code, stderr)
 	}
+	// Every broken reference is named, at its place in the config.
 	code, _, stderr = runCLI(t, "check", "--config", noRef, "--references")
-	if code != int(audit.ExitUsage) || !strings.Contains(stderr, `reference "known_users"`) || !strings.Contains(stderr, "users.csv") {
-		t.Errorf("check --references, reference missing: exit %d, stderr %q; want 2 naming the reference and file", code, stderr)
+	for _, want := range []string{noRef + `:5:3: reference "known_users": `, "users.csv", noRef + `:6:3: reference "movies": `, "movies.txt"} {
+		if code != int(audit.ExitUsage) || !strings.Contains(stderr, want) {
+			t.Errorf("check --references, references missing: exit %d, stderr %q; want 2 and %q", code, stderr, want)
+		}
 	}
 }
 
