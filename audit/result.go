@@ -23,6 +23,10 @@ type Result struct {
 	// times, they vary with the machine (what is installed); the rest of
 	// the Result does not.
 	GunzipRereads []GunzipReread
+	// Reports are the names of the report files the run writes
+	// (report.json, report.html, report.md), which a report may point to
+	// for what it leaves out; empty means all of them.
+	Reports []string
 
 	Events    map[string]int64 // events per event type
 	Hours     map[string]*[24]int64

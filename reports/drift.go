@@ -105,9 +105,13 @@ func baselineNote(r *audit.Result) string {
 
 // baselineSentence is baselineNote as a sentence.
 func baselineSentence(r *audit.Result) string {
-	note := baselineNote(r)
-	first, size := utf8.DecodeRuneInString(note)
-	return string(unicode.ToUpper(first)) + note[size:] + "."
+	return sentence(baselineNote(r)) + "."
+}
+
+// sentence is s with its first letter in upper case.
+func sentence(s string) string {
+	first, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(first)) + s[size:]
 }
 
 // isNoBaseline reports whether d is the entry that says drift ran without

@@ -427,3 +427,25 @@ func failedCells(rr audit.RuleResult) (failed, share string) {
 
 // rowCount is RuleResult.Kind of a row_count rule.
 const rowCount = "row_count"
+
+// writes reports whether r's run writes the report file name beside the
+// one being rendered; a Result that does not say writes them all.
+func writes(r *audit.Result, name string) bool {
+	return len(r.Reports) == 0 || slices.Contains(r.Reports, name)
+}
+
+// moreWhere says where the rest of a list that a report cut is: " in
+// report.json and report.html" for those of names that the run writes, or
+// " not shown" when it writes none of them.
+func moreWhere(r *audit.Result, names ...string) string {
+	var in []string
+	for _, n := range names {
+		if writes(r, n) {
+			in = append(in, n)
+		}
+	}
+	if len(in) == 0 {
+		return " not shown"
+	}
+	return " in " + strings.Join(in, " and ")
+}

@@ -33,9 +33,12 @@ var htmlTemplateText string
 var htmlCSS string
 
 // htmlTemplate is parsed on every Write: it costs well under a millisecond
-// and keeps the package free of mutable globals.
-func htmlTemplate() (*template.Template, error) {
-	return template.New("report").Funcs(template.FuncMap{"breakable": breakable, "nameBreaks": nameBreaks}).Parse(htmlTemplateText)
+// and keeps the package free of mutable globals. Its json function says
+// whether r's run writes report.json, which the page points to for what
+// it leaves out.
+func htmlTemplate(r *audit.Result) (*template.Template, error) {
+	json := func() bool { return writes(r, "report.json") }
+	return template.New("report").Funcs(template.FuncMap{"breakable": breakable, "nameBreaks": nameBreaks, "json": json}).Parse(htmlTemplateText)
 }
 
 // htmlMaxBytes bounds report.html. The limits below keep a page of any
@@ -84,7 +87,7 @@ func (l *htmlLimits) shrink() bool {
 
 // Write renders r as one HTML page of at most htmlMaxBytes.
 func (HTML) Write(w io.Writer, r *audit.Result) error {
-	t, err := htmlTemplate()
+	t, err := htmlTemplate(r)
 	if err != nil {
 		return fmt.Errorf("html template: %w", err)
 	}

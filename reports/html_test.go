@@ -197,16 +197,7 @@ func TestHTMLDriftStates(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			page := string(renderHTML(t, tc.r))
-			for _, want := range tc.want {
-				if !strings.Contains(page, want) {
-					t.Errorf("page lacks %q", want)
-				}
-			}
-			for _, avoid := range tc.avoid {
-				if strings.Contains(page, avoid) {
-					t.Errorf("page has %q", avoid)
-				}
-			}
+			checkText(t, page, tc.want, tc.avoid)
 			attention := page[strings.Index(page, `id="attention"`):strings.Index(page, `id="checks"`)]
 			var got []string
 			for _, part := range strings.Split(attention, `href="#drift-`)[1:] {

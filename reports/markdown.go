@@ -74,7 +74,7 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 		ew.table([]string{"Status", "Rule", "Event", "Field", "Check", "Severity", "Checked", "Failed", "Failed share", "Tolerance"},
 			[]tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight},
 			rows)
-		ew.samples(rules)
+		ew.samples(r, rules)
 	}
 
 	ew.drift(r)
@@ -98,7 +98,7 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 		}
 		ew.table([]string{"Input", "Path", "Stopped at", "Error"}, nil, rows)
 		if inputErrs > len(rows) {
-			ew.printf("\n%d more in report.json.\n", inputErrs-len(rows))
+			ew.printf("\n%d more%s.\n", inputErrs-len(rows), moreWhere(r, "report.json"))
 		}
 	}
 
@@ -132,12 +132,21 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 			ew.table([]string{"Where", "Reason", "Text"}, nil, rows)
 		}
 	}
-	ew.printf("\nThe full data is in report.json; the browsable report is report.html.\n")
+	var others []string
+	if writes(r, "report.json") {
+		others = append(others, "the full data is in report.json")
+	}
+	if writes(r, "report.html") {
+		others = append(others, "the browsable report is report.html")
+	}
+	if len(others) > 0 {
+		ew.printf("\n%s.\n", sentence(strings.Join(others, "; ")))
+	}
 	return ew.err
 }
 
 // samples lists the first failing events of every rule that did not pass.
-func (ew *errWriter) samples(rules []audit.RuleResult) {
+func (ew *errWriter) samples(r *audit.Result, rules []audit.RuleResult) {
 	var rows [][]string
 	more := 0
 	for _, rr := range rules {
@@ -158,7 +167,7 @@ func (ew *errWriter) samples(rules []audit.RuleResult) {
 	ew.printf("\n### Failing samples\n\n")
 	ew.table([]string{"Rule", "Where", "Value"}, nil, rows)
 	if more > 0 {
-		ew.printf("\n%d more samples in report.json and report.html.\n", more)
+		ew.printf("\n%d more samples%s.\n", more, moreWhere(r, "report.json", "report.html"))
 	}
 }
 
@@ -201,9 +210,9 @@ func (ew *errWriter) drift(r *audit.Result) {
 	ew.table([]string{"Status", "Check", "Kind", "Value", "Warn / Fail", "Note"},
 		[]tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft}, rows)
 	if len(checks) > len(rows) {
-		ew.printf("\n%d more drift checks in report.json.\n", len(checks)-len(rows))
+		ew.printf("\n%d more drift checks%s.\n", len(checks)-len(rows), moreWhere(r, "report.json"))
 	}
-	if charts {
+	if charts && writes(r, "report.html") {
 		ew.printf("\nDistribution and trend charts are in report.html.\n")
 	}
 }

@@ -248,3 +248,48 @@ func TestMarkdownEmptyResult(t *testing.T) {
 		}
 	}
 }
+
+// TestReportsPointOnlyToFilesWritten: what a report leaves out, it points
+// to in the other reports of the run, and only to those the run writes.
+func TestReportsPointOnlyToFilesWritten(t *testing.T) {
+	r := fixture.Result()
+	many := fixture.Result()
+	many.Drift = manyDriftChecks(250, "check")
+	for _, tc := range []struct {
+		name         string
+		r            *audit.Result
+		written      []string
+		render       func(*testing.T, *audit.Result) string
+		want, absent []string
+	}{
+		{"markdown with all", r, nil, renderMarkdown, []string{"more samples in report.json and report.html.", "The full data is in report.json; the browsable report is report.html."}, nil},
+		{"markdown alone", r, []string{"report.md"}, renderMarkdown, []string{"more samples not shown."}, []string{"report.json", "report.html"}},
+		{"markdown and json", many, []string{"report.md", "report.json"}, renderMarkdown, []string{"more drift checks in report.json.", "The full data is in report.json.\n"}, []string{"report.html"}},
+		{"html alone", many, []string{"report.html"}, func(t *testing.T, r *audit.Result) string { return string(renderHTML(t, r)) }, []string{"UTC.</p>"}, []string{"report.json"}},
+		{"html with all", many, nil, func(t *testing.T, r *audit.Result) string { return string(renderHTML(t, r)) }, []string{"report.json in the same directory holds the full data."}, nil},
+		{"summary with all", many, nil, func(t *testing.T, r *audit.Result) string { return renderSummary(t, r, false) }, []string{"more drift checks that warned or failed (see report.html)\n"}, nil},
+		{"summary alone", many, []string{"report.md"}, func(t *testing.T, r *audit.Result) string { return renderSummary(t, r, false) }, []string{"more drift checks that warned or failed\n"}, []string{"(see report"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := *tc.r
+			r.Reports = tc.written
+			checkText(t, tc.render(t, &r), tc.want, tc.absent)
+		})
+	}
+}
+
+// checkText fails t for each of want that out lacks and each of avoid
+// that it has.
+func checkText(t *testing.T, out string, want, avoid []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+	for _, a := range avoid {
+		if strings.Contains(out, a) {
+			t.Errorf("output has %q", a)
+		}
+	}
+}

@@ -174,7 +174,7 @@ func writeDriftSummary(ew *errWriter, r *audit.Result, paint func(audit.Status, 
 			return err
 		}
 		if len(bad) > termMaxDrift {
-			ew.printf("  … and %d more drift checks that warned or failed (see report.html)\n", len(bad)-termMaxDrift)
+			ew.printf("  … and %d more drift checks that warned or failed%s\n", len(bad)-termMaxDrift, seeReport(r, "report.html", "report.json"))
 		}
 	}
 	c := countDrift(r.Drift)
@@ -207,7 +207,7 @@ func writeInputErrors(ew *errWriter, r *audit.Result, paint func(audit.Status, s
 			continue
 		}
 		if shown == termMaxInputErrs {
-			ew.printf("  … and %d more (see report.json)\n", n-shown)
+			ew.printf("  … and %d more%s\n", n-shown, seeReport(r, "report.json", "report.html"))
 			break
 		}
 		shown++
@@ -217,6 +217,17 @@ func writeInputErrors(ew *errWriter, r *audit.Result, paint func(audit.Status, s
 		}
 		ew.printf("  %s %s%s: %s\n", paint(audit.StatusError, "⊘"), showLeft(f.Path, termMaxPath), where, show(f.Err, termMaxErr))
 	}
+}
+
+// seeReport points to the first of names that the run writes, or says
+// nothing.
+func seeReport(r *audit.Result, names ...string) string {
+	for _, n := range names {
+		if writes(r, n) {
+			return " (see " + n + ")"
+		}
+	}
+	return ""
 }
 
 // termTable is a table for the terminal, with one alignment per column.

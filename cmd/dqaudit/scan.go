@@ -409,6 +409,9 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 	if j.f.out != "" {
 		out = j.f.out
 	}
+	for _, w := range j.writers {
+		res.Reports = append(res.Reports, w.file) // reports point only to these
+	}
 	written, err := writeReports(ctx, audit.ExpandDate(out, j.day), j.writers, res)
 	if err != nil {
 		if ctx.Err() != nil {
