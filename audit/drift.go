@@ -84,7 +84,7 @@ func Drift(cfg *rules.Drift, r *Result, base *Baseline) []DriftResult {
 			Value: math.NaN(), Note: NoBaselineYet}}
 		for _, c := range cfg.Checks {
 			out = append(out, DriftResult{Name: c.Name, Kind: DriftDistribution, Event: c.Event, Field: c.Field, Metric: c.Metric,
-				Value: math.NaN(), Warn: c.Warn, Fail: c.Fail, Status: StatusNoBaseline, Note: "no baseline"})
+				Value: math.NaN(), Warn: c.Warn, Fail: c.Fail, Status: StatusNoBaseline, Note: "no baseline", CurrentEvents: r.Events[c.Event]})
 		}
 		return out
 	}
@@ -402,9 +402,11 @@ func (d *drifter) anomalies() {
 	}
 	for _, rr := range d.r.Rules {
 		var xs []float64
+		var checked int64 // events the rule checked in the baseline's days
 		for _, e := range d.base.Entries {
 			if c, ok := e.Rules[rr.Name]; ok && c.Checked > 0 {
 				xs = append(xs, c.FailedRatio())
+				checked += c.Checked
 			}
 		}
 		if len(xs) < anomalyMinDays || rr.Checked == 0 {
@@ -416,7 +418,7 @@ func (d *drifter) anomalies() {
 		// turning any wiggle into an infinite z-score.
 		z := (cur - med) / max(1.4826*mad, 0.1*med, 1e-4)
 		res := DriftResult{Name: rr.Name + ":anomaly", Kind: DriftAnomaly, Event: rr.Event, Field: rr.Field, Metric: "robust_z",
-			Value: z, Warn: d.cfg.Anomalies.Warn, Fail: d.cfg.Anomalies.Fail, CurrentEvents: rr.Checked,
+			Value: z, Warn: d.cfg.Anomalies.Warn, Fail: d.cfg.Anomalies.Fail, BaselineEvents: checked, CurrentEvents: rr.Checked,
 			Note:  fmt.Sprintf("failed share %.3f%% today; median %.3f%% over %d days", 100*cur, 100*med, len(xs)),
 			Trend: d.trend(func(e *HistoryEntry) float64 { return e.Rules[rr.Name].FailedRatio() }, cur)}
 		d.add(res, rr.Checked < d.cfg.MinEvents, true)

@@ -90,6 +90,9 @@ func TestDriftWithoutBaselineNeverFails(t *testing.T) {
 			t.Errorf("%s: status %v, want no_baseline", d.Name, d.Status)
 		}
 	}
+	if got[1].CurrentEvents != 5000 {
+		t.Errorf("explicit check without a baseline: %d events today, want 5000", got[1].CurrentEvents)
+	}
 }
 
 // TestApplySaysWhyThereIsNoBaseline: the note of the "baseline" entry
@@ -204,6 +207,9 @@ func TestAnomalyOfRuleFailedShare(t *testing.T) {
 	got := find(t, Drift(&cfg, cur, baselineOf(days...)), "rating-in-range:anomaly")
 	if got.Status != StatusFail || len(got.Trend) != 6 {
 		t.Errorf("status %v trend %d points (value %v); want fail with 6 points", got.Status, len(got.Trend), got.Value)
+	}
+	if got.BaselineEvents != 5*10000 || got.CurrentEvents != 10000 {
+		t.Errorf("events checked: %d in the baseline, %d today; want 50000 and 10000", got.BaselineEvents, got.CurrentEvents)
 	}
 	cur.Rules[0].Failed = 11
 	if got := find(t, Drift(&cfg, cur, baselineOf(days...)), "rating-in-range:anomaly"); got.Status != StatusPass {

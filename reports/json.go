@@ -48,8 +48,8 @@ type jsonDrift struct {
 	Field        string            `json:"field"`
 	Metric       string            `json:"metric"`
 	Value        *float64          `json:"value"` // null when not a finite number
-	Warn         float64           `json:"warn"`
-	Fail         float64           `json:"fail"`
+	Warn         *float64          `json:"warn"`  // null when that level is off
+	Fail         *float64          `json:"fail"`
 	Status       string            `json:"status"`
 	Note         string            `json:"note,omitempty"`
 	Baseline     jsonDriftBaseline `json:"baseline"`
@@ -260,7 +260,7 @@ func (JSON) Write(w io.Writer, r *audit.Result) error {
 	for _, d := range r.Drift {
 		jd := jsonDrift{
 			Name: d.Name, Kind: d.Kind, Event: d.Event, Field: d.Field, Metric: d.Metric, Value: finite(d.Value),
-			Warn: d.Warn, Fail: d.Fail, Status: d.Status.String(), Note: d.Note,
+			Warn: threshold(d.Warn), Fail: threshold(d.Fail), Status: d.Status.String(), Note: d.Note,
 			Baseline: jsonDriftBaseline{Dates: d.BaselineDates, Events: d.BaselineEvents},
 			Current:  jsonDriftCurrent{Events: d.CurrentEvents},
 		}
@@ -279,4 +279,13 @@ func (JSON) Write(w io.Writer, r *audit.Result) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(doc)
+}
+
+// threshold is a drift level as report.json gives it: null when it is off
+// (0), as the other reports show "—".
+func threshold(v float64) *float64 {
+	if v == 0 {
+		return nil
+	}
+	return &v
 }
