@@ -30,6 +30,8 @@ type Check struct {
 	Rule        Rule // the rule as the config states it
 
 	lo, hi  float64 // between; min uses lo, max uses hi
+	loI     *int64  // lo exactly, when the config gave an integer
+	hiI     *int64
 	values  valueSet
 	re      *regexp.Regexp
 	set     Set
@@ -78,10 +80,11 @@ func Compile(cfg *Config, refs map[string]Set) (*Book, error) {
 		switch r.Kind {
 		case RuleBetween:
 			c.lo, c.hi = r.Between[0], r.Between[1]
+			c.loI, c.hiI = r.IntBounds[0], r.IntBounds[1]
 		case RuleMin:
-			c.lo = r.Min
+			c.lo, c.loI = r.Min, r.IntBounds[0]
 		case RuleMax:
-			c.hi = r.Max
+			c.hi, c.hiI = r.Max, r.IntBounds[1]
 		case RuleIn, RuleNotIn:
 			c.values = newValueSet(r.Values)
 		case RuleNotNull:
@@ -182,11 +185,11 @@ func (c *Check) Params() string {
 	var s string
 	switch c.Kind {
 	case RuleBetween:
-		s = fmt.Sprintf("between [%s, %s]", fmtNum(c.lo), fmtNum(c.hi))
+		s = fmt.Sprintf("between [%s, %s]", boundText(c.lo, c.loI), boundText(c.hi, c.hiI))
 	case RuleMin:
-		s = "min " + fmtNum(c.lo)
+		s = "min " + boundText(c.lo, c.loI)
 	case RuleMax:
-		s = "max " + fmtNum(c.hi)
+		s = "max " + boundText(c.hi, c.hiI)
 	case RuleIn, RuleNotIn:
 		s = c.Kind.String() + " " + valuesText(c.Rule.Values)
 	case RuleNotNull:
@@ -400,4 +403,29 @@ func (s *valueSet) has(v Value) bool {
 		return s.bools[v.Int&1]
 	}
 	return false
+}
+
+// boundText is a bound of between, min or max as the config gave it.
+func boundText(f float64, i *int64) string {
+	if i != nil {
+		return strconv.FormatInt(*i, 10)
+	}
+	return fmtNum(f)
+}
+
+// belowLo reports whether the integer x is under the low bound: exactly
+// when the config gave an integer.
+func (c *Check) belowLo(x int64) bool {
+	if c.loI != nil {
+		return x < *c.loI
+	}
+	return !(float64(x) >= c.lo)
+}
+
+// aboveHi reports whether the integer x is over the high bound.
+func (c *Check) aboveHi(x int64) bool {
+	if c.hiI != nil {
+		return x > *c.hiI
+	}
+	return !(float64(x) <= c.hi)
 }

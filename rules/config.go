@@ -106,16 +106,21 @@ type Rule struct {
 	Tolerance   Tolerance
 	Description string
 
-	Between      [2]float64 // RuleBetween: low and high, inclusive
-	Min          float64    // RuleMin
-	Max          float64    // RuleMax
-	Values       []Value    // RuleIn and RuleNotIn
-	Pattern      string     // RulePattern, as written; it must match the whole value
-	Reference    string     // RuleInReference
-	Fields       []string   // RuleUnique
-	MaxNullRatio float64    // RuleMaxNullRatio, 0 to 1
-	RowCount     RowCount   // RuleRowCount
-	Expr         string     // RuleExpr
+	Between [2]float64 // RuleBetween: low and high, inclusive
+	Min     float64    // RuleMin
+	Max     float64    // RuleMax
+	// IntBounds are the low (0) and high (1) bound of between, min and max
+	// when the config gives them as integers: integer data is compared
+	// with them exactly, which float64 cannot do above 2^53 (nanosecond
+	// timestamps). nil for a bound given with a fraction or exponent.
+	IntBounds    [2]*int64
+	Values       []Value  // RuleIn and RuleNotIn
+	Pattern      string   // RulePattern, as written; it must match the whole value
+	Reference    string   // RuleInReference
+	Fields       []string // RuleUnique
+	MaxNullRatio float64  // RuleMaxNullRatio, 0 to 1
+	RowCount     RowCount // RuleRowCount
+	Expr         string   // RuleExpr
 
 	Pos Pos // of the rule's mapping
 }
@@ -547,6 +552,20 @@ func (p *parser) number(sc scope, n *yaml.Node, what string) (float64, bool) {
 }
 
 const maxFloat = 1.7976931348623157e308
+
+// integerOf returns the value of n when it is an integer literal that
+// fits an int64, else nil.
+func integerOf(n *yaml.Node) *int64 {
+	r := resolve(n)
+	if r.Kind != yaml.ScalarNode || r.ShortTag() != "!!int" {
+		return nil
+	}
+	var i int64
+	if r.Decode(&i) != nil {
+		return nil
+	}
+	return &i
+}
 
 // checkPlaceholders reports the first {name} placeholder in s that is not
 // one of placeholders().

@@ -224,17 +224,29 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 		failed := false
 		switch st.kind {
 		case RuleBetween:
-			if v.Kind != KindNull {
+			switch v.Kind {
+			case KindNull:
+			case KindInt:
+				failed = c.belowLo(v.Int) || c.aboveHi(v.Int)
+			default:
 				f, ok := v.Number()
 				failed = !ok || f < c.lo || f > c.hi || f != f
 			}
 		case RuleMin:
-			if v.Kind != KindNull {
+			switch v.Kind {
+			case KindNull:
+			case KindInt:
+				failed = c.belowLo(v.Int)
+			default:
 				f, ok := v.Number()
 				failed = !ok || !(f >= c.lo)
 			}
 		case RuleMax:
-			if v.Kind != KindNull {
+			switch v.Kind {
+			case KindNull:
+			case KindInt:
+				failed = c.aboveHi(v.Int)
+			default:
 				f, ok := v.Number()
 				failed = !ok || !(f <= c.hi)
 			}

@@ -71,7 +71,7 @@ var (
 	watch  = builtinShape(MovieWatchEvent)
 	rating = builtinShape(MovieRatingEvent)
 	reco   = builtinShape(RecommendationRequest)
-	custom = NewShape("Custom", []Field{{Name: "code", Kind: KindNull}, {Name: "userId", Kind: KindNull}, {Name: "a.b", Kind: KindInt}})
+	custom = NewShape("Custom", []Field{{Name: "code", Kind: KindNull}, {Name: "userId", Kind: KindNull}, {Name: "a.b", Kind: KindInt}, {Name: "n", Kind: KindNull}})
 )
 
 func TestEval(t *testing.T) {
@@ -97,6 +97,14 @@ func TestEval(t *testing.T) {
 		{"between above float", "{name: r, event: MovieRatingEvent, field: rating, between: [1, 5]}", event(rating, "rating", Float(5.5)), fail},
 		{"between null passes", "{name: r, event: MovieRatingEvent, field: rating, between: [1, 5]}", event(rating), pass},
 		{"between on text fails", "{name: r, event: Custom, field: code, between: [1, 5]}", event(custom, "code", Str("3")), fail},
+		// Integer bounds above 2^53 are compared exactly with integer data:
+		// as float64, 1710892800000000100 and ...99999 would be equal.
+		{"between ns above", "{name: r, event: Custom, field: n, between: [1710806400000000000, 1710892799999999999]}", event(custom, "n", Int(1710892800000000000)), fail},
+		{"between ns edge", "{name: r, event: Custom, field: n, between: [1710806400000000000, 1710892799999999999]}", event(custom, "n", Int(1710892799999999999)), pass},
+		{"between int64 extremes", "{name: r, event: Custom, field: n, between: [-9223372036854775000, 9223372036854775000]}", event(custom, "n", Int(9223372036854775807)), fail},
+		{"max 2^53", "{name: r, event: Custom, field: n, max: 9007199254740992}", event(custom, "n", Int(9007199254740993)), fail},
+		{"min 2^53", "{name: r, event: Custom, field: n, min: 9007199254740993}", event(custom, "n", Int(9007199254740992)), fail},
+		{"float bound, int data", "{name: r, event: Custom, field: n, max: 2.5}", event(custom, "n", Int(3)), fail},
 		{"min", "{name: r, event: MovieWatchEvent, field: minute, min: 0}", event(watch, "minute", Int(-1)), fail},
 		{"min edge", "{name: r, event: MovieWatchEvent, field: minute, min: 0}", event(watch, "minute", Int(0)), pass},
 		{"max", "{name: r, event: RecommendationRequest, field: responseTime, max: 100}", event(reco, "responseTime", Int(101)), fail},
@@ -330,6 +338,7 @@ func TestParams(t *testing.T) {
   - {name: i, event: MovieWatchEvent, expr: minute < 500}
   - {name: j, event: '*', field: userId, in_reference: users}
   - {name: k, event: '*', field: userId, pattern: 'u\d+'}
+  - {name: l, event: MovieWatchEvent, field: minute, between: [1710806400000000000, 1710892799999999999]}
 `, nil)
 	want := []string{
 		"between [1, 5]",
@@ -343,6 +352,7 @@ func TestParams(t *testing.T) {
 		"expr minute < 500",
 		"in_reference users",
 		`pattern u\d+`,
+		"between [1710806400000000000, 1710892799999999999]",
 	}
 	for i, c := range b.Checks {
 		if got := c.Params(); got != want[i] {

@@ -269,14 +269,23 @@ func (p *parser) kindValue(sc scope, r *Rule, kind RuleKind, kv pair, field *Fie
 		}
 		lo, ok1 := p.number(sc, items[0], "the low bound of between")
 		hi, ok2 := p.number(sc, items[1], "the high bound of between")
-		if ok1 && ok2 && lo > hi {
+		loI, hiI := integerOf(items[0]), integerOf(items[1])
+		switch {
+		case loI != nil && hiI != nil:
+			if *loI > *hiI {
+				p.errorf(sc, v, "between [%d, %d] has its low bound above its high bound; write [%d, %d]", *loI, *hiI, *hiI, *loI)
+			}
+		case ok1 && ok2 && lo > hi:
 			p.errorf(sc, v, "between [%s, %s] has its low bound above its high bound; write [%s, %s]", fmtNum(lo), fmtNum(hi), fmtNum(hi), fmtNum(lo))
 		}
 		r.Between = [2]float64{lo, hi}
+		r.IntBounds = [2]*int64{loI, hiI}
 	case RuleMin:
 		r.Min, _ = p.number(sc, v, "min")
+		r.IntBounds[0] = integerOf(v)
 	case RuleMax:
 		r.Max, _ = p.number(sc, v, "max")
+		r.IntBounds[1] = integerOf(v)
 	case RuleIn, RuleNotIn:
 		items, ok := p.sequence(sc, v, kind.String(), "[200, 204]")
 		if !ok {
