@@ -335,7 +335,19 @@ func (ev *Evaluator) key(idx []int, vals []Value) [2]uint64 {
 		case KindBool, KindInt:
 			b = binary.LittleEndian.AppendUint64(b, uint64(v.Int))
 		case KindFloat:
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.Float))
+			f := v.Float
+			if i, whole := wholeNumber(f); whole {
+				// 1.0 is 1 and -0.0 is 0, as in: and expr: see them, so
+				// that a field retyped from long to double between two
+				// schema versions hides no repeat.
+				b[len(b)-1] = byte(KindInt)
+				b = binary.LittleEndian.AppendUint64(b, uint64(i))
+				continue
+			}
+			if f != f {
+				f = math.NaN() // one NaN, whatever its payload
+			}
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
 		case KindString:
 			b = binary.AppendUvarint(b, uint64(len(v.Str)))
 			b = append(b, v.Str...)

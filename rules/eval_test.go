@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -214,8 +215,19 @@ func TestUniqueKeys(t *testing.T) {
 	if a[0] == key(Str("1"), Str("u"))[0] {
 		t.Error(`int 1 and string "1" gave the same key`)
 	}
-	if a[0] == key(Float(1), Str("u"))[0] {
-		t.Error(`int 1 and float 1 gave the same key`)
+	// Numbers are keyed by value, as in: and expr: compare them: a field
+	// retyped from long to double keeps its repeats.
+	if a[0] != key(Float(1), Str("u"))[0] {
+		t.Error(`int 1 and float 1.0 gave different keys`)
+	}
+	if key(Int(0), Str("u"))[0] != key(Float(math.Copysign(0, -1)), Str("u"))[0] {
+		t.Error("0 and -0.0 gave different keys")
+	}
+	if key(Float(math.NaN()), Str("u"))[0] != key(Float(math.Float64frombits(0x7ff8000000000001)), Str("u"))[0] {
+		t.Error("two NaNs gave different keys")
+	}
+	if a[0] == key(Float(1.5), Str("u"))[0] || key(Float(1e19), Str("u"))[0] == key(Int(math.MaxInt64), Str("u"))[0] {
+		t.Error("different numbers gave the same key")
 	}
 	if key(Str("ab"), Str("c"))[0] == key(Str("a"), Str("bc"))[0] {
 		t.Error(`"ab","c" and "a","bc" gave the same key`)
