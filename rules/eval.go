@@ -289,6 +289,11 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 			case !ok:
 				failed = true
 			}
+			if (failed || all) && st.field < 0 {
+				// No field named: the sample shows what the expression read.
+				out = append(out, Outcome{Check: st.check, Failed: failed, Value: ev.exprValue(c.expr, st.expr, vals)})
+				continue
+			}
 		}
 		if failed || all {
 			out = append(out, Outcome{Check: st.check, Failed: failed, Value: *v})
@@ -296,6 +301,28 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 	}
 	ev.out = out
 	return out
+}
+
+// exprValue is what a sample of an expr rule shows: the value of the one
+// field the expression reads, or "name=value, ..." for several.
+func (ev *Evaluator) exprValue(p *program, idx []int, vals []Value) Value {
+	switch len(idx) {
+	case 0:
+		return Null()
+	case 1:
+		return vals[idx[0]]
+	}
+	b := ev.buf[:0]
+	for i, name := range p.names {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, name...)
+		b = append(b, '=')
+		b = vals[idx[i]].AppendText(b)
+	}
+	ev.buf = b
+	return Str(string(b))
 }
 
 // run evaluates an expression over e's fields: natively when it can,
