@@ -225,7 +225,7 @@ var invalidCases = map[string][]string{
 	},
 	"severity.yaml":            {`11:15: rule "minute-not-negative": severity must be error or warn, got "warning"`},
 	"tab-indent.yaml":          {`4: invalid YAML: found a tab character that violates indentation; YAML indents with spaces, and this line has a tab`},
-	"tolerance-float.yaml":     {`11:16: rule "minute-not-negative": tolerance 0.5 is neither a count nor a percent; write a whole count (e.g. 10) or a percent (e.g. 0.5%)`},
+	"tolerance-float.yaml":     {`11:16: rule "minute-not-negative": tolerance 0.5 is neither a count nor a percent; write a whole count (e.g. 10) or a percent (50% for the share 0.5)`},
 	"tolerance.yaml":           {`11:16: rule "minute-not-negative": tolerance must be a count of 0 or more (e.g. 10) or a percent from 0% to 100% (e.g. 0.5%), got the string "150%"`},
 	"undefined-reference.yaml": {`14:19: rule "known-user": in_reference names "known_user", which is not defined (did you mean "known_users"?); define it under references: with a path`},
 	"unique.yaml": {

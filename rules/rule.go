@@ -473,7 +473,12 @@ func (p *parser) tolerance(sc scope, n *yaml.Node) (Tolerance, bool) {
 			return Tolerance{Count: c}, true
 		}
 	} else if r.Kind == yaml.ScalarNode && r.ShortTag() == "!!float" {
-		p.errorf(sc, n, "tolerance %s is neither a count nor a percent; write a whole count (e.g. 10) or a percent (e.g. %s%%)", r.Value, r.Value)
+		hint := r.Value + "%"
+		if f, err := strconv.ParseFloat(r.Value, 64); err == nil && f > 0 && f < 1 {
+			// Most likely a share: 0.007 is 0.7%, not 0.007%.
+			hint = strconv.FormatFloat(f*100, 'g', 6, 64) + "% for the share " + r.Value
+		}
+		p.errorf(sc, n, "tolerance %s is neither a count nor a percent; write a whole count (e.g. 10) or a percent (%s)", r.Value, hint)
 		return Tolerance{}, false
 	} else if r.Kind == yaml.ScalarNode && r.ShortTag() == "!!str" {
 		if pct, ok := parsePercent(r.Value); ok {
