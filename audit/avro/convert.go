@@ -76,7 +76,7 @@ func (c *converter) value(n *node, v any) rules.Value {
 	case float64:
 		return rules.Float(x)
 	case float32:
-		return rules.Float(float64(x))
+		return rules.Float(widen(x))
 	case bool:
 		return rules.Bool(x)
 	case []byte:
@@ -223,4 +223,20 @@ func appendJSONString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// widen is the float64 of the shortest decimal that reads back as x, the
+// number the writer meant: a float 0.1 is 0.1, not 0.10000000149011612,
+// so that max: 0.1 and in: [0.1] hold for it and samples show 0.1.
+func widen(x float32) float64 {
+	f := float64(x)
+	if math.IsInf(f, 0) || f != f {
+		return f
+	}
+	var buf [32]byte
+	w, err := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], f, 'g', -1, 32)), 64)
+	if err != nil {
+		return f
+	}
+	return w
 }

@@ -67,7 +67,7 @@ func expectValues(t *testing.T, fields []rules.Field, m map[string]any) []rules.
 			switch {
 			case f.Type == "float":
 				fl, _ := x.Float64()
-				out[i] = rules.Float(float64(float32(fl)))
+				out[i] = rules.Float(widen(float32(fl))) // see TestFloatIsTheDecimalWritten
 			case f.Kind == rules.KindFloat:
 				fl, _ := x.Float64()
 				out[i] = rules.Float(fl)

@@ -3,6 +3,7 @@ package avro
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"testing"
@@ -314,5 +315,28 @@ func TestBadSchemas(t *testing.T) {
 				t.Errorf("allocated %d MiB", alloc>>20)
 			}
 		})
+	}
+}
+
+// TestFloatIsTheDecimalWritten: an Avro float is read as the shortest
+// decimal that gives it back, so that rules written with decimals match.
+func TestFloatIsTheDecimalWritten(t *testing.T) {
+	for _, tc := range []struct {
+		in   float32
+		want float64
+	}{
+		{0.1, 0.1},
+		{2.5, 2.5},
+		{1.0 / 3, 0.33333334},
+		{16777217, 16777216},
+		{float32(math.Inf(-1)), math.Inf(-1)},
+		{-0.0, 0},
+	} {
+		if got := widen(tc.in); got != tc.want {
+			t.Errorf("widen(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+	if got := widen(float32(math.NaN())); got == got {
+		t.Errorf("widen(NaN) = %v", got)
 	}
 }
