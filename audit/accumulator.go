@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,7 +90,7 @@ func (a *accumulator) Event(e *Event) {
 			c := &a.checks[o.Check]
 			c.failed++
 			if c.samples.wants(e.Pos) {
-				c.samples.add(e.Pos, sampleText(o.Value))
+				c.samples.add(e.Pos, sampleText(o.Value, a.cfg.book.Checks[o.Check].Kind))
 			}
 		}
 	}
@@ -163,8 +165,34 @@ func (a *accumulator) dayProfile() *profile.Profile {
 
 // sampleText is a value's text as a sample keeps it: valid UTF-8, at most
 // MaxSampleText bytes.
-func sampleText(v rules.Value) string {
-	return cutText([]byte(v.String()))
+func sampleText(v rules.Value, kind rules.RuleKind) string {
+	s := v.String()
+	if v.Kind == rules.KindString && typed(kind) && readsAsOther(s) {
+		// The string "42" failing in: [42] must not look like the number.
+		s = `"` + s + `"`
+	}
+	return cutText([]byte(s))
+}
+
+// typed reports whether checks of kind tell a string from the number or
+// boolean it spells; in_reference and pattern read the text of any value.
+func typed(kind rules.RuleKind) bool {
+	switch kind {
+	case rules.RuleIn, rules.RuleNotIn, rules.RuleBetween, rules.RuleMin, rules.RuleMax, rules.RuleExpr:
+		return true
+	}
+	return false
+}
+
+// readsAsOther reports whether a string value would read in a report as
+// a number, a boolean or null.
+func readsAsOther(s string) bool {
+	switch s {
+	case "null", "true", "false":
+		return true
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 // cutText copies b, cut to MaxSampleText bytes at a rune boundary, with

@@ -1,0 +1,33 @@
+package audit
+
+import (
+	"testing"
+
+	"github.com/dqaudit/dqaudit/rules"
+)
+
+// TestSampleTextTellsTypesApart: a string that spells a number, a boolean
+// or null is quoted in the samples of checks that tell types apart, so
+// that "42" failing in: [42] does not read as the number 42.
+func TestSampleTextTellsTypesApart(t *testing.T) {
+	for _, tc := range []struct {
+		v    rules.Value
+		kind rules.RuleKind
+		want string
+	}{
+		{rules.Str("42"), rules.RuleIn, `"42"`},
+		{rules.Int(42), rules.RuleIn, `42`},
+		{rules.Str("abc"), rules.RuleIn, `abc`},
+		{rules.Str("true"), rules.RuleNotIn, `"true"`},
+		{rules.Str("null"), rules.RuleBetween, `"null"`},
+		{rules.Str("1e999"), rules.RuleMax, `"1e999"`},
+		{rules.Str("-3.5"), rules.RuleExpr, `"-3.5"`},
+		{rules.Str("42"), rules.RuleInReference, `42`}, // matched as text either way
+		{rules.Str("42"), rules.RulePattern, `42`},
+		{rules.Null(), rules.RuleNotNull, `null`},
+	} {
+		if got := sampleText(tc.v, tc.kind); got != tc.want {
+			t.Errorf("sampleText(%v %q, %v) = %s, want %s", tc.v.Kind, tc.v.String(), tc.kind, got, tc.want)
+		}
+	}
+}
