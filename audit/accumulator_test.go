@@ -31,3 +31,19 @@ func TestSampleTextTellsTypesApart(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemasSeenTellsLogicalTypesApart: the fingerprint is of the
+// canonical form, which drops logical types, so two files whose schemas
+// differ only in a decimal's scale share it; they are still listed apart.
+func TestSchemasSeenTellsLogicalTypesApart(t *testing.T) {
+	schema := func(priceType string) FileInfo {
+		return FileInfo{Schemas: []WriterSchema{{Event: "Order", Fingerprint: "0123456789abcdef",
+			Fields: []rules.Field{{Name: "id", Type: "long"}, {Name: "price", Type: priceType}}}}}
+	}
+	cents := `{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}`
+	plan := &Plan{Files: []PlannedFile{{Path: "a.avro"}, {Path: "b.avro"}, {Path: "c.avro"}}}
+	seen := schemasSeen(plan, []FileInfo{schema(cents), schema(`{"type":"bytes","logicalType":"decimal","precision":12,"scale":4}`), schema(cents)})["Order"]
+	if len(seen) != 2 || len(seen[0].Files) != 2 || len(seen[1].Files) != 1 || seen[1].Files[0] != "b.avro" {
+		t.Errorf("schemas seen: %+v; want a.avro and c.avro under one, b.avro under another", seen)
+	}
+}

@@ -375,7 +375,13 @@ func schemasSeen(plan *Plan, infos []FileInfo) map[string][]SchemaSeen {
 	for i, info := range infos {
 		for _, ws := range info.Schemas {
 			list := out[ws.Event]
-			j := slices.IndexFunc(list, func(s SchemaSeen) bool { return s.Fingerprint == ws.Fingerprint })
+			// The fingerprint is of the canonical form, which drops logical
+			// types: two schemas that differ only there are listed apart.
+			j := slices.IndexFunc(list, func(s SchemaSeen) bool {
+				return s.Fingerprint == ws.Fingerprint && slices.EqualFunc(s.Fields, ws.Fields, func(a SchemaField, b rules.Field) bool {
+					return a.Name == b.Name && a.Type == b.Type
+				})
+			})
 			if j < 0 {
 				s := SchemaSeen{Fingerprint: ws.Fingerprint, Fields: []SchemaField{}}
 				for _, f := range ws.Fields {

@@ -45,16 +45,17 @@ func primitive(s string) (typ, bool) {
 // node is one type of a parsed writer schema. goavro parses the schema
 // too, but does not expose its tree, which flattening needs.
 type node struct {
-	typ      typ
-	name     string // full name of a named type
-	logical  string // logicalType, if any
-	scale    int    // decimal
-	size     int    // fixed
-	symbols  []string
-	fields   []recField
-	items    *node    // array items, map values
-	branches []*node  // union
-	keys     []string // union: goavro's name for each branch
+	typ       typ
+	name      string // full name of a named type
+	logical   string // logicalType, if any
+	scale     int    // decimal
+	precision int    // decimal, for reports: a change of it is a retype
+	size      int    // fixed
+	symbols   []string
+	fields    []recField
+	items     *node    // array items, map values
+	branches  []*node  // union
+	keys      []string // union: goavro's name for each branch
 
 	minSize int  // fewest bytes one value encodes to
 	sizing  bool // minSize is being computed (recursion guard)
@@ -187,6 +188,7 @@ func (p *schemaParser) object(raw json.RawMessage, ns string) (*node, error) {
 				return nil, fmt.Errorf("fixed %q: negative size", n.name)
 			}
 			_ = json.Unmarshal(obj["scale"], &n.scale)
+			_ = json.Unmarshal(obj["precision"], &n.precision)
 			return n, nil
 		}
 		n.typ = tRecord
@@ -231,6 +233,7 @@ func (p *schemaParser) object(raw json.RawMessage, ns string) (*node, error) {
 		c := *n
 		c.logical = logical
 		_ = json.Unmarshal(obj["scale"], &c.scale)
+		_ = json.Unmarshal(obj["precision"], &c.precision)
 		return &c, nil
 	}
 	return n, nil
@@ -618,6 +621,11 @@ func appendTypeJSON(b []byte, n *node) []byte {
 		b = appendJSONString(b, n.typ.String())
 		b = append(b, `,"logicalType":`...)
 		b = appendJSONString(b, n.logical)
+		if n.logical == "decimal" {
+			// decimal(12,2) and decimal(12,4) read the same bytes as
+			// values 100 times apart: the report must tell them apart.
+			b = fmt.Appendf(b, `,"precision":%d,"scale":%d`, n.precision, n.scale)
+		}
 		return append(b, '}')
 	}
 	return appendJSONString(b, n.typ.String())

@@ -48,7 +48,7 @@ func TestEverythingFields(t *testing.T) {
 		f("fx", rules.KindString, false, "test.ns.Hash"),
 		f("ts", rules.KindInt, false, `{"type":"long","logicalType":"timestamp-millis"}`),
 		f("day", rules.KindInt, false, `{"type":"int","logicalType":"date"}`),
-		f("price", rules.KindFloat, false, `{"type":"bytes","logicalType":"decimal"}`),
+		f("price", rules.KindFloat, false, `{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}`),
 		f("id", rules.KindString, false, `{"type":"string","logicalType":"uuid"}`),
 		f("kind", rules.KindString, false, "test.ns.Kind"),
 		f("l", rules.KindInt, false, "long"),
