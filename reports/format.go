@@ -417,10 +417,15 @@ func clipLeft(s string, n int) string {
 }
 
 // failedCells are a rule's failed count and share for a table: "—" for
-// row_count, which no single event fails (its Params say the bounds).
+// row_count, which no single event fails (its Params say the bounds), and
+// "no events" for a share of nothing.
 func failedCells(rr audit.RuleResult) (failed, share string) {
-	if rr.Kind == rowCount {
+	switch {
+	case rr.Kind == rowCount:
 		return "—", "—"
+	case rr.Checked == 0:
+		// A rule that saw no event passes, but says so.
+		return "0", "no events"
 	}
 	return formatInt(rr.Failed), formatShare(rr.Failed, rr.Checked)
 }

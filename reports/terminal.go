@@ -81,7 +81,8 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 		t.Header("STATUS", "RULE", "EVENT", "FAILED / CHECKED", "SHARE")
 		for _, rr := range rules {
 			l := lookOf(rr.Status)
-			counts, share := formatInt(rr.Failed)+" / "+formatInt(rr.Checked), formatShare(rr.Failed, rr.Checked)
+			_, share := failedCells(rr)
+			counts := formatInt(rr.Failed) + " / " + formatInt(rr.Checked)
 			if rr.Kind == rowCount {
 				// No event fails a row count: the count and its bounds say
 				// why it passed or failed.

@@ -213,3 +213,19 @@ func TestRowCountRuleShowsItsCount(t *testing.T) {
 		t.Error("report.html shows a failed share for a row_count rule")
 	}
 }
+
+// A rule that saw no event passes, and every renderer says it saw none.
+func TestRuleWithoutEventsSaysSo(t *testing.T) {
+	r := fixture.Result()
+	r.Rules = []audit.RuleResult{{Name: "rare", Event: "Refund", Field: "amount", Kind: "min", Params: "min 0",
+		Severity: "error", Status: audit.StatusPass, Samples: []audit.Sample{}}}
+	for name, out := range map[string]string{
+		"summary":     renderSummary(t, r, false),
+		"report.md":   renderMarkdown(t, r),
+		"report.html": string(renderHTML(t, r)),
+	} {
+		if !strings.Contains(out, "no events") || strings.Contains(out, "0.00%") {
+			t.Errorf("%s does not say the rule saw no events", name)
+		}
+	}
+}
