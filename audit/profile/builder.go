@@ -33,12 +33,13 @@ type eventAcc struct {
 
 // plan is how events of one shape are profiled, resolved once per shape.
 type plan struct {
-	shape   *rules.Shape
-	ev      *eventAcc
-	timePos int       // position of the time field, or -1
-	timeAcc *fieldAcc // its counts by kind
-	fields  []planField
-	width   int // len(shape.Fields())
+	shape    *rules.Shape
+	ev       *eventAcc
+	timePos  int       // position of the time field, or -1
+	timeAcc  *fieldAcc // its counts by kind
+	timeUnit int64     // units an hour of an integer timestamp, 0 if not one
+	fields   []planField
+	width    int // len(shape.Fields())
 }
 
 type planField struct {
@@ -125,7 +126,7 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 		ev.noHour++
 	} else {
 		v := &vals[p.timePos]
-		if h, ok := hourOf(v); ok {
+		if h, ok := hourOf(v, p.timeUnit); ok {
 			ev.hours[h]++
 		} else {
 			ev.noHour++
@@ -210,7 +211,7 @@ func (b *Builder) planFor(s *rules.Shape) *plan {
 				ev.fields[fd.Name] = acc
 			}
 			if fd.Name == TimeField && p.timePos < 0 {
-				p.timePos, p.timeAcc = i, acc
+				p.timePos, p.timeAcc, p.timeUnit = i, acc, timeUnit(fd.Type)
 				continue
 			}
 			p.fields = append(p.fields, planField{pos: i, acc: acc})
@@ -222,6 +223,20 @@ func (b *Builder) planFor(s *rules.Shape) *plan {
 	}
 	b.lastShape, b.lastPlan = s, p
 	return p
+}
+
+// timeUnit is how many units of an integer time field make an hour, from
+// the logical type the writer declared (Field.Type keeps it), or 0.
+func timeUnit(typ string) int64 {
+	switch {
+	case strings.Contains(typ, `timestamp-millis"`):
+		return 3_600_000
+	case strings.Contains(typ, `timestamp-micros"`):
+		return 3_600_000_000
+	case strings.Contains(typ, `timestamp-nanos"`):
+		return 3_600_000_000_000
+	}
+	return 0
 }
 
 // maxSmall bounds the ints counted in fieldAcc.small (32 KiB of counts):
@@ -350,7 +365,15 @@ func (f *fieldAcc) profile() *FieldProfile {
 }
 
 // hourOf reads the hour of an ISO-8601 time string: "2024-03-19T08:..." → 8.
-func hourOf(v *rules.Value) (int, bool) {
+func hourOf(v *rules.Value, unit int64) (int, bool) {
+	if v.Kind == rules.KindInt && unit > 0 {
+		// An Avro timestamp: units since the epoch, in UTC.
+		h := v.Int / unit
+		if v.Int%unit < 0 {
+			h-- // before 1970: round down
+		}
+		return int((h%24 + 24) % 24), true
+	}
 	s := v.Str
 	if v.Kind != rules.KindString || len(s) < 13 || (s[10] != 'T' && s[10] != ' ') {
 		return 0, false

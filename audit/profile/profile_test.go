@@ -17,6 +17,40 @@ import (
 	"github.com/dqaudit/dqaudit/rules"
 )
 
+// TestAvroTimestampHours: an integer time field whose writer declared a
+// timestamp logical type is placed in its UTC hour; one without is not.
+func TestAvroTimestampHours(t *testing.T) {
+	const hour = int64(3_600_000) // ms
+	day := int64(1710806400000)   // 2024-03-19T00:00:00Z in ms
+	for _, tc := range []struct {
+		typ    string
+		value  int64
+		hour   int
+		noHour bool
+	}{
+		{`{"type":"long","logicalType":"timestamp-millis"}`, day + 8*hour + 5, 8, false},
+		{`["null",{"type":"long","logicalType":"timestamp-millis"}]`, day + 23*hour, 23, false},
+		{`{"type":"long","logicalType":"timestamp-micros"}`, (day + 5*hour) * 1000, 5, false},
+		{`{"type":"long","logicalType":"local-timestamp-millis"}`, day + 13*hour, 13, false},
+		{`{"type":"long","logicalType":"timestamp-millis"}`, -1, 23, false}, // 1969-12-31T23:59:59.999Z
+		{"long", day, 0, true},
+	} {
+		s := rules.NewShape("Tick", []rules.Field{{Name: "time", Kind: rules.KindInt, Type: tc.typ}})
+		b := NewBuilder()
+		b.Observe(ev(s, rules.Int(tc.value)))
+		e := b.Profile().Events["Tick"]
+		if tc.noHour {
+			if e.NoHour != 1 {
+				t.Errorf("%s %d: no_hour %d, want 1", tc.typ, tc.value, e.NoHour)
+			}
+			continue
+		}
+		if e.Hours[tc.hour] != 1 {
+			t.Errorf("%s %d: hours %v, want one event in hour %d", tc.typ, tc.value, e.Hours, tc.hour)
+		}
+	}
+}
+
 func TestObserveByHand(t *testing.T) {
 	s := rules.NewShape("MovieRatingEvent", fields("time", "userId", "movieId", "rating", "score"))
 	b := NewBuilder()
