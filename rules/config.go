@@ -259,9 +259,9 @@ func (p *parser) yamlError(err error, data []byte) {
 		e.Msg = "invalid YAML: " + msg + "; is a { mapping that starts on this line missing its }?"
 	case msg == "did not find expected key" || msg == "did not find expected '-' indicator":
 		e.Msg = "invalid YAML: " + msg + "; check the indentation of the block that starts on this line"
-	case strings.Contains(msg, "tab character") || msg == "found character that cannot start any token" && tabLine(data, e.Line) > 0:
-		if l := tabLine(data, e.Line); l > 0 {
-			e.Line = l
+	case strings.Contains(msg, "tab character") || msg == "found character that cannot start any token" && hasTabLine(data, e.Line):
+		if l, col := tabLine(data, e.Line); l > 0 {
+			e.Line, e.Column = l, col
 		}
 		e.Msg = "invalid YAML: " + msg + "; YAML indents with spaces, and this line has a tab"
 	default:
@@ -271,15 +271,20 @@ func (p *parser) yamlError(err error, data []byte) {
 }
 
 // tabLine returns the first line from line on that has a tab in its
-// indentation, or 0.
-func tabLine(data []byte, line int) int {
+// indentation, and the column of that tab, or 0, 0.
+func tabLine(data []byte, line int) (int, int) {
 	for i, l := range bytes.Split(data, []byte("\n")) {
 		indent := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]
-		if i+1 >= line && bytes.IndexByte(indent, '\t') >= 0 {
-			return i + 1
+		if t := bytes.IndexByte(indent, '\t'); i+1 >= line && t >= 0 {
+			return i + 1, t + 1
 		}
 	}
-	return 0
+	return 0, 0
+}
+
+func hasTabLine(data []byte, line int) bool {
+	l, _ := tabLine(data, line)
+	return l > 0
 }
 
 func parserProblem(msg string) bool {
