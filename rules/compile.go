@@ -413,6 +413,26 @@ func boundText(f float64, i *int64) string {
 	return fmtNum(f)
 }
 
+// outOfRange reports whether v fails the check, a between, min or max:
+// integers are compared with integer bounds exactly; a value that is not
+// a number fails, and null passes.
+func (c *Check) outOfRange(v *Value) bool {
+	switch v.Kind {
+	case KindNull:
+		return false
+	case KindInt:
+		return c.Kind != RuleMax && c.belowLo(v.Int) || c.Kind != RuleMin && c.aboveHi(v.Int)
+	}
+	f, ok := v.Number()
+	switch c.Kind {
+	case RuleMin:
+		return !ok || !(f >= c.lo)
+	case RuleMax:
+		return !ok || !(f <= c.hi)
+	}
+	return !ok || f < c.lo || f > c.hi || f != f
+}
+
 // belowLo reports whether the integer x is under the low bound: exactly
 // when the config gave an integer.
 func (c *Check) belowLo(x int64) bool {

@@ -223,33 +223,8 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 		ev.checked[st.check]++
 		failed := false
 		switch st.kind {
-		case RuleBetween:
-			switch v.Kind {
-			case KindNull:
-			case KindInt:
-				failed = c.belowLo(v.Int) || c.aboveHi(v.Int)
-			default:
-				f, ok := v.Number()
-				failed = !ok || f < c.lo || f > c.hi || f != f
-			}
-		case RuleMin:
-			switch v.Kind {
-			case KindNull:
-			case KindInt:
-				failed = c.belowLo(v.Int)
-			default:
-				f, ok := v.Number()
-				failed = !ok || !(f >= c.lo)
-			}
-		case RuleMax:
-			switch v.Kind {
-			case KindNull:
-			case KindInt:
-				failed = c.aboveHi(v.Int)
-			default:
-				f, ok := v.Number()
-				failed = !ok || !(f <= c.hi)
-			}
+		case RuleBetween, RuleMin, RuleMax:
+			failed = c.outOfRange(v)
 		case RuleIn:
 			failed = v.Kind != KindNull && !c.values.has(*v)
 		case RuleNotIn:
