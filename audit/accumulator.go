@@ -46,6 +46,7 @@ type malformedItem struct {
 // scanConfig is what every accumulator of a scan shares; read-only.
 type scanConfig struct {
 	book             *rules.Book
+	day              string // the audited day: events of other dates are counted apart
 	ruleSamples      int
 	malformedSamples int
 	unique           []bool // per check
@@ -65,6 +66,10 @@ func newAccumulator(cfg *scanConfig) *accumulator {
 		uniq:             make([]*uniqueKeys, len(cfg.book.Checks)),
 		malformedReasons: map[string]int64{},
 		malformedSamples: newSmallest[malformedItem](cfg.malformedSamples),
+	}
+	if cfg.day != "" {
+		// A plan's date is valid; a bad one only loses the count.
+		_ = a.profile.SetDay(cfg.day)
 	}
 	for i := range a.checks {
 		a.checks[i].samples = newSmallest[string](cfg.ruleSamples)

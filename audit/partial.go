@@ -165,7 +165,7 @@ func DecodePart(r io.Reader, plan *Plan, book *rules.Book, opts Options, accept 
 	if len(doc.Checks) != len(book.Checks) || doc.Profile == nil {
 		return nil, PartialMeta{}, fmt.Errorf("partial has %d checks, the config %d", len(doc.Checks), len(book.Checks))
 	}
-	cfg := newScanConfig(book, opts)
+	cfg := newScanConfig(book, opts, plan.Date)
 	a := newAccumulator(cfg)
 	a.events = doc.Events
 	a.merged = doc.Profile

@@ -152,6 +152,27 @@ func (r *Result) TotalEvents() int64 {
 	return n
 }
 
+// EventsOtherDay returns, per event type, the events whose time falls on
+// another date than the audited day (late or replayed events, counted in
+// their hour all the same), and their total; nil and 0 when there are none.
+func (r *Result) EventsOtherDay() (map[string]int64, int64) {
+	var out map[string]int64
+	var total int64
+	if r.Profile == nil {
+		return nil, 0
+	}
+	for name, e := range r.Profile.Events {
+		if e.OtherDay > 0 {
+			if out == nil {
+				out = map[string]int64{}
+			}
+			out[name] = e.OtherDay
+			total += e.OtherDay
+		}
+	}
+	return out, total
+}
+
 // Findings summarises the result for the gate.
 func (r *Result) Findings() Findings {
 	f := Findings{Worst: StatusPass, InputErrors: r.InputErrors()}

@@ -83,9 +83,10 @@ type Part struct {
 	workers int
 }
 
-func newScanConfig(book *rules.Book, opts Options) *scanConfig {
+func newScanConfig(book *rules.Book, opts Options, day string) *scanConfig {
 	cfg := &scanConfig{
 		book:             book,
+		day:              day,
 		ruleSamples:      opts.RuleSamples,
 		malformedSamples: opts.MalformedSamples,
 		progress:         opts.Progress,
@@ -123,7 +124,7 @@ func ScanPart(ctx context.Context, plan *Plan, book *rules.Book, opts Options, o
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	cfg := newScanConfig(book, opts)
+	cfg := newScanConfig(book, opts, plan.Date)
 	for _, i := range only {
 		if f := plan.Files[i]; opts.Readers[f.Format] == nil {
 			return nil, fmt.Errorf("input %q: no reader for format %q", f.Input, f.Format)

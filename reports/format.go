@@ -3,6 +3,7 @@ package reports
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -453,4 +454,22 @@ func moreWhere(r *audit.Result, names ...string) string {
 		return " not shown"
 	}
 	return " in " + strings.Join(in, " and ")
+}
+
+// otherDayText is " · 12 events dated another day (MovieRatingEvent 12)"
+// for a status line, or "" when every event with a time is of the day.
+func otherDayText(r *audit.Result) string {
+	byType, total := r.EventsOtherDay()
+	if total == 0 {
+		return ""
+	}
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(byType)) {
+		parts = append(parts, name+" "+formatInt(byType[name]))
+	}
+	noun := " events"
+	if total == 1 {
+		noun = " event"
+	}
+	return " · " + formatInt(total) + noun + " dated another day (" + strings.Join(parts, ", ") + ")"
 }

@@ -121,6 +121,7 @@ type htmlPage struct {
 	Events    string
 	Counts    ruleCounts
 	Malformed string
+	OtherDay  string // "12 events dated another day (...)", or ""
 
 	Attention     []htmlAttention
 	AttentionMore int
@@ -331,6 +332,7 @@ func newHTMLPage(r *audit.Result, lim htmlLimits) *htmlPage {
 	p.InputErrors = r.InputErrors()
 	p.MalformedTotal = r.Malformed.Total
 	p.Malformed = formatInt(r.Malformed.Total)
+	p.OtherDay = strings.TrimPrefix(otherDayText(r), " · ")
 	p.Headline = headline(r, p.Counts, p.InputErrors)
 
 	rules := sortedRules(r.Rules)

@@ -27,6 +27,7 @@ type jsonReport struct {
 	ExitCode      int                     `json:"exit_code"`
 	Run           jsonRun                 `json:"run"`
 	Events        map[string]int64        `json:"events"`
+	OtherDay      map[string]int64        `json:"events_other_day,omitempty"` // events dated another day, per type
 	Inputs        []jsonInput             `json:"inputs"`
 	Malformed     jsonMalformed           `json:"malformed"`
 	Schemas       map[string][]jsonSchema `json:"schemas"`
@@ -195,6 +196,7 @@ func (JSON) Write(w io.Writer, r *audit.Result) error {
 			Samples:  []jsonMalformedSample{},
 		},
 	}
+	doc.OtherDay, _ = r.EventsOtherDay()
 	for name, h := range r.Hours {
 		doc.Hours[name] = *h
 	}

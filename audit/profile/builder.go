@@ -3,6 +3,7 @@ package profile
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/axiomhq/hyperloglog"
 
@@ -22,13 +23,28 @@ type Builder struct {
 	lastShape *rules.Shape
 	lastPlan  *plan
 	scratch   []rules.Value // the values of an event without a ValueSlice
+
+	day      string // the audited day, YYYY-MM-DD, or "" (see SetDay)
+	dayIndex int64  // its days since 1970-01-01
 }
 
 type eventAcc struct {
-	count  int64
-	hours  [24]int64
-	noHour int64
-	fields map[string]*fieldAcc
+	count    int64
+	hours    [24]int64
+	noHour   int64
+	otherDay int64
+	fields   map[string]*fieldAcc
+}
+
+// SetDay sets the audited day, so that events whose time falls on another
+// date are counted in EventProfile.OtherDay. date is YYYY-MM-DD.
+func (b *Builder) SetDay(date string) error {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return err
+	}
+	b.day, b.dayIndex = date, t.Unix()/86400
+	return nil
 }
 
 // plan is how events of one shape are profiled, resolved once per shape.
@@ -128,6 +144,9 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 		v := &vals[p.timePos]
 		if h, ok := hourOf(v, p.timeUnit); ok {
 			ev.hours[h]++
+			if b.day != "" && b.otherDay(v, p.timeUnit) {
+				ev.otherDay++
+			}
 		} else {
 			ev.noHour++
 		}
@@ -320,10 +339,11 @@ func (b *Builder) Profile() *Profile {
 	p := &Profile{Events: make(map[string]*EventProfile, len(b.events))}
 	for name, ev := range b.events {
 		ep := &EventProfile{
-			Count:  ev.count,
-			Hours:  ev.hours,
-			NoHour: ev.noHour,
-			Fields: make(map[string]*FieldProfile, len(ev.fields)),
+			Count:    ev.count,
+			Hours:    ev.hours,
+			NoHour:   ev.noHour,
+			OtherDay: ev.otherDay,
+			Fields:   make(map[string]*FieldProfile, len(ev.fields)),
 		}
 		for fname, f := range ev.fields {
 			ep.Fields[fname] = f.profile()
@@ -365,6 +385,20 @@ func (f *fieldAcc) profile() *FieldProfile {
 }
 
 // hourOf reads the hour of an ISO-8601 time string: "2024-03-19T08:..." → 8.
+// otherDay reports whether the time v, which has an hour, falls on
+// another date than the audited day.
+func (b *Builder) otherDay(v *rules.Value, unit int64) bool {
+	if v.Kind == rules.KindInt {
+		d := unit * 24
+		day := v.Int / d
+		if v.Int%d < 0 {
+			day--
+		}
+		return day != b.dayIndex
+	}
+	return v.Str[:10] != b.day // hourOf read at least 13 bytes
+}
+
 func hourOf(v *rules.Value, unit int64) (int, bool) {
 	if v.Kind == rules.KindInt && unit > 0 {
 		// An Avro timestamp: units since the epoch, in UTC.

@@ -29,10 +29,11 @@ type profileJSON struct {
 }
 
 type eventJSON struct {
-	Count  int64                 `json:"count"`
-	Fields map[string]*fieldJSON `json:"fields"`
-	Hours  [24]int64             `json:"hours"`
-	NoHour int64                 `json:"no_hour,omitempty"`
+	Count    int64                 `json:"count"`
+	Fields   map[string]*fieldJSON `json:"fields"`
+	Hours    [24]int64             `json:"hours"`
+	NoHour   int64                 `json:"no_hour,omitempty"`
+	OtherDay int64                 `json:"other_day,omitempty"`
 }
 
 type fieldJSON struct {
@@ -72,7 +73,7 @@ func (p *Profile) MarshalJSON() ([]byte, error) {
 		doc.Dates = []string{}
 	}
 	for name, e := range p.Events {
-		ej := &eventJSON{Count: e.Count, Hours: e.Hours, NoHour: e.NoHour, Fields: make(map[string]*fieldJSON, len(e.Fields))}
+		ej := &eventJSON{Count: e.Count, Hours: e.Hours, NoHour: e.NoHour, OtherDay: e.OtherDay, Fields: make(map[string]*fieldJSON, len(e.Fields))}
 		for fname, f := range e.Fields {
 			fj, err := f.toJSON()
 			if err != nil {
@@ -184,7 +185,7 @@ func (ej *eventJSON) decode() (*EventProfile, error) {
 	if ej == nil {
 		return nil, errors.New("null event")
 	}
-	e := &EventProfile{Count: ej.Count, Hours: ej.Hours, NoHour: ej.NoHour, Fields: make(map[string]*FieldProfile, len(ej.Fields))}
+	e := &EventProfile{Count: ej.Count, Hours: ej.Hours, NoHour: ej.NoHour, OtherDay: ej.OtherDay, Fields: make(map[string]*FieldProfile, len(ej.Fields))}
 	sum := e.NoHour
 	for _, n := range e.Hours {
 		if n < 0 {
@@ -194,6 +195,9 @@ func (ej *eventJSON) decode() (*EventProfile, error) {
 	}
 	if e.Count < 0 || e.NoHour < 0 || sum != e.Count {
 		return nil, fmt.Errorf("hours and no_hour add up to %d, not count %d", sum, e.Count)
+	}
+	if e.OtherDay < 0 || e.OtherDay > e.Count-e.NoHour {
+		return nil, fmt.Errorf("other_day %d is not within the %d events with an hour", e.OtherDay, e.Count-e.NoHour)
 	}
 	for name, fj := range ej.Fields {
 		f, err := fj.decode(name == TimeField)

@@ -66,7 +66,11 @@ type EventProfile struct {
 	// NoHour counts events without a readable hour: no time field, null,
 	// or not an ISO-8601 string.
 	NoHour int64
-	Fields map[string]*FieldProfile
+	// OtherDay counts the events with an hour whose time falls on another
+	// date than the audited day (late or replayed events); they are in
+	// Hours too. Zero when the day was not set (Builder.SetDay).
+	OtherDay int64
+	Fields   map[string]*FieldProfile
 }
 
 // FieldProfile is the profile of one field of one event type.
@@ -302,6 +306,7 @@ func mergeDates(a, b []string) []string {
 func (e *EventProfile) merge(o *EventProfile) {
 	e.Count += o.Count
 	e.NoHour += o.NoHour
+	e.OtherDay += o.OtherDay
 	for h := range e.Hours {
 		e.Hours[h] += o.Hours[h]
 	}

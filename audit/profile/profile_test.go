@@ -51,6 +51,45 @@ func TestAvroTimestampHours(t *testing.T) {
 	}
 }
 
+// TestOtherDay: with the audited day set, events whose time (text or Avro
+// timestamp) falls on another date are counted apart, and still in their
+// hour; the count survives a merge and JSON.
+func TestOtherDay(t *testing.T) {
+	text := rules.NewShape("E", fields("time"))
+	ts := rules.NewShape("E", []rules.Field{{Name: "time", Kind: rules.KindInt, Type: `{"type":"long","logicalType":"timestamp-millis"}`}})
+	const day = int64(1710806400000) // 2024-03-19T00:00:00Z in ms
+	b := NewBuilder()
+	if err := b.SetDay("2024-03-19"); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*testEvent{
+		ev(text, rules.Str("2024-03-19T23:59:59")),
+		ev(text, rules.Str("2024-03-18T23:59:59")), // late
+		ev(text, rules.Str("2024-03-20T00:00:00")), // early
+		ev(text, rules.Null()),                     // no hour: not counted
+		ev(ts, rules.Int(day)),
+		ev(ts, rules.Int(day-1)), // 2024-03-18T23:59:59.999Z
+		ev(ts, rules.Int(day+86_400_000)),
+	} {
+		b.Observe(e)
+	}
+	p := b.Profile()
+	if e := p.Events["E"]; e.OtherDay != 4 || e.Hours[23] != 3 || e.NoHour != 1 {
+		t.Fatalf("other_day %d, hour 23 %d, no_hour %d; want 4, 3, 1", e.OtherDay, e.Hours[23], e.NoHour)
+	}
+	p.Merge(p)
+	var back Profile
+	if err := json.Unmarshal([]byte(mustJSON(t, p)), &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Events["E"].OtherDay; got != 8 {
+		t.Errorf("other_day after a merge with itself and JSON: %d, want 8", got)
+	}
+	if NewBuilder().SetDay("19.03.2024") == nil {
+		t.Error("SetDay took a date that is not YYYY-MM-DD")
+	}
+}
+
 func TestObserveByHand(t *testing.T) {
 	s := rules.NewShape("MovieRatingEvent", fields("time", "userId", "movieId", "rating", "score"))
 	b := NewBuilder()
@@ -418,6 +457,7 @@ func TestUnmarshalErrors(t *testing.T) {
 		{name: "sketch", old: `"sketch":"`, new: `"sketch":"!`, wantErr: "sketch"},
 		{name: "values", old: `"values_int":{"3":1}`, new: `"values_int":{"3":2}`, wantErr: "value counts do not add up"},
 		{name: "date", old: `"dates":[]`, new: `"dates":["19.03.2024"]`, wantErr: "not YYYY-MM-DD"},
+		{name: "other day", old: `"no_hour":2`, new: `"no_hour":2,"other_day":1`, wantErr: "other_day 1 is not within the 0 events with an hour"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -449,6 +449,46 @@ report:
 	}
 }
 
+// TestEventsDatedAnotherDayAreCounted: late and early events of a day's
+// log are counted per type in every report.
+func TestEventsDatedAnotherDayAreCounted(t *testing.T) {
+	dir := t.TempDir()
+	log := sampleDate + "T10:00:00,1,GET /rate/up+2009=4\n" +
+		"2024-03-18T23:59:30,2,GET /rate/up+2009=5\n" +
+		"2024-03-20T00:00:10,3,GET /rate/up+2009=3\n" +
+		sampleDate + "T11:00:00,4,GET /data/m/up+2009/1.mpg\n"
+	if err := os.WriteFile(filepath.Join(dir, "day.log"), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte("version: 1\ninputs:\n  - {name: log, format: kafka-log, paths: [\"day.log\"]}\nreport:\n  formats: [json, markdown, html]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out)
+	if code != int(audit.ExitPass) {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	const said = "2 events dated another day (MovieRatingEvent 2)"
+	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	page, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	for name, text := range map[string]string{"summary": stdout, "report.md": string(md), "report.html": string(page)} {
+		if !strings.Contains(text, said) {
+			t.Errorf("%s does not say %q:\n%s", name, said, text)
+		}
+	}
+	_, raw := readReport(t, out)
+	var doc struct {
+		OtherDay map[string]int64 `json:"events_other_day"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.OtherDay) != 1 || doc.OtherDay["MovieRatingEvent"] != 2 {
+		t.Errorf("events_other_day %v, want MovieRatingEvent 2", doc.OtherDay)
+	}
+}
+
 func TestCheckCommand(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "check", "--config", filepath.Join(repoRoot(t), "config.example.yaml"))
 	if code != 0 || !strings.Contains(stdout, "5 rules") {
