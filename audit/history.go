@@ -295,8 +295,8 @@ func (h *DriftHistory) Apply(ctx context.Context, cfg *rules.Drift, r *Result) {
 			note = "no baseline yet, and this day is not added to the history either, since its files could not all be read"
 		}
 		for i := range r.Drift {
-			if d := &r.Drift[i]; note != "" && d.Kind == DriftBaseline && d.Status == StatusNoBaseline {
-				d.Note = note
+			if d := &r.Drift[i]; note != "" && d.Kind == DriftBaseline {
+				d.Note = note // Drift's one entry for the missing baseline
 			}
 		}
 	}
