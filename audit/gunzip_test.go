@@ -198,7 +198,7 @@ func TestRereadLeavesProgressRight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	book, err := rules.Compile(cfg, nil)
+	book, err := rules.Compile(cfg, nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func FuzzHistoryEntry(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	book, err := rules.Compile(cfg, refs)
+	book, err := rules.Compile(cfg, refs, day)
 	if err != nil {
 		f.Fatal(err)
 	}

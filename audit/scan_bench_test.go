@@ -69,7 +69,7 @@ func BenchmarkScan(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			book, err := rules.Compile(cfg, refs)
+			book, err := rules.Compile(cfg, refs, day)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -186,7 +186,7 @@ func BenchmarkScanCost(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			book, err := rules.Compile(cfg, refs)
+			book, err := rules.Compile(cfg, refs, day)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -48,7 +48,7 @@ rules:
 	if err != nil || len(plan.Files) == 0 || len(plan.Errors) > 0 {
 		t.Fatalf("plan: %v, %d files, errors %v", err, len(plan.Files), plan.Errors)
 	}
-	book, err := rules.Compile(cfg, nil)
+	book, err := rules.Compile(cfg, nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

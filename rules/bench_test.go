@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // benchEvents returns a day's mix of the three built-in event types: half
@@ -43,7 +44,7 @@ func benchBook(b *testing.B, path string) *Book {
 	for i := 0; i < 1000; i++ {
 		sb.Add(fmt.Sprintf("u%d", i))
 	}
-	bk, err := Compile(cfg, map[string]Set{"known_users": sb.Set()})
+	bk, err := Compile(cfg, map[string]Set{"known_users": sb.Set()}, time.Time{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Book is a compiled rule book: the checks of a Config, bound to their
@@ -39,15 +40,19 @@ type Check struct {
 	expr    *program
 	maxNull float64
 	rowMin  int64
-	rowMax  int64 // < 0: none
+	rowMax  int64  // < 0: none
+	day     string // on_day: the audited day, YYYY-MM-DD
+	dayNum  int64  // and its DayNumber
 	reads   []string
 }
 
-// Compile turns a validated config into a Book. refs holds the loaded
-// reference sets by name; every reference an in_reference rule names must
-// be there. Compile returns an ErrorList when it cannot compile a rule,
-// which happens only for configs that Parse did not validate.
-func Compile(cfg *Config, refs map[string]Set) (*Book, error) {
+// Compile turns a validated config into a Book for the audit of day (a
+// UTC date; on_day rules compare with it, and need it set). refs holds
+// the loaded reference sets by name; every reference an in_reference rule
+// names must be there. Compile returns an ErrorList when it cannot
+// compile a rule, which happens only for configs that Parse did not
+// validate, or for an on_day rule without a day.
+func Compile(cfg *Config, refs map[string]Set, day time.Time) (*Book, error) {
 	b := &Book{file: cfg.File}
 	var errs ErrorList
 	for _, r := range cfg.Rules {
@@ -107,6 +112,12 @@ func Compile(cfg *Config, refs map[string]Set) (*Book, error) {
 			c.maxNull = r.MaxNullRatio
 		case RuleRowCount:
 			c.rowMin, c.rowMax = r.RowCount.Min, r.RowCount.Max
+		case RuleOnDay:
+			if day.IsZero() {
+				fail("on_day needs the audited day, and none was given")
+			}
+			d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+			c.day, c.dayNum = d.Format(time.DateOnly), DayNumber(d.Unix(), 3600)
 		case RuleExpr:
 			prog, e := compileExpr(r.Expr, r.Event)
 			if e != nil {
@@ -213,6 +224,8 @@ func (c *Check) Params() string {
 		}
 	case RuleExpr:
 		s = "expr " + c.Rule.Expr
+	case RuleOnDay:
+		s = "on_day " + c.day
 	default:
 		s = c.Kind.String()
 	}

@@ -26,7 +26,7 @@ func TestParseValid(t *testing.T) {
 			for _, r := range cfg.References {
 				refs[r.Name] = NewSetBuilder(0).Set()
 			}
-			book, err := Compile(cfg, refs)
+			book, err := Compile(cfg, refs, time.Time{})
 			if err != nil {
 				t.Fatalf("Compile: %v", err)
 			}
@@ -196,7 +196,7 @@ var invalidCases = map[string][]string{
 	"missing-name.yaml":        {`7:5: rule #1: missing name; every rule needs a unique name, which reports show`},
 	"missing-version.yaml":     {`1:1: missing version; start the config with "version: 1"`},
 	"multi-document.yaml":      {`6:1: a second YAML document; the config is one document, so remove the "---" line and what follows or merge it into the first`},
-	"no-check.yaml":            {`7:5: rule "rating-in-range": no check; give exactly one of between, min, max, in, not_in, not_null, pattern, in_reference, unique, max_null_ratio, row_count or expr`},
+	"no-check.yaml":            {`7:5: rule "rating-in-range": no check; give exactly one of between, min, max, in, not_in, not_null, pattern, in_reference, on_day, unique, max_null_ratio, row_count or expr`},
 	"no-inputs.yaml":           {`1:1: no inputs; list at least one under inputs: with name, format and paths`},
 	"not-a-mapping.yaml":       {`1:1: the config must be a mapping with version, inputs and rules, got a list`},
 	"not-null-false.yaml":      {`10:15: rule "subtitles-set": not_null: false checks nothing; set it to true or remove the rule`},
@@ -344,6 +344,29 @@ func TestParseMore(t *testing.T) {
 			name: "unknown top key without suggestion",
 			yaml: minimal + "checks: []\n",
 			want: `c.yaml:6:1: unknown key "checks"; the config takes version, inputs, references, events, rules, drift and report, and keys starting with x- for anchors`,
+		},
+		{
+			name: "on_day on a built-in time",
+			yaml: minimal + "rules:\n  - {name: r, event: '*', field: time, on_day: true, tolerance: 0.1%, severity: warn}\n",
+		},
+		{
+			name: "on_day on an extra type's field",
+			yaml: minimal + "events: [Custom]\nrules:\n  - {name: r, event: Custom, field: ts, on_day: true}\n",
+		},
+		{
+			name: "on_day false",
+			yaml: minimal + "rules:\n  - {name: r, event: '*', field: time, on_day: false}\n",
+			want: `c.yaml:7:48: rule "r": on_day: false checks nothing; set it to true or remove the rule`,
+		},
+		{
+			name: "on_day takes no date",
+			yaml: minimal + "rules:\n  - {name: r, event: '*', field: time, on_day: 2024-03-19}\n",
+			want: `c.yaml:7:48: rule "r": on_day must be true, got the string "2024-03-19"`,
+		},
+		{
+			name: "on_day on a number",
+			yaml: minimal + "rules:\n  - {name: r, event: MovieWatchEvent, field: minute, on_day: true}\n",
+			want: `c.yaml:7:54: rule "r": on_day needs a time field: text such as 2024-03-19T08:15:00, or an Avro long with a timestamp logical type; MovieWatchEvent's minute is an int`,
 		},
 		{
 			name: "drift must be a mapping",

@@ -24,12 +24,13 @@ const (
 	RuleMaxNullRatio          // max_null_ratio: share of nulls allowed
 	RuleRowCount              // row_count: {min: n, max: m}
 	RuleExpr                  // expr: boolean expression
+	RuleOnDay                 // on_day: true; the time is on the audited day
 )
 
 // ruleKinds lists the kinds in the order the docs and messages name them.
 func ruleKinds() []RuleKind {
 	return []RuleKind{RuleBetween, RuleMin, RuleMax, RuleIn, RuleNotIn, RuleNotNull,
-		RulePattern, RuleInReference, RuleUnique, RuleMaxNullRatio, RuleRowCount, RuleExpr}
+		RulePattern, RuleInReference, RuleOnDay, RuleUnique, RuleMaxNullRatio, RuleRowCount, RuleExpr}
 }
 
 // String returns the kind's YAML key, such as "between" or "not_null".
@@ -61,6 +62,8 @@ func (k RuleKind) String() string {
 		return "row_count"
 	case RuleExpr:
 		return "expr"
+	case RuleOnDay:
+		return "on_day"
 	}
 	return "rulekind(" + strconv.Itoa(int(k)) + ")"
 }

@@ -60,6 +60,7 @@ type step struct {
 	fields []int    // unique
 	where  []int    // positions of c.where.names
 	expr   []int    // positions of c.expr.names
+	unit   int64    // on_day: TimeUnit of the field's type
 }
 
 // valueSlicer is an Event that can hand over all its values at once, in
@@ -108,6 +109,9 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 		if c.Field != "" {
 			st.field = s.Index(c.Field)
 			ok = st.field >= 0
+			if ok {
+				st.unit = TimeUnit(s.Fields()[st.field].Type)
+			}
 		}
 		resolve := func(names []string) []int {
 			idx := make([]int, len(names))
@@ -255,6 +259,17 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 			out = append(out, o)
 			continue
 		case RuleRowCount:
+		case RuleOnDay:
+			if v.Kind == KindInt && st.unit == 0 {
+				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str(errNoTimestamp)})
+				continue
+			}
+			failed = v.Kind != KindNull && !c.onDay(v, st.unit)
+			if failed && v.Kind == KindInt {
+				// The sample shows the time the number stands for.
+				out = append(out, Outcome{Check: st.check, Failed: true, Value: Str(timestampText(v.Int, st.unit))})
+				continue
+			}
 		case RuleExpr:
 			ok, err := ev.run(c.expr, st.expr, vals)
 			switch {
@@ -276,6 +291,23 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 	}
 	ev.out = out
 	return out
+}
+
+// errNoTimestamp is the sample of an on_day rule over an integer field
+// whose type says nothing of its unit.
+const errNoTimestamp = "error: an int without a timestamp logical type has no date"
+
+// onDay reports whether v, a time as text or an integer timestamp of the
+// given unit (see TimeUnit), falls on the check's day.
+func (c *Check) onDay(v *Value, unit int64) bool {
+	switch {
+	case v.Kind == KindString:
+		d, ok := TextDate(v.Str)
+		return ok && d == c.day
+	case v.Kind == KindInt && unit > 0:
+		return DayNumber(v.Int, unit) == c.dayNum
+	}
+	return false
 }
 
 // exprValue is what a sample of an expr rule shows: the value of the one

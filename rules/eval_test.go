@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testEvent is the smallest Event: a shape and its values.
@@ -53,12 +54,15 @@ func book(t testing.TB, rules string, refs map[string]Set) *Book {
 			refs[name] = NewSetBuilder(0).Set()
 		}
 	}
-	b, err := Compile(cfg, refs)
+	b, err := Compile(cfg, refs, testDay)
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
 	return b
 }
+
+// testDay is the audited day of the books the tests compile.
+var testDay = time.Date(2024, 3, 19, 0, 0, 0, 0, time.UTC)
 
 func userSet(ids ...string) Set {
 	b := NewSetBuilder(len(ids))
@@ -73,6 +77,14 @@ var (
 	rating = builtinShape(MovieRatingEvent)
 	reco   = builtinShape(RecommendationRequest)
 	custom = NewShape("Custom", []Field{{Name: "code", Kind: KindNull}, {Name: "userId", Kind: KindNull}, {Name: "a.b", Kind: KindInt}, {Name: "n", Kind: KindNull}})
+	// stamped is a Custom event with an Avro timestamp of each unit, and a
+	// long without a logical type.
+	stamped = NewShape("Custom", []Field{
+		{Name: "ms", Kind: KindInt, Type: `{"type":"long","logicalType":"timestamp-millis"}`},
+		{Name: "us", Kind: KindInt, Type: `{"type":"long","logicalType":"timestamp-micros"}`},
+		{Name: "ns", Kind: KindInt, Type: `{"type":"long","logicalType":"timestamp-nanos"}`},
+		{Name: "n", Kind: KindInt, Type: "long"},
+	})
 )
 
 func TestEval(t *testing.T) {
@@ -147,6 +159,29 @@ func TestEval(t *testing.T) {
 		{"other event type", "{name: r, event: MovieRatingEvent, field: userId, not_null: true}", event(watch), skip},
 		{"star skips types without the field", "{name: r, event: '*', field: rating, not_null: true}", event(watch), skip},
 		{"star applies to types with the field", "{name: r, event: '*', field: rating, not_null: true}", event(rating), fail},
+		{"on_day text", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-19T23:59:59.999")), pass},
+		{"on_day text, first second", "{name: r, event: '*', field: time, on_day: true}", event(rating, "time", Str("2024-03-19T00:00:00")), pass},
+		{"on_day text with a space", "{name: r, event: '*', field: time, on_day: true}", event(rating, "time", Str("2024-03-19 08:15")), pass},
+		{"on_day date alone", "{name: r, event: '*', field: time, on_day: true}", event(rating, "time", Str("2024-03-19")), pass},
+		{"on_day text, next day", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-20T00:00:00")), want{true, true, Str("2024-03-20T00:00:00")}},
+		{"on_day text, day before", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-18T23:59:59")), fail},
+		{"on_day text, not a time", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-19X")), fail},
+		{"on_day text, short", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-1")), fail},
+		{"on_day null passes", "{name: r, event: '*', field: time, on_day: true}", event(watch), pass},
+		{"on_day millis", "{name: r, event: Custom, field: ms, on_day: true}", event(stamped, "ms", Int(1710892799999)), pass},
+		{"on_day millis, next day", "{name: r, event: Custom, field: ms, on_day: true}", event(stamped, "ms", Int(1710892800000)),
+			want{true, true, Str("2024-03-20T00:00:00Z (1710892800000)")}},
+		{"on_day millis, first", "{name: r, event: Custom, field: ms, on_day: true}", event(stamped, "ms", Int(1710806400000)), pass},
+		{"on_day millis, day before", "{name: r, event: Custom, field: ms, on_day: true}", event(stamped, "ms", Int(1710806399999)), fail},
+		{"on_day micros", "{name: r, event: Custom, field: us, on_day: true}", event(stamped, "us", Int(1710806400000000)), pass},
+		{"on_day micros, day before", "{name: r, event: Custom, field: us, on_day: true}", event(stamped, "us", Int(1710806399999999)),
+			want{true, true, Str("2024-03-18T23:59:59.999999Z (1710806399999999)")}},
+		{"on_day nanos", "{name: r, event: Custom, field: ns, on_day: true}", event(stamped, "ns", Int(1710892799999999999)), pass},
+		{"on_day nanos, next day", "{name: r, event: Custom, field: ns, on_day: true}", event(stamped, "ns", Int(1710892800000000000)), fail},
+		{"on_day before 1970", "{name: r, event: Custom, field: ms, on_day: true}", event(stamped, "ms", Int(-1)), fail},
+		{"on_day long without logical type", "{name: r, event: Custom, field: n, on_day: true}", event(stamped, "n", Int(1710806400)),
+			want{true, true, Str("error: an int without a timestamp logical type has no date")}},
+		{"on_day float", "{name: r, event: Custom, field: code, on_day: true}", event(custom, "code", Float(1.5)), fail},
 		{"field missing from this shape", "{name: r, event: MovieWatchEvent, field: subtitles, not_null: true}",
 			event(NewShape(MovieWatchEvent, []Field{{Name: "minute", Kind: KindInt}})), skip},
 	} {
@@ -332,10 +367,30 @@ func TestCompileMissingReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Compile(cfg, nil)
+	_, err = Compile(cfg, nil, time.Time{})
 	want := `c.yaml:9:5: rule "r": reference "users" is not loaded`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+func TestCompileOnDayNeedsDay(t *testing.T) {
+	cfg, err := Parse(strings.NewReader(minimal+"rules:\n  - {name: r, event: '*', field: time, on_day: true}\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compile(cfg, nil, time.Time{})
+	want := `c.yaml:7:5: rule "r": on_day needs the audited day, and none was given`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	// The day is the date as given, wherever its clock is.
+	b, err := Compile(cfg, nil, time.Date(2024, 3, 19, 23, 0, 0, 0, time.FixedZone("UTC-5", -5*3600)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Checks[0].Params(); got != "on_day 2024-03-19" {
+		t.Errorf("Params %q, want on_day 2024-03-19", got)
 	}
 }
 
@@ -352,6 +407,7 @@ func TestParams(t *testing.T) {
   - {name: j, event: '*', field: userId, in_reference: users}
   - {name: k, event: '*', field: userId, pattern: 'u\d+'}
   - {name: l, event: MovieWatchEvent, field: minute, between: [1710806400000000000, 1710892799999999999]}
+  - {name: m, event: '*', field: time, on_day: true}
 `, nil)
 	want := []string{
 		"between [1, 5]",
@@ -366,6 +422,7 @@ func TestParams(t *testing.T) {
 		"in_reference users",
 		`pattern u\d+`,
 		"between [1710806400000000000, 1710892799999999999]",
+		"on_day 2024-03-19",
 	}
 	for i, c := range b.Checks {
 		if got := c.Params(); got != want[i] {

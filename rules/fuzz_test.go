@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzConfig feeds Parse arbitrary bytes. It must never panic, must
@@ -47,7 +48,7 @@ func FuzzConfig(f *testing.F) {
 		for _, r := range cfg.References {
 			refs[r.Name] = NewSetBuilder(0).Set()
 		}
-		b, err := Compile(cfg, refs)
+		b, err := Compile(cfg, refs, time.Time{})
 		if err != nil {
 			t.Fatalf("Parse accepted a config that does not compile: %v", err)
 		}

@@ -309,13 +309,11 @@ func (p *parser) kindValue(sc scope, r *Rule, kind RuleKind, kv pair, field *Fie
 		}
 		r.Values = vals
 	case RuleNotNull:
-		rv := resolve(v)
-		if rv.Kind != yaml.ScalarNode || rv.ShortTag() != "!!bool" {
-			p.errorf(sc, v, "not_null must be true, got %s", describe(v))
-			return
-		}
-		if rv.Value != "true" && rv.Value != "True" && rv.Value != "TRUE" {
-			p.errorf(sc, v, "not_null: %s checks nothing; set it to true or remove the rule", rv.Value)
+		p.onlyTrue(sc, v, kind)
+	case RuleOnDay:
+		p.onlyTrue(sc, v, kind)
+		if field != nil && field.Kind != KindString && field.Kind != KindNull && !(field.Kind == KindInt && TimeUnit(field.Type) > 0) {
+			p.errorf(sc, kv.key, "on_day needs a time field: text such as 2024-03-19T08:15:00, or an Avro long with a timestamp logical type; %s's %s is %s", r.Event, field.Name, kindWord(field.Kind))
 		}
 	case RulePattern:
 		s, ok := p.str(sc, v, "pattern")
@@ -382,6 +380,19 @@ func (p *parser) kindValue(sc scope, r *Rule, kind RuleKind, kv pair, field *Fie
 		if r.Event != "" {
 			p.expr(sc, v, "expr", s, r.Event)
 		}
+	}
+}
+
+// onlyTrue reads the value of a check that takes no parameter, such as
+// not_null: true.
+func (p *parser) onlyTrue(sc scope, v *yaml.Node, kind RuleKind) {
+	rv := resolve(v)
+	if rv.Kind != yaml.ScalarNode || rv.ShortTag() != "!!bool" {
+		p.errorf(sc, v, "%s must be true, got %s", kind, describe(v))
+		return
+	}
+	if rv.Value != "true" && rv.Value != "True" && rv.Value != "TRUE" {
+		p.errorf(sc, v, "%s: %s checks nothing; set it to true or remove the rule", kind, rv.Value)
 	}
 }
 

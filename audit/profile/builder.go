@@ -230,7 +230,7 @@ func (b *Builder) planFor(s *rules.Shape) *plan {
 				ev.fields[fd.Name] = acc
 			}
 			if fd.Name == TimeField && p.timePos < 0 {
-				p.timePos, p.timeAcc, p.timeUnit = i, acc, timeUnit(fd.Type)
+				p.timePos, p.timeAcc, p.timeUnit = i, acc, rules.TimeUnit(fd.Type)
 				continue
 			}
 			p.fields = append(p.fields, planField{pos: i, acc: acc})
@@ -242,20 +242,6 @@ func (b *Builder) planFor(s *rules.Shape) *plan {
 	}
 	b.lastShape, b.lastPlan = s, p
 	return p
-}
-
-// timeUnit is how many units of an integer time field make an hour, from
-// the logical type the writer declared (Field.Type keeps it), or 0.
-func timeUnit(typ string) int64 {
-	switch {
-	case strings.Contains(typ, `timestamp-millis"`):
-		return 3_600_000
-	case strings.Contains(typ, `timestamp-micros"`):
-		return 3_600_000_000
-	case strings.Contains(typ, `timestamp-nanos"`):
-		return 3_600_000_000_000
-	}
-	return 0
 }
 
 // maxSmall bounds the ints counted in fieldAcc.small (32 KiB of counts):
@@ -389,12 +375,7 @@ func (f *fieldAcc) profile() *FieldProfile {
 // another date than the audited day.
 func (b *Builder) otherDay(v *rules.Value, unit int64) bool {
 	if v.Kind == rules.KindInt {
-		d := unit * 24
-		day := v.Int / d
-		if v.Int%d < 0 {
-			day--
-		}
-		return day != b.dayIndex
+		return rules.DayNumber(v.Int, unit) != b.dayIndex
 	}
 	return v.Str[:10] != b.day // hourOf read at least 13 bytes
 }

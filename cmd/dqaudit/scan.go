@@ -163,7 +163,7 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 		}
 		return nil, audit.ExitUsage, err
 	}
-	if j.book, err = rules.Compile(j.cfg, refs); err != nil {
+	if j.book, err = rules.Compile(j.cfg, refs, j.day); err != nil {
 		return nil, audit.ExitUsage, err
 	}
 	if j.hist, err = historyFor(ctx, j.cfg, f, j.base, j.day); err != nil {
