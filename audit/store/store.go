@@ -402,13 +402,22 @@ func ReplaceIf(ctx context.Context, p string, content []byte, version string) (b
 	if !IsRemote(p) || version == "" {
 		return false, fmt.Errorf("%s: no version to replace it against", Name(p))
 	}
+	return conditional(ctx, p, func(b *blob.Bucket, key string) error {
+		return b.WriteAll(ctx, key, content, &blob.WriterOptions{ContentType: "application/json", BeforeWrite: onVersion(version, false)})
+	})
+}
+
+// conditional runs op, a write or delete on p's key made on a condition,
+// and reports whether it was done: false, with no error, when the
+// condition did not hold.
+func conditional(ctx context.Context, p string, op func(b *blob.Bucket, key string) error) (bool, error) {
 	u := parse(p)
 	b, err := u.bucket(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer b.Close()
-	err = b.WriteAll(ctx, u.key, content, &blob.WriterOptions{ContentType: "application/json", BeforeWrite: onVersion(version, false)})
+	err = op(b, u.key)
 	// S3 answers an If-Match on a missing object with 404, GCS and Azure
 	// with 412.
 	if conditionFailed(err) || gcerrors.Code(err) == gcerrors.NotFound {
@@ -511,17 +520,9 @@ func RemoveIf(ctx context.Context, p, version string) (bool, error) {
 	if !IsRemote(p) || version == "" {
 		return false, fmt.Errorf("%s: no version to remove it at", Name(p))
 	}
-	u := parse(p)
-	b, err := u.bucket(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer b.Close()
-	err = b.DeleteWithOptions(ctx, u.key, &blob.DeleteOptions{BeforeDelete: onVersion(version, true)})
-	if conditionFailed(err) || gcerrors.Code(err) == gcerrors.NotFound {
-		return false, nil
-	}
-	return err == nil, u.wrap(err)
+	return conditional(ctx, p, func(b *blob.Bucket, key string) error {
+		return b.DeleteWithOptions(ctx, key, &blob.DeleteOptions{BeforeDelete: onVersion(version, true)})
+	})
 }
 
 // Remove deletes p; a p that does not exist is not an error.
