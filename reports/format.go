@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dqaudit/dqaudit/audit"
@@ -252,10 +253,13 @@ func inputWhere(f audit.FileResult) string {
 }
 
 // visible makes text from data safe to show on one line: control
-// characters, invalid UTF-8 bytes, line separators and bidi overrides
-// become Go-style escapes (\t, \n, \x00, \xff, \u202e), so a terminal never
-// sees an escape sequence, a Markdown cell stays one line, and a
-// malformed line shows where its odd bytes are.
+// characters, invalid UTF-8 bytes, line separators, bidi controls and the
+// other invisible format characters (zero-width spaces and joiners, soft
+// hyphens) become Go-style escapes (\t, \n, \x00, \xff, \u200b), so a
+// terminal never sees an escape sequence, a Markdown cell stays one line,
+// and a value shows where its odd bytes are. In text that needs any
+// escape, a backslash shows as \\, so that an escape cannot be mistaken
+// for the same characters in the data.
 func visible(s string) string {
 	segs := segments(s)
 	if len(segs) == 1 && !segs[0].Esc {
@@ -277,11 +281,21 @@ type segment struct {
 
 // segments splits s into plain runs and escapes; see visible.
 func segments(s string) []segment {
+	out, escaped := split(s, false)
+	if escaped && strings.IndexByte(s, '\\') >= 0 {
+		out, _ = split(s, true)
+	}
+	return out
+}
+
+// split is segments, with backslashes escaped when slash is set; it
+// reports whether it made any escape.
+func split(s string, slash bool) ([]segment, bool) {
 	var out []segment
-	start := 0
+	start, escaped := 0, false
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < 0x7f {
+		if c >= 0x20 && c < 0x7f && (c != '\\' || !slash) {
 			i++
 			continue
 		}
@@ -295,13 +309,14 @@ func segments(s string) []segment {
 			out = append(out, segment{S: s[start:i]})
 		}
 		out = append(out, segment{S: esc, Esc: true})
+		escaped = true
 		i += size
 		start = i
 	}
 	if start < len(s) || len(out) == 0 {
 		out = append(out, segment{S: s[start:]})
 	}
-	return out
+	return out, escaped
 }
 
 // escapeOf returns how to show rune r (size bytes; c its first byte), or
@@ -310,6 +325,8 @@ func escapeOf(r rune, size int, c byte) string {
 	switch {
 	case r == utf8.RuneError && size == 1:
 		return `\x` + hex2(int(c))
+	case r == '\\':
+		return `\\` // only asked for in text that has other escapes
 	case r == '\t':
 		return `\t`
 	case r == '\n':
@@ -322,8 +339,12 @@ func escapeOf(r rune, size int, c byte) string {
 		// A U+FFFD already in the data stands for bytes that were not
 		// UTF-8 when read; mark it like the escapes.
 		return "\uFFFD"
-	case r >= 0x80 && r < 0xa0, r == 0x2028, r == 0x2029, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0xfeff:
-		// C1 controls, line separators, bidi overrides, BOM.
+	case r >= 0x80 && r < 0xa0, r == 0x2028, r == 0x2029, r >= 0xa0 && unicode.Is(unicode.Cf, r):
+		// C1 controls, line separators, and format characters: bidi
+		// controls, zero-width spaces and joiners, soft hyphens, BOM.
+		if r > 0xffff {
+			return `\U` + hex2(int(r>>24)) + hex2(int(r>>16&0xff)) + hex2(int(r>>8&0xff)) + hex2(int(r&0xff))
+		}
 		return `\u` + hex2(int(r>>8)) + hex2(int(r&0xff))
 	}
 	return ""

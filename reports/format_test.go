@@ -18,6 +18,12 @@ func TestVisible(t *testing.T) {
 		{"bad\xff\xfeutf8", `bad\xff\xfeutf8`},
 		{"Amélie ✔", "Amélie ✔"},
 		{"rtl\u202eoverride\u2028sep\u0085c1", `rtl\u202eoverride\u2028sep\u0085c1`},
+		// Invisible format characters, which make an id look like another.
+		{"42\u200b 4\u200d3 \u200e42 42\u00ad 42\u2060 \u061c \U000e0041", `42\u200b 4\u200d3 \u200e42 42\u00ad 42\u2060 \u061c \U000e0041`},
+		// A backslash is doubled only where the text has an escape, so
+		// that a real ESC and the characters \x1b read differently.
+		{`C:\data\x1b`, `C:\data\x1b`},
+		{"esc\x1b and \\x1b", `esc\x1b and \\x1b`},
 		{"", ""},
 	}
 	for _, tc := range tests {
