@@ -200,15 +200,15 @@ func readsAsOther(s string) bool {
 	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
-// cutText copies b, cut to MaxSampleText bytes at a rune boundary, with
-// invalid UTF-8 replaced so reports stay valid text.
+// cutText copies b, cut to MaxSampleText bytes at a rune boundary and then
+// marked with "…", with invalid UTF-8 replaced so reports stay valid text.
 func cutText(b []byte) string {
 	if len(b) > MaxSampleText {
 		cut := MaxSampleText
 		for cut > 0 && !utf8.RuneStart(b[cut]) {
 			cut--
 		}
-		b = b[:cut]
+		return strings.ToValidUTF8(string(b[:cut]), "\uFFFD") + "…"
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dqaudit/dqaudit/rules"
@@ -45,5 +46,24 @@ func TestSchemasSeenTellsLogicalTypesApart(t *testing.T) {
 	seen := schemasSeen(plan, []FileInfo{schema(cents), schema(`{"type":"bytes","logicalType":"decimal","precision":12,"scale":4}`), schema(cents)})["Order"]
 	if len(seen) != 2 || len(seen[0].Files) != 2 || len(seen[1].Files) != 1 || seen[1].Files[0] != "b.avro" {
 		t.Errorf("schemas seen: %+v; want a.avro and c.avro under one, b.avro under another", seen)
+	}
+}
+
+// TestCutTextMarksTheCut: a value longer than MaxSampleText keeps its
+// first MaxSampleText bytes, never half a rune, and says it was cut, so
+// that a 5000-byte value failing pattern: '.{1,200}' does not show as a
+// value that would pass.
+func TestCutTextMarksTheCut(t *testing.T) {
+	long := strings.Repeat("m", 5000)
+	for _, tc := range []struct{ in, want string }{
+		{long[:MaxSampleText], long[:MaxSampleText]},
+		{long[:MaxSampleText+1], long[:MaxSampleText] + "…"},
+		{long, long[:MaxSampleText] + "…"},
+		{long[:MaxSampleText-1] + "é", long[:MaxSampleText-1] + "…"}, // é is 2 bytes: cut before it
+		{"bad\xff", "bad\uFFFD"},
+	} {
+		if got := cutText([]byte(tc.in)); got != tc.want {
+			t.Errorf("cutText(%d bytes) = %q (%d bytes), want %q", len(tc.in), got, len(got), tc.want)
+		}
 	}
 }

@@ -70,7 +70,8 @@ type MalformedSummary struct {
 	Samples  []MalformedSample
 }
 
-// MalformedSample is one malformed line, cut to MaxSampleText bytes.
+// MalformedSample is one malformed line, cut to MaxSampleText bytes (see
+// there).
 type MalformedSample struct {
 	Path   string
 	Line   int64
@@ -129,7 +130,8 @@ type Sample struct {
 	Value  string
 }
 
-// MaxSampleText bounds the text kept of a malformed line or failing value.
+// MaxSampleText bounds the text kept of a malformed line or failing value;
+// longer text is cut there and ends with "…".
 const MaxSampleText = 200
 
 // InputErrors counts inputs and files that could not be read fully.
