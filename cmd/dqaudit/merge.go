@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/audit/store"
@@ -38,6 +39,7 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.ExitCode, error) {
+	started := time.Now()
 	if f.date == "" {
 		// A merge of yesterday's shards after midnight would pick the
 		// wrong day: the date must be said.
@@ -71,6 +73,8 @@ func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.Ex
 		}
 		return scanFailed(err)
 	}
+	// The reports' run is the merge's own: the shards ran before it.
+	res.StartedAt, res.Duration = started, time.Since(started)
 	return j.finish(ctx, res, stdout, stderr)
 }
 

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dqaudit/dqaudit/audit"
 )
@@ -63,6 +65,7 @@ func TestMergedShardsEqualOneScan(t *testing.T) {
 	}
 	_, want := readReport(t, single)
 	want = withoutRun(t, want)
+	begin := time.Now().Truncate(time.Second) // reports give whole seconds
 	for _, n := range []int{1, 2, 3, 7} { // 5 files: 7 shards leave two empty
 		t.Run(fmt.Sprintf("%d shards", n), func(t *testing.T) {
 			dir := t.TempDir()
@@ -73,6 +76,15 @@ func TestMergedShardsEqualOneScan(t *testing.T) {
 				t.Fatalf("merge: exit %d, want 1 like the single scan: %s", code, stderr)
 			}
 			_, got := readReport(t, out)
+			// The run is the merge's own, not Go's zero time.
+			var doc struct {
+				Run struct {
+					StartedAt time.Time `json:"started_at"`
+				} `json:"run"`
+			}
+			if err := json.Unmarshal(got, &doc); err != nil || doc.Run.StartedAt.Before(begin) {
+				t.Errorf("run.started_at %v, want the merge's start (after %v); %v", doc.Run.StartedAt, begin, err)
+			}
 			if got = withoutRun(t, got); !bytes.Equal(got, want) {
 				t.Errorf("merged report differs from the single scan's")
 			}
