@@ -33,15 +33,91 @@ func DayNumber(t, unit int64) int64 {
 	return day
 }
 
-// TextDate returns the date of a time written as text, such as
-// "2024-03-19T08:15:00" (the Kafka log's form) or "2024-03-19 08:15": its
-// first ten bytes, when a 'T', a space or the end follows them. The date
-// is taken as written; a zone offset after the time is not applied.
-func TextDate(s string) (string, bool) {
+// TextTime reads a time written as text: a date YYYY-MM-DD, then a 'T'
+// or a space and the hour HH and the rest of the clock, as the Kafka log
+// writes it ("2024-03-19T08:15:00"), with an optional zone at the end: Z,
+// or an offset +hh:mm, +hhmm or +hh (or -). It returns the date and the
+// hour in UTC, the offset applied; hour is -1 for a date alone. A time
+// without a zone is taken as UTC. ok is false when s is not such a time.
+// Only the date and hour are checked, and only when there is an offset
+// to apply; without one the date is returned as written.
+func TextTime(s string) (date [10]byte, hour int, ok bool) {
 	if len(s) < 10 || len(s) > 10 && s[10] != 'T' && s[10] != ' ' {
-		return "", false
+		return date, 0, false
 	}
-	return s[:10], true
+	copy(date[:], s)
+	if len(s) == 10 {
+		return date, -1, true
+	}
+	if len(s) < 13 {
+		return date, 0, false
+	}
+	hour = num2(s[11], s[12])
+	if hour < 0 || hour > 23 {
+		return date, 0, false
+	}
+	off, has := zoneOffset(s)
+	if !has {
+		return date, hour, true
+	}
+	if off > 24*3600 || off < -24*3600 {
+		return date, 0, false
+	}
+	y, m, d := num2(s[0], s[1])*100+num2(s[2], s[3]), num2(s[5], s[6]), num2(s[8], s[9])
+	if num2(s[0], s[1]) < 0 || num2(s[2], s[3]) < 0 || m < 1 || m > 12 || d < 1 || d > 31 || s[4] != '-' || s[7] != '-' {
+		return date, 0, false
+	}
+	minute := 0
+	if len(s) >= 16 && s[13] == ':' {
+		if minute = num2(s[14], s[15]); minute < 0 || minute > 59 {
+			return date, 0, false
+		}
+	}
+	t := time.Date(y, time.Month(m), d, hour, minute, 0, 0, time.UTC).Add(-time.Duration(off) * time.Second)
+	t.AppendFormat(date[:0], time.DateOnly)
+	return date, t.Hour(), true
+}
+
+// zoneOffset returns the zone offset in seconds at the end of a time as
+// text whose hour ends at byte 13, and whether it has one ("Z" is one, of
+// 0). After the date no '+' or '-' belongs to the clock, so the three
+// forms are told apart by where the sign is.
+func zoneOffset(s string) (int, bool) {
+	n := len(s)
+	switch {
+	case s[n-1] == 'Z' || s[n-1] == 'z':
+		return 0, true
+	case n >= 19 && (s[n-6] == '+' || s[n-6] == '-') && s[n-3] == ':': // +hh:mm
+		return offset(s[n-6], s[n-5:n-3], s[n-2:])
+	case n >= 18 && (s[n-5] == '+' || s[n-5] == '-'): // +hhmm
+		return offset(s[n-5], s[n-4:n-2], s[n-2:])
+	case n >= 16 && (s[n-3] == '+' || s[n-3] == '-'): // +hh
+		return offset(s[n-3], s[n-2:], "00")
+	}
+	return 0, false
+}
+
+// offset returns the offset of sign, hours hh and minutes mm in seconds;
+// one that is not digits is out of range, so that TextTime refuses it.
+func offset(sign byte, hh, mm string) (int, bool) {
+	h, m := num2(hh[0], hh[1]), num2(mm[0], mm[1])
+	if h < 0 || m < 0 || m > 59 {
+		return 1 << 30, true
+	}
+	off := h*3600 + m*60
+	if sign == '-' {
+		off = -off
+	}
+	return off, true
+}
+
+// num2 returns the two digits a and b as a number, or -1.
+func num2(a, b byte) int {
+	x, y := a-'0', b-'0'
+	if x > 9 || y > 9 {
+		return -1
+	}
+	return int(x)*10 + int(y)
 }
 
 // timestampText shows an integer timestamp of the given unit (see

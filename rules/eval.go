@@ -302,8 +302,8 @@ const errNoTimestamp = "error: an int without a timestamp logical type has no da
 func (c *Check) onDay(v *Value, unit int64) bool {
 	switch {
 	case v.Kind == KindString:
-		d, ok := TextDate(v.Str)
-		return ok && d == c.day
+		d, _, ok := TextTime(v.Str)
+		return ok && string(d[:]) == c.day
 	case v.Kind == KindInt && unit > 0:
 		return DayNumber(v.Int, unit) == c.dayNum
 	}

@@ -165,6 +165,8 @@ func TestEval(t *testing.T) {
 		{"on_day date alone", "{name: r, event: '*', field: time, on_day: true}", event(rating, "time", Str("2024-03-19")), pass},
 		{"on_day text, next day", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-20T00:00:00")), want{true, true, Str("2024-03-20T00:00:00")}},
 		{"on_day text, day before", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-18T23:59:59")), fail},
+		{"on_day text, offset into the day", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-20T01:00:00+05:00")), pass},
+		{"on_day text, offset out of the day", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-19T01:00:00+05:00")), fail},
 		{"on_day text, not a time", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-19X")), fail},
 		{"on_day text, short", "{name: r, event: '*', field: time, on_day: true}", event(watch, "time", Str("2024-03-1")), fail},
 		{"on_day null passes", "{name: r, event: '*', field: time, on_day: true}", event(watch), pass},

@@ -142,9 +142,9 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 		ev.noHour++
 	} else {
 		v := &vals[p.timePos]
-		if h, ok := hourOf(v, p.timeUnit); ok {
+		if h, other, ok := b.when(v, p.timeUnit); ok {
 			ev.hours[h]++
-			if b.day != "" && b.otherDay(v, p.timeUnit) {
+			if other {
 				ev.otherDay++
 			}
 		} else {
@@ -370,36 +370,25 @@ func (f *fieldAcc) profile() *FieldProfile {
 	return fp
 }
 
-// hourOf reads the hour of an ISO-8601 time string: "2024-03-19T08:..." → 8.
-// otherDay reports whether the time v, which has an hour, falls on
-// another date than the audited day.
-func (b *Builder) otherDay(v *rules.Value, unit int64) bool {
-	if v.Kind == rules.KindInt {
-		return rules.DayNumber(v.Int, unit) != b.dayIndex
-	}
-	return v.Str[:10] != b.day // hourOf read at least 13 bytes
-}
-
-func hourOf(v *rules.Value, unit int64) (int, bool) {
-	if v.Kind == rules.KindInt && unit > 0 {
-		// An Avro timestamp: units since the epoch, in UTC.
+// when returns the UTC hour of the time v: an Avro timestamp of unit (see
+// rules.TimeUnit) or text (see rules.TextTime), and whether it falls on
+// another date than the audited day, when one is set. ok is false when v
+// has no hour.
+func (b *Builder) when(v *rules.Value, unit int64) (hour int, otherDay, ok bool) {
+	switch {
+	case v.Kind == rules.KindInt && unit > 0:
+		// Units since the epoch, in UTC.
 		h := v.Int / unit
 		if v.Int%unit < 0 {
 			h-- // before 1970: round down
 		}
-		return int((h%24 + 24) % 24), true
+		return int((h%24 + 24) % 24), b.day != "" && rules.DayNumber(v.Int, unit) != b.dayIndex, true
+	case v.Kind == rules.KindString:
+		date, h, ok := rules.TextTime(v.Str)
+		if !ok || h < 0 {
+			return 0, false, false
+		}
+		return h, b.day != "" && string(date[:]) != b.day, true
 	}
-	s := v.Str
-	if v.Kind != rules.KindString || len(s) < 13 || (s[10] != 'T' && s[10] != ' ') {
-		return 0, false
-	}
-	h1, h2 := s[11], s[12]
-	if h1 < '0' || h1 > '2' || h2 < '0' || h2 > '9' {
-		return 0, false
-	}
-	h := int(h1-'0')*10 + int(h2-'0')
-	if h > 23 {
-		return 0, false
-	}
-	return h, true
+	return 0, false, false
 }
