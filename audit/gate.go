@@ -22,6 +22,7 @@ const (
 const ExitCodeTable = `Exit codes:
   0    passed: no error-severity rule or drift check failed (warnings allowed)
   1    data-quality gate failed: an error-severity rule or drift check failed
+       (with --fail-on warn, a warning too)
   2    usage or configuration error: nothing was scanned, no report written
   3    input or output error: an input matched no file, a file could not
        be read fully, or the day's history entry could not be written;

@@ -61,7 +61,7 @@ func defaultHTMLLimits() htmlLimits {
 		inputs: 500, rules: 1000, samples: 20, malformed: 50, reasons: 100, eventTypes: 30,
 		versions: 20, files: 20, fields: 200, allFields: 2000, attention: 25,
 		drift: 1000, distCharts: 30, trendCharts: 30, buckets: 40, trendPoints: 60,
-		text: audit.MaxSampleText, name: 200, path: 300, err: 600,
+		text: audit.MaxSampleText + len("…"), name: 200, path: 300, err: 600,
 	}
 }
 
@@ -355,8 +355,15 @@ func headline(r *audit.Result, c ruleCounts, inputErrors int) string {
 		s = "Some input could not be read fully: the data of this day is incomplete."
 	case audit.StatusFail:
 		s = "The data-quality gate failed."
+		if r.ExitCode == audit.ExitPass {
+			s = "The data-quality gate failed; this run exits 0 all the same (--fail-on never)."
+		}
 	case audit.StatusWarn:
 		s = "The gate passed with warnings."
+		if r.ExitCode != audit.ExitPass {
+			// --fail-on warn or --warn-exit-code
+			s = fmt.Sprintf("The gate passed with warnings, which make this run exit %d.", r.ExitCode)
+		}
 	case audit.StatusPass:
 		s = "The gate passed."
 	default:

@@ -95,13 +95,17 @@ func TestHTMLBanner(t *testing.T) {
 		want   []string
 	}{
 		{audit.StatusPass, audit.ExitPass, []string{`banner s-pass`, "✔</span><span class=\"word\">PASS"}},
-		{audit.StatusWarn, audit.ExitPass, []string{`banner s-warn`, "▲</span><span class=\"word\">WARN"}},
-		{audit.StatusFail, audit.ExitFail, []string{`banner s-fail`, "✖</span><span class=\"word\">FAIL", "The data-quality gate failed."}},
+		{audit.StatusWarn, audit.ExitPass, []string{`banner s-warn`, "▲</span><span class=\"word\">WARN", "The gate passed with warnings. "}},
+		// --fail-on warn and --fail-on never: the headline says what the
+		// exit code does.
+		{audit.StatusWarn, audit.ExitFail, []string{`banner s-warn`, "The gate passed with warnings, which make this run exit 1."}},
+		{audit.StatusFail, audit.ExitFail, []string{`banner s-fail`, "✖</span><span class=\"word\">FAIL", "The data-quality gate failed. "}},
+		{audit.StatusFail, audit.ExitPass, []string{`banner s-fail`, "The data-quality gate failed; this run exits 0 all the same (--fail-on never)."}},
 		{audit.StatusError, audit.ExitInput, []string{`banner s-error`, "⊘</span><span class=\"word\">ERROR"}},
 		{audit.StatusUnset, audit.ExitPass, []string{`banner s-unset`, "UNSET", "not evaluated"}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.status.String(), func(t *testing.T) {
+		t.Run(tc.status.String()+"-exit-"+strconv.Itoa(int(tc.code)), func(t *testing.T) {
 			r := fixture.Result()
 			r.Status, r.ExitCode = tc.status, tc.code
 			page := string(renderHTML(t, r))

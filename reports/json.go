@@ -181,7 +181,7 @@ func (JSON) Write(w io.Writer, r *audit.Result) error {
 		ExitCode:      int(r.ExitCode),
 		Run: jsonRun{
 			StartedAt:  r.StartedAt.UTC().Format(time.RFC3339),
-			DurationMS: r.Duration.Milliseconds(),
+			DurationMS: r.Duration.Round(time.Millisecond).Milliseconds(), // as the other reports round it
 			Workers:    r.Workers,
 		},
 		Events:  r.Events,

@@ -43,8 +43,8 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 	inputErrs := r.InputErrors()
 
 	ew.printf("# dqaudit report: %s\n\n", mdText(clip(r.Date, mdMaxName)))
-	ew.printf("**%s %s** · exit code %d · %s events · %s · %d workers · started %s",
-		look.Icon, look.Word, r.ExitCode, formatInt(r.TotalEvents()), formatDuration(r.Duration), r.Workers, formatTime(r.StartedAt))
+	ew.printf("**%s %s** · exit code %d · %s events · %s · %s · started %s",
+		look.Icon, look.Word, r.ExitCode, formatInt(r.TotalEvents()), formatDuration(r.Duration), plural(r.Workers, "worker", "workers"), formatTime(r.StartedAt))
 	if r.Version != "" {
 		ew.printf(" · dqaudit %s", mdText(clip(r.Version, mdMaxName)))
 	}
@@ -83,7 +83,11 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 	if len(r.Inputs) == 0 {
 		ew.printf("No input files.\n")
 	} else if inputErrs == 0 {
-		ew.printf("All %d files were read fully.\n", len(r.Inputs))
+		if len(r.Inputs) == 1 {
+			ew.printf("The one file was read fully.\n")
+		} else {
+			ew.printf("All %d files were read fully.\n", len(r.Inputs))
+		}
 	} else {
 		ew.printf("%d of %d files or patterns could not be read fully.\n\n", inputErrs, len(r.Inputs))
 		var rows [][]string
