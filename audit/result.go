@@ -158,18 +158,29 @@ func (r *Result) TotalEvents() int64 {
 // another date than the audited day (late or replayed events, counted in
 // their hour all the same), and their total; nil and 0 when there are none.
 func (r *Result) EventsOtherDay() (map[string]int64, int64) {
+	return r.perType(func(e *profile.EventProfile) int64 { return e.OtherDay })
+}
+
+// EventsNoHour returns, per event type, the events without a readable
+// hour, which events per hour leave out, and their total; nil and 0 when
+// there are none.
+func (r *Result) EventsNoHour() (map[string]int64, int64) {
+	return r.perType(func(e *profile.EventProfile) int64 { return e.NoHour })
+}
+
+func (r *Result) perType(count func(*profile.EventProfile) int64) (map[string]int64, int64) {
 	var out map[string]int64
 	var total int64
 	if r.Profile == nil {
 		return nil, 0
 	}
 	for name, e := range r.Profile.Events {
-		if e.OtherDay > 0 {
+		if n := count(e); n > 0 {
 			if out == nil {
 				out = map[string]int64{}
 			}
-			out[name] = e.OtherDay
-			total += e.OtherDay
+			out[name] = n
+			total += n
 		}
 	}
 	return out, total

@@ -28,6 +28,7 @@ type jsonReport struct {
 	Run           jsonRun                 `json:"run"`
 	Events        map[string]int64        `json:"events"`
 	OtherDay      map[string]int64        `json:"events_other_day,omitempty"` // events dated another day, per type
+	NoHour        map[string]int64        `json:"events_no_hour,omitempty"`   // events left out of Hours, per type
 	Inputs        []jsonInput             `json:"inputs"`
 	Malformed     jsonMalformed           `json:"malformed"`
 	Schemas       map[string][]jsonSchema `json:"schemas"`
@@ -197,6 +198,7 @@ func (JSON) Write(w io.Writer, r *audit.Result) error {
 		},
 	}
 	doc.OtherDay, _ = r.EventsOtherDay()
+	doc.NoHour, _ = r.EventsNoHour()
 	for name, h := range r.Hours {
 		doc.Hours[name] = *h
 	}

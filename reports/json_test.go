@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/dqaudit/dqaudit/audit"
+	"github.com/dqaudit/dqaudit/audit/profile"
 	"github.com/dqaudit/dqaudit/internal/testutil"
 	"github.com/dqaudit/dqaudit/internal/testutil/fixture"
+	"github.com/dqaudit/dqaudit/rules"
 )
 
 func TestJSONGolden(t *testing.T) {
@@ -38,5 +41,36 @@ func TestJSONGolden(t *testing.T) {
 	}
 	if !bytes.Equal(b.Bytes(), again.Bytes()) {
 		t.Error("two renders of the same Result differ")
+	}
+}
+
+// TestJSONPerTypeCounts: events dated another day and events without a
+// readable hour (left out of events_per_hour) are counted per type.
+func TestJSONPerTypeCounts(t *testing.T) {
+	s := rules.NewShape("MovieRatingEvent", []rules.Field{{Name: "time", Kind: rules.KindString, Type: "string"}})
+	b := profile.NewBuilder()
+	if err := b.SetDay("2024-03-19"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range []rules.Value{rules.Str("2024-03-19T10:00:00"), rules.Str("2024-03-20T10:00:00"), rules.Null(), rules.Str("soon")} {
+		e := audit.NewEvent(s)
+		e.Values[0] = tm
+		b.Observe(e)
+	}
+	r := fixture.Result()
+	r.Profile = b.Profile()
+	var buf bytes.Buffer
+	if err := (JSON{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OtherDay map[string]int64 `json:"events_other_day"`
+		NoHour   map[string]int64 `json:"events_no_hour"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OtherDay["MovieRatingEvent"] != 1 || doc.NoHour["MovieRatingEvent"] != 2 || len(doc.OtherDay) != 1 || len(doc.NoHour) != 1 {
+		t.Errorf("events_other_day %v, events_no_hour %v; want MovieRatingEvent 1 and 2", doc.OtherDay, doc.NoHour)
 	}
 }

@@ -66,7 +66,7 @@ func TestMergedShardsEqualOneScan(t *testing.T) {
 	_, want := readReport(t, single)
 	want = withoutRun(t, want)
 	begin := time.Now().Truncate(time.Second) // reports give whole seconds
-	for _, n := range []int{1, 2, 3, 7} { // 5 files: 7 shards leave two empty
+	for _, n := range []int{1, 2, 3, 7} {     // 5 files: 7 shards leave two empty
 		t.Run(fmt.Sprintf("%d shards", n), func(t *testing.T) {
 			dir := t.TempDir()
 			parts := runShards(t, cfg, n, dir)
