@@ -378,6 +378,12 @@ func TestParseMore(t *testing.T) {
 			yaml: minimal + "events: [PlaybackError]\nrules:\n  - {name: r, event: PlaybackError, expr: 'code == \"E1\" || code > 3'}\n",
 		},
 		{
+			// now() would give other counts on another run of the same data.
+			name: "now is not available",
+			yaml: minimal + "rules:\n  - {name: r, event: '*', expr: 'now().Year() > 2000'}\n",
+			want: `c.yaml:7:34: rule "r": bad expr: unknown function now`,
+		},
+		{
 			name: "unknown function on star",
 			yaml: minimal + "rules:\n  - {name: r, event: '*', expr: 'isValid(userId)'}\n",
 			want: `c.yaml:7:34: rule "r": bad expr: unknown function isValid`,

@@ -60,7 +60,9 @@ type step struct {
 	fields []int    // unique
 	where  []int    // positions of c.where.names
 	expr   []int    // positions of c.expr.names
-	unit   int64    // on_day: TimeUnit of the field's type
+	// c.where and c.expr as run on this shape (see program.forShape)
+	wherep, exprp *program
+	unit          int64 // on_day: TimeUnit of the field's type
 }
 
 // valueSlicer is an Event that can hand over all its values at once, in
@@ -126,9 +128,11 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 		st.fields = resolve(c.Fields)
 		if c.where != nil {
 			st.where = resolve(c.where.names)
+			st.wherep = c.where.forShape(s)
 		}
 		if c.expr != nil {
 			st.expr = resolve(c.expr.names)
+			st.exprp = c.expr.forShape(s)
 		}
 		if ok {
 			p.steps = append(p.steps, st)
@@ -214,7 +218,7 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 			v = &vals[st.field]
 		}
 		if c.where != nil {
-			ok, err := ev.run(c.where, st.where, vals)
+			ok, err := ev.run(st.wherep, st.where, vals)
 			if err != nil {
 				ev.checked[st.check]++
 				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: where: " + errorText(err))})
@@ -271,7 +275,7 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 				continue
 			}
 		case RuleExpr:
-			ok, err := ev.run(c.expr, st.expr, vals)
+			ok, err := ev.run(st.exprp, st.expr, vals)
 			switch {
 			case err != nil:
 				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: " + errorText(err))})
@@ -281,7 +285,7 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 			}
 			if (failed || all) && st.field < 0 {
 				// No field named: the sample shows what the expression read.
-				out = append(out, Outcome{Check: st.check, Failed: failed, Value: ev.exprValue(c.expr, st.expr, vals)})
+				out = append(out, Outcome{Check: st.check, Failed: failed, Value: ev.exprValue(st.exprp, st.expr, vals)})
 				continue
 			}
 		}
@@ -339,6 +343,11 @@ func (ev *Evaluator) run(p *program, idx []int, vals []Value) (bool, error) {
 	if p.native != nil {
 		if res, ok := p.native.eval(idx, vals); ok {
 			return res, nil
+		}
+		if i := p.native.nullTruth(idx, vals); i >= 0 {
+			// The VM reads a lone null as false (a where: would skip the
+			// event) but fails on !null: neither, the event is counted.
+			return false, fmt.Errorf("%s is null, neither true nor false", p.names[i])
 		}
 	}
 	for i, name := range p.names {

@@ -77,6 +77,10 @@ var (
 	rating = builtinShape(MovieRatingEvent)
 	reco   = builtinShape(RecommendationRequest)
 	custom = NewShape("Custom", []Field{{Name: "code", Kind: KindNull}, {Name: "userId", Kind: KindNull}, {Name: "a.b", Kind: KindInt}, {Name: "n", Kind: KindNull}})
+	// ratingDouble is MovieRatingEvent as a writer that made rating a
+	// double writes it.
+	ratingDouble = NewShape(MovieRatingEvent, []Field{{Name: "time", Kind: KindString}, {Name: "userId", Kind: KindString},
+		{Name: "movieId", Kind: KindString}, {Name: "rating", Kind: KindFloat, Type: "double"}})
 	// stamped is a Custom event with an Avro timestamp of each unit, and a
 	// long without a logical type.
 	stamped = NewShape("Custom", []Field{
@@ -156,6 +160,12 @@ func TestEval(t *testing.T) {
 		{"where false skips", "{name: r, event: RecommendationRequest, where: status == 200, field: recommendations, not_null: true}", event(reco, "status", Int(500)), skip},
 		{"where true applies", "{name: r, event: RecommendationRequest, where: status == 200, field: recommendations, not_null: true}", event(reco, "status", Int(200)), fail},
 		{"where run-time error fails", "{name: r, event: RecommendationRequest, where: status > 200, field: recommendations, not_null: true}", event(reco), want{true, true, Str("error: where: invalid operation: <nil> > int")}},
+		{"where that gives null fails", "{name: r, event: MovieWatchEvent, where: subtitles, field: minute, min: 0}", event(watch, "minute", Int(5)),
+			want{true, true, Str("error: where: subtitles is null, neither true nor false")}},
+		{"where that negates null fails alike", "{name: r, event: MovieWatchEvent, where: '!subtitles', field: minute, min: 0}", event(watch, "minute", Int(5)),
+			want{true, true, Str("error: where: subtitles is null, neither true nor false")}},
+		{"expr that gives null fails", "{name: r, event: MovieWatchEvent, expr: subtitles}", event(watch),
+			want{true, true, Str("error: subtitles is null, neither true nor false")}},
 		{"other event type", "{name: r, event: MovieRatingEvent, field: userId, not_null: true}", event(watch), skip},
 		{"star skips types without the field", "{name: r, event: '*', field: rating, not_null: true}", event(watch), skip},
 		{"star applies to types with the field", "{name: r, event: '*', field: rating, not_null: true}", event(rating), fail},
@@ -184,6 +194,14 @@ func TestEval(t *testing.T) {
 		{"on_day long without logical type", "{name: r, event: Custom, field: n, on_day: true}", event(stamped, "n", Int(1710806400)),
 			want{true, true, Str("error: an int without a timestamp logical type has no date")}},
 		{"on_day float", "{name: r, event: Custom, field: code, on_day: true}", event(custom, "code", Float(1.5)), fail},
+		// A writer that retyped rating from int to double: the
+		// expression, compiled for an int, runs untyped on its events.
+		{"expr on a retyped field", "{name: r, event: MovieRatingEvent, expr: rating == 4}", event(ratingDouble, "rating", Float(4)), pass},
+		{"expr on a retyped field fails", "{name: r, event: MovieRatingEvent, expr: rating == 4}", event(ratingDouble, "rating", Float(4.5)), want{true, true, Float(4.5)}},
+		{"expr in on a retyped field", "{name: r, event: MovieRatingEvent, expr: 'rating in [4, 5]'}", event(ratingDouble, "rating", Float(5)), pass},
+		{"expr in on a retyped field fails", "{name: r, event: MovieRatingEvent, expr: 'rating in [4, 5]'}", event(ratingDouble, "rating", Float(2)), fail},
+		{"where on a retyped field", "{name: r, event: MovieRatingEvent, field: rating, between: [1, 5], where: rating != 2}", event(ratingDouble, "rating", Float(2)), skip},
+		{"where on a retyped field applies", "{name: r, event: MovieRatingEvent, field: rating, between: [1, 5], where: rating != 2}", event(ratingDouble, "rating", Float(7.5)), fail},
 		{"field missing from this shape", "{name: r, event: MovieWatchEvent, field: subtitles, not_null: true}",
 			event(NewShape(MovieWatchEvent, []Field{{Name: "minute", Kind: KindInt}})), skip},
 	} {

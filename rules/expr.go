@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,6 +22,28 @@ type program struct {
 	names []string
 	// native is the expression compiled to run without the VM, or nil.
 	native *cond
+	// For a built-in event type: the kinds the expression was compiled
+	// for, and loose, the same expression compiled without them, for
+	// events whose writer gave a field another type (an int retyped to
+	// double), which the typed program cannot take.
+	kinds map[string]Kind
+	loose *program
+}
+
+// forShape returns the program to run on events of shape s: p, or its
+// loose twin when s types a field p reads otherwise than p was compiled
+// for.
+func (p *program) forShape(s *Shape) *program {
+	if p == nil || p.loose == nil {
+		return p
+	}
+	for _, name := range p.names {
+		want, ok := p.kinds[name]
+		if i := s.Index(name); ok && i >= 0 && s.Fields()[i].Kind != want {
+			return p.loose
+		}
+	}
+	return p
 }
 
 // exprError is a compile error with its place in the expression.
@@ -38,7 +61,26 @@ func compileExpr(src, event string) (*program, *exprError) {
 		return nil, &exprError{msg: "the expression is empty"}
 	}
 	fields, typed := BuiltinFields(event)
-	opts := []expr.Option{expr.AsBool(), expr.Patch(dottedNames{})}
+	p, e := compileWith(src, fields, typed)
+	if e != nil || !typed {
+		return p, e
+	}
+	p.kinds = make(map[string]Kind, len(fields))
+	for _, f := range fields {
+		p.kinds[f.Name] = f.Kind
+	}
+	if loose, e := compileWith(src, nil, false); e == nil && slices.Equal(loose.names, p.names) {
+		p.loose = loose
+	}
+	return p, nil
+}
+
+// compileWith compiles src against the typed fields, or, when typed is
+// false, against fields known only from the data, as for "*" and extra
+// event types.
+func compileWith(src string, fields []Field, typed bool) (*program, *exprError) {
+	// now() would make the same data give other counts on another run.
+	opts := []expr.Option{expr.AsBool(), expr.Patch(dottedNames{}), expr.DisableBuiltin("now")}
 	if typed {
 		env := make(map[string]any, len(fields))
 		for _, f := range fields {
@@ -46,8 +88,6 @@ func compileExpr(src, event string) (*program, *exprError) {
 		}
 		opts = append(opts, expr.Env(env))
 	} else {
-		// The fields of "*" and of extra event types are known only
-		// from the data.
 		opts = append(opts, expr.Env(map[string]any{}), expr.AllowUndefinedVariables())
 	}
 	prog, err := expr.Compile(src, opts...)

@@ -209,6 +209,25 @@ func (c *cond) eval(idx []int, vals []Value) (res, ok bool) {
 	return c.order(&vals[idx[c.field]])
 }
 
+// nullTruth returns the position in names of a boolean field that c reads
+// as a condition by itself and that is null in vals, or -1.
+func (c *cond) nullTruth(idx []int, vals []Value) int {
+	switch c.op {
+	case condTruth:
+		if vals[idx[c.field]].Kind == KindNull {
+			return c.field
+		}
+	case condNot:
+		return c.l.nullTruth(idx, vals)
+	case condAnd, condOr:
+		if i := c.l.nullTruth(idx, vals); i >= 0 {
+			return i
+		}
+		return c.r.nullTruth(idx, vals)
+	}
+	return -1
+}
+
 // equal mirrors the VM's OpEqualInt and OpEqualString, which fail on
 // other kinds, and runtime.Equal.
 func (c *cond) equal(v *Value) (eq, ok bool) {
