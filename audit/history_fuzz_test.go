@@ -35,7 +35,7 @@ func FuzzHistoryEntry(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	refs, err := audit.LoadReferences(ctx, cfg, "..", nil)
+	refs, err := audit.LoadReferences(ctx, cfg, "..", day, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

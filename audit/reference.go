@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/dqaudit/dqaudit/audit/store"
 	"github.com/dqaudit/dqaudit/rules"
@@ -13,13 +14,14 @@ import (
 
 // LoadReferences loads every reference set of cfg once. CSV and text files
 // are read by rules.LoadSet; an .avro file contributes the values of the
-// reference's field, read with readers["avro"]. Relative paths are taken
-// relative to base; a URL is read from object storage.
-func LoadReferences(ctx context.Context, cfg *rules.Config, base string, readers map[string]Reader) (map[string]rules.Set, error) {
+// reference's field, read with readers["avro"]. {date} and the other
+// placeholders in a path expand to day; relative paths are taken relative
+// to base; a URL is read from object storage.
+func LoadReferences(ctx context.Context, cfg *rules.Config, base string, day time.Time, readers map[string]Reader) (map[string]rules.Set, error) {
 	sets := map[string]rules.Set{}
 	var errs []error
 	for _, ref := range cfg.References {
-		ref.Path = store.Resolve(base, ref.Path)
+		ref.Path = store.Resolve(base, ExpandDate(ref.Path, day))
 		var set rules.Set
 		var err error
 		if name := store.Name(ref.Path); strings.HasSuffix(name, ".avro") || strings.HasSuffix(name, ".avro.gz") || strings.HasSuffix(name, ".avro.zst") {

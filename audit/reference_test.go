@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/audit/avro"
@@ -32,7 +33,7 @@ func TestLoadReferencesFromCSVAndAvroField(t *testing.T) {
 		{Name: "csv", Path: "users.csv", Column: "user_id"},
 		{Name: "avro", Path: "users.avro", Field: "id"},
 	}}
-	sets, err := audit.LoadReferences(context.Background(), cfg, dir, map[string]audit.Reader{"avro": avro.New()})
+	sets, err := audit.LoadReferences(context.Background(), cfg, dir, time.Time{}, map[string]audit.Reader{"avro": avro.New()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestLoadReferencesFromCSVAndAvroField(t *testing.T) {
 	}
 
 	cfg.References = []rules.Reference{{Name: "bad", Path: "users.avro", Field: "userId"}}
-	if _, err := audit.LoadReferences(context.Background(), cfg, dir, map[string]audit.Reader{"avro": avro.New()}); err == nil || !strings.Contains(err.Error(), `no record has field "userId"`) {
+	if _, err := audit.LoadReferences(context.Background(), cfg, dir, time.Time{}, map[string]audit.Reader{"avro": avro.New()}); err == nil || !strings.Contains(err.Error(), `no record has field "userId"`) {
 		t.Errorf("missing field: %v; want an error naming it", err)
 	}
 }

@@ -65,7 +65,7 @@ func BenchmarkScan(b *testing.B) {
 			if len(plan.Files) == 0 || len(plan.Errors) > 0 {
 				b.Fatalf("plan: %d files, errors %v", len(plan.Files), plan.Errors)
 			}
-			refs, err := audit.LoadReferences(ctx, cfg, "..", map[string]audit.Reader{"avro": avro.New()})
+			refs, err := audit.LoadReferences(ctx, cfg, "..", day, map[string]audit.Reader{"avro": avro.New()})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -182,7 +182,7 @@ func BenchmarkScanCost(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			refs, err := audit.LoadReferences(ctx, cfg, "..", nil)
+			refs, err := audit.LoadReferences(ctx, cfg, "..", day, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -21,6 +21,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "config file (required)")
 	refs := fs.Bool("references", false, "also load every reference set, as scan does, and print its size")
+	date := fs.String("date", "", "with --references: the day {date} in reference paths stands for, YYYY-MM-DD (default: yesterday in UTC, as scan)")
 	if ok, code := parseFlags(fs, args, false, stderr); !ok {
 		return code
 	}
@@ -33,10 +34,15 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, err)
 		return int(audit.ExitUsage)
 	}
+	day, err := dayFrom(*date)
+	if err != nil {
+		fmt.Fprintf(stderr, "dqaudit check: %v\n", err)
+		return int(audit.ExitUsage)
+	}
 	var sizes string
 	if *refs {
 		_, readers := readersFor(0, 1)
-		sets, err := audit.LoadReferences(ctx, cfg, filepath.Dir(*config), readers)
+		sets, err := audit.LoadReferences(ctx, cfg, filepath.Dir(*config), day, readers)
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintln(stderr, "dqaudit check: interrupted")

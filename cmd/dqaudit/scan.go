@@ -156,7 +156,7 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if j.gunzip, err = audit.FindGunzip(f.gunzip); err != nil {
 		return nil, audit.ExitUsage, err
 	}
-	refs, err := audit.LoadReferences(ctx, j.cfg, j.base, j.readers)
+	refs, err := audit.LoadReferences(ctx, j.cfg, j.base, j.day, j.readers)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, audit.ExitInterrupted, errInterrupted

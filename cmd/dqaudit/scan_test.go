@@ -574,6 +574,44 @@ func TestCheckCommand(t *testing.T) {
 	}
 }
 
+// TestDatedReferencePaths: {date} in a reference path is the audited day,
+// for scan and for check --references --date.
+func TestDatedReferencePaths(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "refs", sampleDate), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "refs", sampleDate, "users.csv"), []byte("user_id\n1\n3\n4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "day.log"), []byte(lateLog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	yaml := "version: 1\ninputs:\n  - {name: log, format: kafka-log, paths: [\"day.log\"]}\n" +
+		"references:\n  users: {path: \"refs/{date}/users.csv\", column: user_id}\n" +
+		"rules:\n  - {name: known-user, event: '*', field: userId, in_reference: users}\nreport:\n  formats: [json]\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "check", "--config", cfg, "--references", "--date", sampleDate)
+	if code != 0 || !strings.Contains(stdout, "users: 3 values") {
+		t.Errorf("check --references --date: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI(t, "check", "--config", cfg, "--references", "--date", "2024-03-18"); code != int(audit.ExitUsage) || !strings.Contains(stderr, "refs/2024-03-18/users.csv") {
+		t.Errorf("check --references for a day without its file: exit %d, stderr %q; want 2 naming the expanded path", code, stderr)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr = runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out)
+	if code != int(audit.ExitFail) {
+		t.Fatalf("scan: exit %d: %s%s", code, stdout, stderr)
+	}
+	rep, _ := readReport(t, out)
+	if r := rep.Rules[0]; r.Checked != 4 || r.Failed != 1 { // user 2 is unknown
+		t.Errorf("known-user: %d checked, %d failed; want 4, 1", r.Checked, r.Failed)
+	}
+}
+
 // TestREADMEDocumentsEveryExitCode keeps README's table and --help in step
 // with the exit codes.
 func TestREADMEDocumentsEveryExitCode(t *testing.T) {
