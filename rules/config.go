@@ -592,7 +592,8 @@ func placeholderProblem(what, s string) string {
 		if j < 0 {
 			return ""
 		}
-		if ph := rest[i : i+j+1]; !contains(placeholders(), ph) {
+		// {a,b} is a glob's alternation, not a placeholder.
+		if ph := rest[i : i+j+1]; !strings.Contains(ph, ",") && !contains(placeholders(), ph) {
 			hint := ""
 			if sug := suggest(ph, placeholders()); sug != "" {
 				hint = " (did you mean " + sug + "?)"

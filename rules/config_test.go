@@ -346,6 +346,10 @@ func TestParseMore(t *testing.T) {
 			want: `c.yaml:6:1: unknown key "checks"; the config takes version, inputs, references, events, rules, drift and report, and keys starting with x- for anchors`,
 		},
 		{
+			name: "glob alternation is no placeholder",
+			yaml: "version: 1\ninputs:\n  - {name: k, format: kafka-log, paths: [\"data/{date}/{kafka,stream}.log\"]}\n",
+		},
+		{
 			name: "on_day on a built-in time",
 			yaml: minimal + "rules:\n  - {name: r, event: '*', field: time, on_day: true, tolerance: 0.1%, severity: warn}\n",
 		},
