@@ -582,6 +582,16 @@ func (p *parser) checkPlaceholders(sc scope, n *yaml.Node, what, s string) {
 
 // placeholderProblem describes the first unknown placeholder in s, or
 // returns "".
+// CheckPlaceholders returns an error when path, named what (such as
+// "--out"), has a {...} that is neither a placeholder nor a glob's
+// alternation, as the config's paths are checked.
+func CheckPlaceholders(what, path string) error {
+	if msg := placeholderProblem(what, path); msg != "" {
+		return errors.New(msg)
+	}
+	return nil
+}
+
 func placeholderProblem(what, s string) string {
 	for rest := s; ; {
 		i := strings.IndexByte(rest, '{')

@@ -112,6 +112,9 @@ func TestFlagMistakesAreUsageErrors(t *testing.T) {
 		{"bad format", []string{"--format", "json, pdf"}, `unknown report format "pdf"`},
 		{"negative lock timeout", []string{"--lock-timeout", "-1s"}, "--lock-timeout -1s: want 0"},
 		{"lock stale too short", []string{"--lock-stale", "5ns"}, "--lock-stale 5ns: want 500ms or more"},
+		// As report.out is checked in the config, not made a directory named {dat}.
+		{"unknown placeholder in --out", []string{"--out", "x/{dat}"}, `--out "x/{dat}" has the unknown placeholder {dat} (did you mean {date}?)`},
+		{"unknown placeholder in --partial", []string{"--shard", "0/2", "--partial", "p-{day}-{shard}.json"}, `--partial "p-{day}-{shard}.json" has the unknown placeholder {shard}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

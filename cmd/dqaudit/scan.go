@@ -121,6 +121,11 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if f.lockStale < minLockStale {
 		return nil, audit.ExitUsage, fmt.Errorf("--lock-stale %s: want %s or more", f.lockStale, minLockStale)
 	}
+	for _, fl := range []struct{ name, path string }{{"--out", f.out}, {"--partial", f.partial}} {
+		if err := rules.CheckPlaceholders(fl.name, fl.path); err != nil {
+			return nil, audit.ExitUsage, err
+		}
+	}
 	j := &job{f: f, base: filepath.Dir(f.config)}
 	var err error
 	if j.policy, err = policyFrom(f); err != nil {
