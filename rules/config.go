@@ -169,6 +169,9 @@ type parser struct {
 	errs   ErrorList
 	refs   map[string]bool // reference names
 	events map[string]bool // extra event types
+	// logsOnly: every input is a Kafka log, so events are of the
+	// built-in types only
+	logsOnly bool
 }
 
 // scope says whose problem an error is: a rule's, or another part of the
@@ -676,6 +679,10 @@ func (p *parser) config(root *yaml.Node) *Config {
 	}
 	if kv, ok := top["events"]; ok && !isNull(kv.val) {
 		cfg.Events = p.eventTypes(kv.val)
+	}
+	p.logsOnly = len(cfg.Inputs) > 0
+	for _, in := range cfg.Inputs {
+		p.logsOnly = p.logsOnly && in.Format == "kafka-log"
 	}
 	if kv, ok := top["rules"]; ok && !isNull(kv.val) {
 		if items, ok := p.sequence(scope{}, kv.val, "rules", "[{name: r, event: MovieWatchEvent, field: minute, min: 0}]"); ok {

@@ -346,6 +346,15 @@ func TestParseMore(t *testing.T) {
 			want: `c.yaml:6:1: unknown key "checks"; the config takes version, inputs, references, events, rules, drift and report, and keys starting with x- for anchors`,
 		},
 		{
+			name: "star rule reading a field no type of a Kafka log has",
+			yaml: "version: 1\ninputs:\n  - {name: k, format: kafka-log, paths: [x.log]}\nrules:\n  - {name: r, event: '*', field: userId, in: [a], where: 'stauts == 200'}\n",
+			want: `c.yaml:5:58: rule "r": no event type has a field "stauts" (did you mean "status"?); the inputs are all Kafka logs, whose events are MovieRatingEvent, MovieWatchEvent and RecommendationRequest`,
+		},
+		{
+			name: "star rule on Avro may read a field of a type not declared",
+			yaml: minimal + "rules:\n  - {name: r, event: '*', field: code, min: 0}\n",
+		},
+		{
 			name: "glob alternation is no placeholder",
 			yaml: "version: 1\ninputs:\n  - {name: k, format: kafka-log, paths: [\"data/{date}/{kafka,stream}.log\"]}\n",
 		},

@@ -166,6 +166,9 @@ func (p *parser) rule(n *yaml.Node, i int, names map[string]*yaml.Node) (Rule, b
 			}
 		}
 	}
+	if r.Event == "*" && p.logsOnly {
+		p.starNames(sc, &r, vals)
+	}
 	if v := vals["severity"]; v != nil {
 		if s, ok := p.str(sc, v, "severity"); ok {
 			switch s {
@@ -379,6 +382,49 @@ func (p *parser) kindValue(sc scope, r *Rule, kind RuleKind, kv pair, field *Fie
 		r.Expr = s
 		if r.Event != "" {
 			p.expr(sc, v, "expr", s, r.Event)
+		}
+	}
+}
+
+// starNames refuses a name that a "*" rule reads and no built-in event
+// type has, when every input is a Kafka log: such a rule could apply to
+// no event, and would pass every night checking nothing.
+func (p *parser) starNames(sc scope, r *Rule, vals map[string]*yaml.Node) {
+	var known []string
+	for _, e := range BuiltinEvents() {
+		fields, _ := BuiltinFields(e)
+		for _, f := range fields {
+			if !contains(known, f.Name) {
+				known = append(known, f.Name)
+			}
+		}
+	}
+	check := func(n *yaml.Node, name string) {
+		if !contains(known, name) {
+			p.errorf(sc, n, "no event type has a field %q%s; the inputs are all Kafka logs, whose events are %s", name, didYouMean(name, known), list(BuiltinEvents(), "and"))
+		}
+	}
+	if r.Field != "" {
+		check(vals["field"], r.Field)
+	}
+	if v := vals["unique"]; v != nil {
+		for _, it := range resolve(v).Content {
+			if it := resolve(it); it.Kind == yaml.ScalarNode && contains(r.Fields, it.Value) {
+				check(it, it.Value)
+			}
+		}
+	}
+	for _, key := range []string{"where", "expr"} {
+		src := r.Where
+		if key == "expr" {
+			src = r.Expr
+		}
+		if v := vals[key]; v != nil && src != "" {
+			if prog, e := compileExpr(src, "*"); e == nil {
+				for _, name := range prog.names {
+					check(v, name)
+				}
+			}
 		}
 	}
 }
