@@ -884,7 +884,7 @@ func withoutQuery(path string) string {
 	return path
 }
 
-var eventName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*$`)
+var eventName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (p *parser) eventTypes(n *yaml.Node) []string {
 	items, ok := p.sequence(scope{}, n, "events", "[PlaybackError]")
@@ -902,8 +902,11 @@ func (p *parser) eventTypes(n *yaml.Node) []string {
 			p.errorf(scope{}, it, "events lists \"*\"; list event type names, and use event: \"*\" in rules")
 		case isBuiltin(s):
 			p.errorf(scope{}, it, "events lists %s, which is built in; remove it", s)
+		case strings.Contains(s, ".") && eventName.MatchString(strings.ReplaceAll(s, ".", "_")):
+			short := s[strings.LastIndexByte(s, '.')+1:]
+			p.errorf(scope{}, it, "events lists %s; name the record without its namespace, %s: events are matched by the record's name alone", s, short)
 		case !eventName.MatchString(s):
-			p.errorf(scope{}, it, "event type %q is not an Avro record name (letters, digits, _ and .)", s)
+			p.errorf(scope{}, it, "event type %q is not an Avro record name (letters, digits and _, not starting with a digit)", s)
 		case p.events[s]:
 			p.errorf(scope{}, it, "events lists %s twice", s)
 		default:

@@ -355,6 +355,13 @@ func TestParseMore(t *testing.T) {
 			yaml: minimal + "rules:\n  - {name: r, event: '*', field: code, min: 0}\n",
 		},
 		{
+			// Records are matched by their name alone: rules on the full
+			// name would check nothing.
+			name: "event type with its namespace",
+			yaml: minimal + "events: [com.movies.PlaybackError]\n",
+			want: `c.yaml:6:10: events lists com.movies.PlaybackError; name the record without its namespace, PlaybackError: events are matched by the record's name alone`,
+		},
+		{
 			name: "glob alternation is no placeholder",
 			yaml: "version: 1\ninputs:\n  - {name: k, format: kafka-log, paths: [\"data/{date}/{kafka,stream}.log\"]}\n",
 		},
