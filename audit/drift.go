@@ -62,10 +62,9 @@ const (
 	// hourMinMean is how many events an hour must have had per day in
 	// the baseline for its absence today to count.
 	hourMinMean = 5.0
-	// anomalyMinDays and outlierMinDays: fewer baseline days give no
-	// robust spread, and the check is skipped.
+	// anomalyMinDays: fewer baseline days give no robust spread, and the
+	// check is skipped (rules.MinOutlierDays likewise for outliers).
 	anomalyMinDays = 3
-	outlierMinDays = 3
 )
 
 // NoBaselineYet is the note of the "baseline" entry of a day whose history
@@ -240,7 +239,17 @@ func (d *drifter) volume() {
 // outliers tests today's events per type against the window's days with
 // a robust z-score (median and MAD).
 func (d *drifter) outliers() {
-	if d.cfg.Outliers.Off || d.base.Source == "previous" || len(d.base.Entries) < outlierMinDays {
+	if d.cfg.Outliers.Off || d.base.Source == "previous" {
+		return
+	}
+	if n := len(d.base.Entries); n < rules.MinOutlierDays {
+		if d.cfg.OutliersGiven {
+			// Set in the config, so their absence needs saying: a young
+			// history, or damaged days in the window.
+			d.out = append(d.out, DriftResult{Name: "outliers", Kind: DriftOutlier, Metric: "robust_z", Value: math.NaN(),
+				Warn: d.cfg.Outliers.Warn, Fail: d.cfg.Outliers.Fail, Status: StatusNoBaseline,
+				Note: fmt.Sprintf("not checked: the window has %d readable days, and outliers need %d", n, rules.MinOutlierDays)})
+		}
 		return
 	}
 	for _, event := range d.eventTypes() {

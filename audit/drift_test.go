@@ -216,3 +216,26 @@ func TestAnomalyOfRuleFailedShare(t *testing.T) {
 		t.Errorf("usual share: status %v, want pass", got.Status)
 	}
 }
+
+// TestOutliersSetButNotComputable: outliers set in the config that the
+// window cannot feed (a young history) leave a note instead of nothing;
+// left at their default, they are skipped quietly.
+func TestOutliersSetButNotComputable(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	cur := day("2024-03-19", 2000, allHours(), []int64{4}, 0)
+	base := baselineOf(day("2024-03-17", 2000, allHours(), []int64{4}, 0), day("2024-03-18", 2000, allHours(), []int64{4}, 0))
+	for _, r := range Drift(&cfg, cur, base) {
+		if r.Kind == DriftOutlier {
+			t.Errorf("default outliers on 2 days: %s %q, want nothing", r.Name, r.Note)
+		}
+	}
+	cfg.OutliersGiven = true
+	got := find(t, Drift(&cfg, cur, base), "outliers")
+	if got.Status != StatusNoBaseline || got.Note != "not checked: the window has 2 readable days, and outliers need 3" {
+		t.Errorf("outliers set on 2 days: status %v, note %q", got.Status, got.Note)
+	}
+	three := baselineOf(day("2024-03-16", 2000, allHours(), []int64{4}, 0), day("2024-03-17", 2000, allHours(), []int64{4}, 0), day("2024-03-18", 2000, allHours(), []int64{4}, 0))
+	if got := find(t, Drift(&cfg, cur, three), rules.MovieRatingEvent+":volume_outlier"); got.Status != StatusPass {
+		t.Errorf("outliers on 3 days: status %v, want pass", got.Status)
+	}
+}

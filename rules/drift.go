@@ -42,6 +42,9 @@ type Drift struct {
 	// of events per type among the days of the window. Only a
 	// BaselineWindow has days to compare with.
 	Outliers Thresholds
+	// OutliersGiven says the config set outliers itself (and not off), so
+	// a baseline that cannot feed them is a mistake (see OutliersProblem).
+	OutliersGiven bool
 	// Malformed bounds the absolute change of the share of malformed
 	// lines.
 	Malformed Thresholds
@@ -303,7 +306,7 @@ func (p *parser) drift(kv pair) *Drift {
 			}
 		case "baseline":
 			b, ok := p.baseline(sc, kv.val)
-			d.Baseline, baseline = b, b.Kind.String()
+			d.Baseline, baseline = b, b.String()
 			if b.Kind == BaselineFile {
 				baseline = fmt.Sprintf("the file %q", b.Path)
 			}
@@ -349,10 +352,31 @@ func (p *parser) drift(kv pair) *Drift {
 			p.unknownKey(sc, kv.key, driftKeys(), "drift takes "+list(driftKeys(), "and"))
 		}
 	}
-	if outliersAt != nil && d.Baseline.Kind != BaselineWindow && baseline != "" {
-		p.errorf(sc, outliersAt, "outliers compares today with each day of a window baseline, but the baseline is %s; set baseline: {window: 7} or remove outliers", baseline)
+	d.OutliersGiven = outliersAt != nil
+	if outliersAt != nil && baseline != "" {
+		if msg := d.OutliersProblem(d.Baseline, baseline); msg != "" {
+			p.errorf(sc, outliersAt, "%s", msg)
+		}
 	}
 	return &d
+}
+
+// MinOutlierDays is how many days of a window outliers need: fewer give
+// no robust spread.
+const MinOutlierDays = 3
+
+// OutliersProblem says why baseline b, as said names it, cannot feed
+// outliers that the config set itself, or "".
+func (d *Drift) OutliersProblem(b Baseline, said string) string {
+	switch {
+	case !d.OutliersGiven:
+		return ""
+	case b.Kind != BaselineWindow:
+		return fmt.Sprintf("outliers compares today with each day of a window baseline, but the baseline is %s; set baseline: {window: 7} or remove outliers", said)
+	case b.Window < MinOutlierDays:
+		return fmt.Sprintf("outliers needs a window of at least %d days to compare today with, but the baseline is %s", MinOutlierDays, said)
+	}
+	return ""
 }
 
 // baseline reads previous, {window: N}, window:N or a path.

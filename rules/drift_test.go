@@ -19,6 +19,7 @@ func TestParseDrift(t *testing.T) {
 		DefaultChecks: false,
 		Volume:        Thresholds{Warn: 0.2, Fail: 0.4},
 		Outliers:      Thresholds{Warn: 3, Fail: 4.5},
+		OutliersGiven: true,
 		Malformed:     Thresholds{Off: true},
 		Anomalies:     Thresholds{Warn: 3.5, Fail: 8},
 		MissingHours:  LevelFail,
@@ -256,6 +257,11 @@ func TestParseDriftMore(t *testing.T) {
 		{
 			name: "outliers off needs no window",
 			yaml: minimal + "drift: {outliers: off}\n",
+		},
+		{
+			name: "outliers with too short a window",
+			yaml: minimal + "drift: {baseline: {window: 2}, outliers: {warn: 2, fail: 3}}\n",
+			want: `c.yaml:6:32: drift: outliers needs a window of at least 3 days to compare today with, but the baseline is window:2`,
 		},
 		{
 			name: "outliers with a file baseline",

@@ -127,6 +127,32 @@ func TestFlagMistakesAreUsageErrors(t *testing.T) {
 	}
 }
 
+// TestBaselineFlagCannotDropOutliers: --baseline that cannot feed the
+// outliers the config sets is refused, as the same baseline in the config.
+func TestBaselineFlagCannotDropOutliers(t *testing.T) {
+	cfg := writeConfig(t, "  - {name: r, event: MovieRatingEvent, field: rating, min: 1}\n", "")
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("drift:\n  history: " + t.TempDir() + "\n  baseline: {window: 7}\n  outliers: {warn: 3, fail: 5}\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for flag, want := range map[string]string{
+		"previous": "the baseline is --baseline previous",
+		"window:2": "outliers needs a window of at least 3 days to compare today with, but the baseline is --baseline window:2",
+	} {
+		code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", t.TempDir(), "--baseline", flag)
+		if code != int(audit.ExitUsage) || !strings.Contains(stderr, want) {
+			t.Errorf("--baseline %s: exit %d, stderr %q; want 2 and %q", flag, code, stderr, want)
+		}
+	}
+	if code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", t.TempDir(), "--baseline", "window:3", "--quiet"); code == int(audit.ExitUsage) {
+		t.Errorf("--baseline window:3: exit 2: %s", stderr)
+	}
+}
+
 // A rule on a field that a file's writer schema lacks is an input error
 // naming the rule and the file.
 func TestRuleFieldMissingFromWriterSchema(t *testing.T) {

@@ -475,6 +475,9 @@ func historyFor(ctx context.Context, cfg *rules.Config, f scanFlags, base string
 		if spec, err = rules.ParseBaseline(f.baseline); err != nil {
 			return nil, fmt.Errorf("--baseline: %w", err)
 		}
+		if msg := cfg.Drift.OutliersProblem(spec, "--baseline "+f.baseline); msg != "" {
+			return nil, errors.New(msg)
+		}
 	}
 	if spec.Kind == rules.BaselineFile && f.partial == "" {
 		// A baseline named outright must be there: a typo (--baseline
