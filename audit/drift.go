@@ -185,6 +185,20 @@ func (d *drifter) distributions() {
 	}
 }
 
+// noDataNote says which side of a comparison had no values of the field.
+func noDataNote(event, field string, base, cur *profile.FieldProfile) string {
+	switch {
+	case base == nil && cur == nil:
+		// A misspelt field of an extra type looks like this every day.
+		return fmt.Sprintf("no %s had a field %s, today or in the baseline", event, field)
+	case cur == nil:
+		return "no values today"
+	case base == nil:
+		return "no values in the baseline"
+	}
+	return "no values on one side"
+}
+
 func (d *drifter) field(name, event, field string, m profile.Metric, q, warn, fail float64) {
 	res := DriftResult{Name: name, Kind: DriftDistribution, Event: event, Field: field, Metric: m.String(), Warn: warn, Fail: fail,
 		BaselineEvents: d.baseEvents(event), CurrentEvents: d.r.Events[event]}
@@ -192,7 +206,7 @@ func (d *drifter) field(name, event, field string, m profile.Metric, q, warn, fa
 	v, err := profile.Compare(m, bf, cf, q)
 	switch {
 	case errors.Is(err, profile.ErrNoData):
-		res.Value, res.Note = math.NaN(), "no values on one side"
+		res.Value, res.Note = math.NaN(), noDataNote(event, field, bf, cf)
 	case errors.Is(err, profile.ErrHighCardinality):
 		res.Value, res.Note = math.NaN(), "too many distinct values for a frequency comparison"
 	case err != nil:

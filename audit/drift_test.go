@@ -239,3 +239,16 @@ func TestOutliersSetButNotComputable(t *testing.T) {
 		t.Errorf("outliers on 3 days: status %v, want pass", got.Status)
 	}
 }
+
+// TestDriftCheckOnAFieldNoEventHas: an explicit check on a field that
+// neither side has (a misspelt field of an extra type) says so, rather
+// than "no values on one side".
+func TestDriftCheckOnAFieldNoEventHas(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	cfg.Checks = []rules.DriftCheck{{Name: "c", Event: rules.MovieRatingEvent, Field: "ratng", Metric: "psi", Warn: 0.1, Fail: 0.25}}
+	cur := day("2024-03-19", 2000, allHours(), []int64{4}, 0)
+	got := find(t, Drift(&cfg, cur, baselineOf(day("2024-03-18", 2000, allHours(), []int64{4}, 0))), "c")
+	if got.Status != StatusPass || got.Note != "no MovieRatingEvent had a field ratng, today or in the baseline" {
+		t.Errorf("status %v, note %q", got.Status, got.Note)
+	}
+}

@@ -637,7 +637,11 @@ func (p *parser) driftCheck(n *yaml.Node, i int, names map[string]*yaml.Node) (D
 		}
 	} else if s, ok := p.name(sc, v, "field"); ok {
 		c.Field = s
-		if builtin {
+		switch {
+		case s == "time":
+			// The profile counts time by hour, not by value.
+			p.errorf(sc, v, "time is profiled by hour, not by value, so no metric can compare it; missing_hours checks the hours")
+		case builtin:
 			field = p.builtinField(sc, v, c.Event, fields, s)
 		}
 	}

@@ -259,6 +259,11 @@ func TestParseDriftMore(t *testing.T) {
 			yaml: minimal + "drift: {outliers: off}\n",
 		},
 		{
+			name: "a drift check on time",
+			yaml: minimal + "drift:\n  checks:\n    - {event: MovieRatingEvent, field: time, metric: js}\n",
+			want: `c.yaml:8:40: drift check "MovieRatingEvent.time:js": time is profiled by hour, not by value, so no metric can compare it; missing_hours checks the hours`,
+		},
+		{
 			name: "outliers with too short a window",
 			yaml: minimal + "drift: {baseline: {window: 2}, outliers: {warn: 2, fail: 3}}\n",
 			want: `c.yaml:6:32: drift: outliers needs a window of at least 3 days to compare today with, but the baseline is window:2`,
