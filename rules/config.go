@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -243,7 +244,8 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 func (p *parser) yamlError(err error, data []byte) {
 	msg := err.Error()
 	e := &Error{File: p.file}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	m := yamlLine.FindStringSubmatch(msg)
+	if m != nil {
 		fmt.Sscan(m[1], &e.Line)
 		msg = msg[len(m[0]):]
 	} else {
@@ -252,6 +254,22 @@ func (p *parser) yamlError(err error, data []byte) {
 	if parserProblem(msg) {
 		// yaml.v3 numbers the lines of parser (not scanner) errors from 0.
 		e.Line++
+	}
+	lines := bytes.Count(data, []byte("\n"))
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		lines++
+	}
+	switch name, ok := strings.CutPrefix(msg, "unknown anchor '"); {
+	case ok:
+		// yaml.v3 gives no place: find the alias.
+		name = strings.TrimSuffix(name, "' referenced")
+		e.Line, e.Column = aliasAt(data, name)
+	case e.Line == 0 && m == nil && lines > 0:
+		// yaml.v3 leaves out "line 1" for problems found by its scanner.
+		e.Line = 1
+	case e.Line > lines:
+		// At the end of the file: what was left open starts before it.
+		e.Line = lines
 	}
 	switch {
 	case strings.HasPrefix(msg, "exceeded max depth"):
@@ -271,6 +289,18 @@ func (p *parser) yamlError(err error, data []byte) {
 		e.Msg = "invalid YAML: " + msg
 	}
 	p.errs = append(p.errs, e)
+}
+
+// aliasAt returns the line and column of the first alias *name in data, or
+// 0, 0.
+func aliasAt(data []byte, name string) (int, int) {
+	re := regexp.MustCompile(`\*` + regexp.QuoteMeta(name) + `(?:[\s,\]}]|$)`)
+	for i, l := range bytes.Split(data, []byte("\n")) {
+		if loc := re.FindIndex(l); loc != nil {
+			return i + 1, utf8.RuneCount(l[:loc[0]]) + 1
+		}
+	}
+	return 0, 0
 }
 
 // tabLine returns the first line from line on that has a tab in its

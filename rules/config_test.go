@@ -361,6 +361,23 @@ func TestParseMore(t *testing.T) {
 			yaml: minimal + "events: [com.movies.PlaybackError]\n",
 			want: `c.yaml:6:10: events lists com.movies.PlaybackError; name the record without its namespace, PlaybackError: events are matched by the record's name alone`,
 		},
+		// yaml.v3 gives no line for a scanner problem on line 1, and no
+		// place for an unknown anchor.
+		{
+			name: "YAML problem on line 1",
+			yaml: "version: 1: 2\ninputs: []\n",
+			want: `c.yaml:1: invalid YAML: mapping values are not allowed in this context`,
+		},
+		{
+			name: "unclosed list at the end of the file",
+			yaml: "version: [1\n",
+			want: `c.yaml:1: invalid YAML: did not find expected ',' or ']'; is a [ list that starts on this line missing its ]?`,
+		},
+		{
+			name: "unknown anchor",
+			yaml: minimal + "rules:\n  - {name: r, event: MovieRatingEvent, field: rating, min: *zero}\n",
+			want: `c.yaml:7:60: invalid YAML: unknown anchor 'zero' referenced`,
+		},
 		{
 			name: "glob alternation is no placeholder",
 			yaml: "version: 1\ninputs:\n  - {name: k, format: kafka-log, paths: [\"data/{date}/{kafka,stream}.log\"]}\n",
