@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -577,6 +578,11 @@ func isNumber(n *yaml.Node) bool {
 
 func (p *parser) number(sc scope, n *yaml.Node, what string) (float64, bool) {
 	r := resolve(n)
+	if _, err := strconv.ParseFloat(r.Value, 64); r.Kind == yaml.ScalarNode && r.Style == 0 && errors.Is(err, strconv.ErrRange) {
+		// YAML takes 1e400 for a string.
+		p.errorf(sc, n, "%s must be a finite number, got %s, which is out of range", what, r.Value)
+		return 0, false
+	}
 	if !isNumber(r) {
 		p.errorf(sc, n, "%s must be a number, got %s", what, describe(n))
 		return 0, false

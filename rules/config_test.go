@@ -379,6 +379,16 @@ func TestParseMore(t *testing.T) {
 			want: `c.yaml:7:60: invalid YAML: unknown anchor 'zero' referenced`,
 		},
 		{
+			name: "a bound out of range",
+			yaml: minimal + "rules:\n  - {name: r, event: MovieRatingEvent, field: rating, max: 1e400}\n",
+			want: `c.yaml:7:60: rule "r": max must be a finite number, got 1e400, which is out of range`,
+		},
+		{
+			name: "a tolerance count out of range",
+			yaml: minimal + "rules:\n  - {name: r, event: MovieRatingEvent, field: rating, max: 5, tolerance: 9223372036854775808}\n",
+			want: `c.yaml:7:74: rule "r": tolerance 9223372036854775808 is out of range; a count is at most 9223372036854775807`,
+		},
+		{
 			name: "glob alternation is no placeholder",
 			yaml: "version: 1\ninputs:\n  - {name: k, format: kafka-log, paths: [\"data/{date}/{kafka,stream}.log\"]}\n",
 		},

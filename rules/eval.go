@@ -355,6 +355,13 @@ func (ev *Evaluator) run(p *program, idx []int, vals []Value) (bool, error) {
 	}
 	res, err := ev.vm.Run(p.prog, ev.env)
 	if err != nil {
+		// The VM's words for a null (<nil>, zero Value) say little: name
+		// the null field first.
+		for i, name := range p.names {
+			if vals[idx[i]].Kind == KindNull {
+				return false, fmt.Errorf("%s is null: %s", name, errorText(err))
+			}
+		}
 		return false, err
 	}
 	b, _ := res.(bool)

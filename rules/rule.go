@@ -529,13 +529,21 @@ func (p *parser) tolerance(sc scope, n *yaml.Node) (Tolerance, bool) {
 		if err := r.Decode(&c); err == nil && c >= 0 {
 			return Tolerance{Count: c}, true
 		}
-	} else if r.Kind == yaml.ScalarNode && r.ShortTag() == "!!float" {
-		hint := r.Value + "%"
-		if f, err := strconv.ParseFloat(r.Value, 64); err == nil && f > 0 && f < 1 {
-			// Most likely a share: 0.007 is 0.7%, not 0.007%.
-			hint = strconv.FormatFloat(f*100, 'g', 6, 64) + "% for the share " + r.Value
+		if c >= 0 {
+			p.errorf(sc, n, "tolerance %s is out of range; a count is at most %d", r.Value, int64(math.MaxInt64))
+			return Tolerance{}, false
 		}
-		p.errorf(sc, n, "tolerance %s is neither a count nor a percent; write a whole count (e.g. 10) or a percent (%s)", r.Value, hint)
+	} else if r.Kind == yaml.ScalarNode && r.ShortTag() == "!!float" {
+		f, err := strconv.ParseFloat(r.Value, 64)
+		switch {
+		case err == nil && f > 0 && f < 1:
+			// Most likely a share: 0.007 is 0.7%, not 0.007%.
+			p.errorf(sc, n, "tolerance %s is neither a count nor a percent; write a whole count (e.g. 10) or a percent (%s%% for the share %s)", r.Value, strconv.FormatFloat(f*100, 'g', 6, 64), r.Value)
+		case err == nil && f >= 1 && f <= 100:
+			p.errorf(sc, n, "tolerance %s is neither a count nor a percent; write a whole count (e.g. 10) or a percent (%s%%)", r.Value, r.Value)
+		default:
+			p.errorf(sc, n, want, describe(n))
+		}
 		return Tolerance{}, false
 	} else if r.Kind == yaml.ScalarNode && r.ShortTag() == "!!str" {
 		if pct, ok := parsePercent(r.Value); ok {
