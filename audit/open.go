@@ -30,7 +30,7 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 	}
 	closeFile := f.Close
 	counted := bufio.NewReaderSize(&countingReader{r: f, n: read, total: total}, 256<<10)
-	name := store.Name(path)
+	name := strings.ToLower(store.Name(path)) // events.log.GZ is gzip too
 	switch {
 	case strings.HasSuffix(name, ".gz"):
 		if gz != nil {
@@ -52,6 +52,12 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 		}
 		return zr, func() error { zr.Close(); return closeFile() }, nil, nil
 	case strings.HasSuffix(name, ".zst"):
+		if _, err := counted.Peek(1); err == io.EOF {
+			// The decoder reads no frame as an empty stream; an empty
+			// file is not a zstd file (zstd -t refuses it), as for gzip.
+			closeFile()
+			return nil, nil, nil, &ReadError{Offset: 0, Block: -1, Err: errors.New("zstd: empty file")}
+		}
 		zr, err := zstd.NewReader(counted, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
 		if err != nil {
 			closeFile()

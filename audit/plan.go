@@ -67,16 +67,18 @@ func ParseDate(s string) (time.Time, error) {
 // relative to base (the config file's directory); URL patterns list their
 // bucket (see package store). A pattern that matches no file, or a
 // directory, file or bucket that cannot be listed, is an InputError in the
-// plan (exit 3, reports still written). A file that two inputs match is
-// read once, by the first. NewPlan fails only on a malformed pattern.
+// plan (exit 3, reports still written). A file that two inputs or two
+// paths match (a link and its target) is read once, by the first.
+// NewPlan fails only on a malformed pattern.
 func NewPlan(ctx context.Context, cfg *rules.Config, day time.Time, base string) (*Plan, error) {
 	p := &Plan{Date: day.Format(DateLayout)}
-	seen := map[string]bool{}
+	seen := map[string]bool{} // paths
+	seenID := map[any]bool{}  // local files, whatever path reached them
 	for _, in := range cfg.Inputs {
 		var files []store.File
 		for _, pat := range in.Paths {
 			expanded := ExpandDate(pat, day)
-			full := store.Resolve(base, expanded)
+			full := store.ResolvePattern(base, expanded)
 			if !store.ValidPattern(full) {
 				return nil, fmt.Errorf("input %q: bad pattern %q", in.Name, expanded)
 			}
@@ -89,10 +91,14 @@ func NewPlan(ctx context.Context, cfg *rules.Config, day time.Time, base string)
 				p.Errors = append(p.Errors, InputError{Input: in.Name, Format: in.Format, Pattern: expanded, Message: "matched no file"})
 			}
 			for _, m := range matches {
-				if !seen[m.Path] {
-					seen[m.Path] = true
-					files = append(files, m)
+				if seen[m.Path] || m.ID != nil && seenID[m.ID] {
+					continue
 				}
+				seen[m.Path] = true
+				if m.ID != nil {
+					seenID[m.ID] = true
+				}
+				files = append(files, m)
 			}
 		}
 		slices.SortFunc(files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })

@@ -24,7 +24,7 @@ func LoadReferences(ctx context.Context, cfg *rules.Config, base string, day tim
 		ref.Path = store.Resolve(base, ExpandDate(ref.Path, day))
 		var set rules.Set
 		var err error
-		if name := store.Name(ref.Path); strings.HasSuffix(name, ".avro") || strings.HasSuffix(name, ".avro.gz") || strings.HasSuffix(name, ".avro.zst") {
+		if name := strings.ToLower(store.Name(ref.Path)); strings.HasSuffix(name, ".avro") || strings.HasSuffix(name, ".avro.gz") || strings.HasSuffix(name, ".avro.zst") {
 			set, err = collectField(ctx, ref, readers["avro"])
 		} else {
 			set, err = loadSet(ctx, ref)

@@ -53,7 +53,11 @@ var schemes = []string{"s3", "gs", "azblob"}
 type File struct {
 	Path string
 	Size int64
-	Err  error // matched, but its size could not be read
+	Err  error // matched, but its size could not be read, or not a file to read
+	// ID identifies a local file whatever path reaches it (device and
+	// inode), so that a link and its target are read once; nil when
+	// unknown.
+	ID any
 }
 
 // IsRemote reports whether p names object storage rather than a local path.
@@ -80,6 +84,23 @@ func Resolve(base, p string) string {
 	return filepath.Join(base, p)
 }
 
+// ResolvePattern is Resolve for a glob pattern: the characters of base
+// that a pattern reads as wildcards ("team[ml]") are escaped, so that
+// base is taken as it is written.
+func ResolvePattern(base, pattern string) string {
+	if IsRemote(pattern) || filepath.IsAbs(pattern) || filepath.Separator != '/' {
+		return Resolve(base, pattern)
+	}
+	var b strings.Builder
+	for _, c := range base {
+		if strings.ContainsRune(`*?[]{}\`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return filepath.Join(b.String(), pattern)
+}
+
 // Join appends name to the directory dir, which may be a URL.
 func Join(dir, name string) string {
 	if !IsRemote(dir) {
@@ -104,7 +125,7 @@ func ValidPattern(pattern string) bool {
 // aborted.
 func Open(ctx context.Context, p string) (io.ReadCloser, int64, error) {
 	if !IsRemote(p) {
-		f, err := os.Open(p) // read-only: inputs are never written
+		f, err := openLocal(ctx, p)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -126,6 +147,34 @@ func Open(ctx context.Context, p string) (io.ReadCloser, int64, error) {
 		return nil, 0, u.wrap(err)
 	}
 	return &object{Reader: r, bucket: b}, r.Size(), nil
+}
+
+// openLocal opens p read-only: inputs are never written. Opening a named
+// pipe waits for its writer, so that wait gives way to ctx.
+func openLocal(ctx context.Context, p string) (*os.File, error) {
+	if st, err := os.Stat(p); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
+		return os.Open(p)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(p)
+		done <- opened{f, err}
+	}()
+	select {
+	case o := <-done:
+		return o.f, o.err
+	case <-ctx.Done():
+		go func() { // the open may still succeed: close what it gives
+			if o := <-done; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 type localFile struct {
@@ -156,18 +205,26 @@ func ReadFile(ctx context.Context, p string) ([]byte, error) {
 // from the pattern's literal prefix.
 func Glob(ctx context.Context, pattern string) ([]File, error) {
 	if !IsRemote(pattern) {
-		matches, err := doublestar.FilepathGlob(pattern, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors())
+		// Links are not followed while matching, so that ** cannot loop
+		// through a link to a directory above it, and a looping link is
+		// one bad file rather than a failed listing; each match is then
+		// looked at through its links.
+		matches, err := doublestar.FilepathGlob(pattern, doublestar.WithFilesOnly(), doublestar.WithNoFollow(), doublestar.WithFailOnIOErrors())
 		if err != nil {
 			return nil, err
 		}
 		files := make([]File, 0, len(matches))
 		for _, m := range matches {
 			st, err := os.Stat(m)
-			if err != nil {
+			switch {
+			case err != nil: // a dangling or looping link
 				files = append(files, File{Path: m, Err: err})
-				continue
+			case st.IsDir(): // a link to a directory is no file to read
+			case !st.Mode().IsRegular() && st.Mode()&fs.ModeNamedPipe == 0:
+				files = append(files, File{Path: m, Err: fmt.Errorf("not a regular file (%s)", st.Mode().Type())})
+			default:
+				files = append(files, File{Path: m, Size: st.Size(), ID: fileID(st)})
 			}
-			files = append(files, File{Path: m, Size: st.Size()})
 		}
 		return files, nil
 	}

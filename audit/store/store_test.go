@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"syscall"
 	"testing"
+	"time"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
@@ -80,7 +82,7 @@ func TestLocalRoundTrip(t *testing.T) {
 		t.Fatal("failed write returned no error")
 	}
 	files, err := Glob(ctx, filepath.Join(dir, "*.json"))
-	if err != nil || !reflect.DeepEqual(files, []File{{Path: path, Size: 3}}) {
+	if err != nil || len(files) != 1 || files[0].Path != path || files[0].Size != 3 || files[0].Err != nil {
 		t.Errorf("Glob = %v, %v", files, err)
 	}
 	names, err := List(ctx, dir)
@@ -162,5 +164,94 @@ func TestStoreReplaceIfWithoutVersions(t *testing.T) {
 	}
 	if b, err := bucket.ReadAll(ctx, "lock"); err != nil || string(b) != "mine" {
 		t.Errorf("memblob object after the conditional write: %q, %v; want it unchanged", b, err)
+	}
+}
+
+// TestGlobLinksAndOddFiles: a looping or dangling link is one bad file
+// beside the good ones, ** does not loop through a link to a directory
+// above it, a link to a directory is no file, a named pipe is listed (it
+// is read when opened), and a link and its target carry the same ID.
+func TestGlobLinksAndOddFiles(t *testing.T) {
+	dir := t.TempDir()
+	day := filepath.Join(dir, "day")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(day, "sub"), 0o755))
+	must(os.WriteFile(filepath.Join(day, "good.log"), []byte("x\n"), 0o644))
+	must(os.Symlink("self.log", filepath.Join(day, "self.log")))
+	must(os.Symlink("gone.log", filepath.Join(day, "dangling.log")))
+	must(os.Symlink("..", filepath.Join(day, "sub", "up.log"))) // a directory cycle, named like a log
+	must(os.Symlink("good.log", filepath.Join(day, "latest.log")))
+	must(syscall.Mkfifo(filepath.Join(day, "pipe.log"), 0o644))
+
+	files, err := Glob(context.Background(), filepath.Join(day, "**", "*.log"))
+	if err != nil {
+		t.Fatalf("Glob: %v", err)
+	}
+	got := map[string]File{}
+	for _, f := range files {
+		got[filepath.Base(f.Path)] = f
+	}
+	for name, bad := range map[string]bool{"good.log": false, "latest.log": false, "pipe.log": false, "self.log": true, "dangling.log": true} {
+		f, ok := got[name]
+		if !ok || (f.Err != nil) != bad {
+			t.Errorf("%s: listed %v, error %v; want listed, error %v", name, ok, f.Err, bad)
+		}
+	}
+	if _, ok := got["up.log"]; ok || len(files) != 5 {
+		t.Errorf("%d files, up.log listed %v; want 5 and the link to a directory left out", len(files), ok)
+	}
+	if g, l := got["good.log"], got["latest.log"]; g.ID == nil || g.ID != l.ID {
+		t.Errorf("IDs of a file and its link: %v, %v; want equal", g.ID, l.ID)
+	}
+}
+
+// TestOpenNamedPipeGivesWayToCancel: opening a named pipe without a
+// writer waits, and a cancelled context ends the wait.
+func TestOpenNamedPipeGivesWayToCancel(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pipe.log")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := Open(ctx, p)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("Open returned before a writer came: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Open after cancel: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Open did not give way to the cancelled context")
+	}
+}
+
+func TestResolvePatternEscapesBase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "team[ml]")
+	if err := os.MkdirAll(filepath.Join(dir, "in"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "in", "a.log"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := Glob(context.Background(), ResolvePattern(dir, "in/*.log"))
+	if err != nil || len(files) != 1 || files[0].Path != filepath.Join(dir, "in", "a.log") {
+		t.Errorf("Glob(ResolvePattern(%q, in/*.log)) = %+v, %v; want in/a.log", dir, files, err)
+	}
+	if got := ResolvePattern("/base", "s3://b/k/*.log"); got != "s3://b/k/*.log" {
+		t.Errorf("a URL pattern: %q", got)
 	}
 }

@@ -409,9 +409,11 @@ report:
 func TestEmptyAndForeignFilesAreNamed(t *testing.T) {
 	dir := t.TempDir()
 	want := map[string]string{
-		"empty.log.gz": "gzip: empty file",
-		"text.log.gz":  "gzip: invalid header",
-		"empty.avro":   "empty file: not an Avro object container file",
+		"empty.log.gz":  "gzip: empty file",
+		"text.log.gz":   "gzip: invalid header",
+		"empty.avro":    "empty file: not an Avro object container file",
+		"empty.log.zst": "zstd: empty file",
+		"EMPTY.LOG.GZ":  "gzip: empty file", // the suffix in any case
 	}
 	for name := range want {
 		content := ""
@@ -425,7 +427,7 @@ func TestEmptyAndForeignFilesAreNamed(t *testing.T) {
 	cfg := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfg, []byte(`version: 1
 inputs:
-  - {name: log, format: kafka-log, paths: ["*.log.gz"]}
+  - {name: log, format: kafka-log, paths: ["*.log.gz", "*.log.zst", "*.LOG.GZ"]}
   - {name: avro, format: avro, paths: ["*.avro"]}
 report:
   formats: [json]
