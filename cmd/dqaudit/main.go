@@ -13,6 +13,11 @@ import (
 
 func main() {
 	tuneGC()
+	// A closed stdout or stderr (dqaudit scan | head, a log shipper that
+	// went away) must not kill the run with SIGPIPE before its reports
+	// are written: writes fail with EPIPE instead, and the exit code is
+	// the documented one.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

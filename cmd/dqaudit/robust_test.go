@@ -316,6 +316,39 @@ report: {out: out}
 	}
 }
 
+// TestClosedOutputPipesChangeNothing: with stdout and stderr both pipes
+// whose readers are gone, the run still writes its reports and exits with
+// its documented code, not SIGPIPE's 141.
+func TestClosedOutputPipesChangeNothing(t *testing.T) {
+	cfg, _ := copyArchive(t, true)
+	out := filepath.Join(filepath.Dir(cfg), "out")
+	cmd := exec.Command(os.Args[0], "scan", "--config", cfg, "--date", sampleDate, "--out", out)
+	cmd.Env = append(os.Environ(), "DQAUDIT_RUN_MAIN=1")
+	r1, w1, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, w2, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1.Close()
+	r2.Close()
+	cmd.Stdout, cmd.Stderr = w1, w2
+	err = cmd.Run()
+	w1.Close()
+	w2.Close()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != int(audit.ExitFail) {
+		t.Fatalf("exit: %v; want %d, the sample archive's gate failing", err, audit.ExitFail)
+	}
+	for _, name := range []string{"report.json", "report.md", "report.html"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
 // TestDamagedHistoryEntryIsSkipped: a history entry whose sketch bytes are
 // damaged (a sketch that crashed sketches-go's decoder) is skipped with a
 // note in the drift section; the run goes on and gates as usual.
