@@ -324,7 +324,9 @@ func WriteAtomic(ctx context.Context, p string, write func(io.Writer) error) err
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
-		pf, err := renameio.NewPendingFile(p, renameio.WithPermissions(0o644))
+		// The temporary file goes beside p, never to $TMPDIR: a killed run
+		// leaves it where the next run's RemoveStaleTemps looks.
+		pf, err := renameio.NewPendingFile(p, renameio.WithPermissions(0o644), renameio.WithTempDir(filepath.Dir(p)))
 		if err != nil {
 			return err
 		}

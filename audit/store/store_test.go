@@ -255,3 +255,27 @@ func TestResolvePatternEscapesBase(t *testing.T) {
 		t.Errorf("a URL pattern: %q", got)
 	}
 }
+
+// TestWriteAtomicWritesBesideTheTarget: the temporary file is made in the
+// target's directory, where the next run cleans up after a killed one,
+// even when $TMPDIR is on the same file system.
+func TestWriteAtomicWritesBesideTheTarget(t *testing.T) {
+	tmp, dir := t.TempDir(), t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	path := filepath.Join(dir, "report.html")
+	err := WriteAtomic(context.Background(), path, func(w io.Writer) error {
+		inTmp, _ := os.ReadDir(tmp)
+		beside, _ := os.ReadDir(dir)
+		if len(inTmp) != 0 || len(beside) != 1 {
+			t.Errorf("while writing: %d files in $TMPDIR, %d beside the target; want 0 and 1", len(inTmp), len(beside))
+		}
+		_, err := io.WriteString(w, "<p>")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "<p>" {
+		t.Errorf("report.html: %q, %v", b, err)
+	}
+}
