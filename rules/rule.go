@@ -599,7 +599,13 @@ func compilePattern(s string) (*regexp.Regexp, error) {
 		}
 		return nil, fmt.Errorf("bad pattern: %v", err)
 	}
-	return regexp.Compile(`^(?:` + s + `)$`)
+	// Anchor the parsed pattern, not its text: text such as \Qa.b (quoted
+	// to the end) would swallow the anchors.
+	re, err := syntax.Parse(s, syntax.Perl)
+	if err != nil {
+		return nil, fmt.Errorf("bad pattern: %v", err)
+	}
+	return regexp.Compile(`^(?:` + re.String() + `)$`)
 }
 
 // expr compiles an expression of a rule and reports its error at the
