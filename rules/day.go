@@ -52,7 +52,7 @@ func TextTime(s string) (date [10]byte, hour int, ok bool) {
 	if len(s) < 13 {
 		return date, 0, false
 	}
-	hour = num2(s[11], s[12])
+	hour = TwoDigits(s[11], s[12])
 	if hour < 0 || hour > 23 {
 		return date, 0, false
 	}
@@ -63,13 +63,13 @@ func TextTime(s string) (date [10]byte, hour int, ok bool) {
 	if off > 24*3600 || off < -24*3600 {
 		return date, 0, false
 	}
-	y, m, d := num2(s[0], s[1])*100+num2(s[2], s[3]), num2(s[5], s[6]), num2(s[8], s[9])
-	if num2(s[0], s[1]) < 0 || num2(s[2], s[3]) < 0 || m < 1 || m > 12 || d < 1 || d > 31 || s[4] != '-' || s[7] != '-' {
+	y, m, d := TwoDigits(s[0], s[1])*100+TwoDigits(s[2], s[3]), TwoDigits(s[5], s[6]), TwoDigits(s[8], s[9])
+	if TwoDigits(s[0], s[1]) < 0 || TwoDigits(s[2], s[3]) < 0 || m < 1 || m > 12 || d < 1 || d > 31 || s[4] != '-' || s[7] != '-' {
 		return date, 0, false
 	}
 	minute := 0
 	if len(s) >= 16 && s[13] == ':' {
-		if minute = num2(s[14], s[15]); minute < 0 || minute > 59 {
+		if minute = TwoDigits(s[14], s[15]); minute < 0 || minute > 59 {
 			return date, 0, false
 		}
 	}
@@ -100,7 +100,7 @@ func zoneOffset(s string) (int, bool) {
 // offset returns the offset of sign, hours hh and minutes mm in seconds;
 // one that is not digits is out of range, so that TextTime refuses it.
 func offset(sign byte, hh, mm string) (int, bool) {
-	h, m := num2(hh[0], hh[1]), num2(mm[0], mm[1])
+	h, m := TwoDigits(hh[0], hh[1]), TwoDigits(mm[0], mm[1])
 	if h < 0 || m < 0 || m > 59 {
 		return 1 << 30, true
 	}
@@ -111,8 +111,8 @@ func offset(sign byte, hh, mm string) (int, bool) {
 	return off, true
 }
 
-// num2 returns the two digits a and b as a number, or -1.
-func num2(a, b byte) int {
+// TwoDigits returns the two decimal digits a and b as a number, or -1.
+func TwoDigits(a, b byte) int {
 	x, y := a-'0', b-'0'
 	if x > 9 || y > 9 {
 		return -1

@@ -412,8 +412,8 @@ func validHour(b []byte) bool {
 	if b[4] != '-' || b[7] != '-' || b[10] != 'T' {
 		return false
 	}
-	hi, lo := num2(b[0], b[1]), num2(b[2], b[3])
-	month, day, hour := num2(b[5], b[6]), num2(b[8], b[9]), num2(b[11], b[12])
+	hi, lo := rules.TwoDigits(b[0], b[1]), rules.TwoDigits(b[2], b[3])
+	month, day, hour := rules.TwoDigits(b[5], b[6]), rules.TwoDigits(b[8], b[9]), rules.TwoDigits(b[11], b[12])
 	if hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 {
 		return false
 	}
@@ -426,7 +426,7 @@ func validClock(b []byte) bool {
 	if b[13] != ':' || b[16] != ':' {
 		return false
 	}
-	minute, second := num2(b[14], b[15]), num2(b[17], b[18])
+	minute, second := rules.TwoDigits(b[14], b[15]), rules.TwoDigits(b[17], b[18])
 	if minute < 0 || minute > 59 || second < 0 || second > 59 {
 		return false
 	}
@@ -469,15 +469,6 @@ func (c *timeCache) valid(b []byte) bool {
 	}
 	c.w0, c.w1, c.ok = w0, w1, true
 	return true
-}
-
-// num2 returns the two digits a and b as a number, or -1.
-func num2(a, b byte) int {
-	x, y := a-'0', b-'0'
-	if x > 9 || y > 9 {
-		return -1
-	}
-	return int(x)*10 + int(y)
 }
 
 func daysIn(month, year int) int {
