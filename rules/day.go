@@ -40,42 +40,40 @@ func DayNumber(t, unit int64) int64 {
 // hour in UTC, the offset applied; hour is -1 for a date alone. A time
 // without a zone is taken as UTC. ok is false when s is not such a time.
 // Only the date and hour are checked, and only when there is an offset
-// to apply; without one the date is returned as written.
-func TextTime(s string) (date [10]byte, hour int, ok bool) {
+// to apply; without one the date is returned as written, a part of s.
+func TextTime(s string) (date string, hour int, ok bool) {
 	if len(s) < 10 || len(s) > 10 && s[10] != 'T' && s[10] != ' ' {
-		return date, 0, false
+		return "", 0, false
 	}
-	copy(date[:], s)
 	if len(s) == 10 {
-		return date, -1, true
+		return s, -1, true
 	}
 	if len(s) < 13 {
-		return date, 0, false
+		return "", 0, false
 	}
 	hour = TwoDigits(s[11], s[12])
 	if hour < 0 || hour > 23 {
-		return date, 0, false
+		return "", 0, false
 	}
 	off, has := zoneOffset(s)
-	if !has {
-		return date, hour, true
-	}
-	if off > 24*3600 || off < -24*3600 {
-		return date, 0, false
+	switch {
+	case !has || off == 0:
+		return s[:10], hour, true
+	case off > 24*3600 || off < -24*3600:
+		return "", 0, false
 	}
 	y, m, d := TwoDigits(s[0], s[1])*100+TwoDigits(s[2], s[3]), TwoDigits(s[5], s[6]), TwoDigits(s[8], s[9])
 	if TwoDigits(s[0], s[1]) < 0 || TwoDigits(s[2], s[3]) < 0 || m < 1 || m > 12 || d < 1 || d > 31 || s[4] != '-' || s[7] != '-' {
-		return date, 0, false
+		return "", 0, false
 	}
 	minute := 0
 	if len(s) >= 16 && s[13] == ':' {
 		if minute = TwoDigits(s[14], s[15]); minute < 0 || minute > 59 {
-			return date, 0, false
+			return "", 0, false
 		}
 	}
 	t := time.Date(y, time.Month(m), d, hour, minute, 0, 0, time.UTC).Add(-time.Duration(off) * time.Second)
-	t.AppendFormat(date[:0], time.DateOnly)
-	return date, t.Hour(), true
+	return t.Format(time.DateOnly), t.Hour(), true
 }
 
 // zoneOffset returns the zone offset in seconds at the end of a time as

@@ -38,12 +38,12 @@ func TestTextTime(t *testing.T) {
 		date, hour, ok := TextTime(tc.in)
 		if tc.date == "" {
 			if ok {
-				t.Errorf("TextTime(%q) = %s, %d; want not a time", tc.in, date[:], hour)
+				t.Errorf("TextTime(%q) = %s, %d; want not a time", tc.in, date, hour)
 			}
 			continue
 		}
-		if !ok || string(date[:]) != tc.date || hour != tc.hour {
-			t.Errorf("TextTime(%q) = %s, %d, %v; want %s, %d", tc.in, date[:], hour, ok, tc.date, tc.hour)
+		if !ok || date != tc.date || hour != tc.hour {
+			t.Errorf("TextTime(%q) = %s, %d, %v; want %s, %d", tc.in, date, hour, ok, tc.date, tc.hour)
 		}
 	}
 }

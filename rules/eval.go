@@ -307,7 +307,7 @@ func (c *Check) onDay(v *Value, unit int64) bool {
 	switch {
 	case v.Kind == KindString:
 		d, _, ok := TextTime(v.Str)
-		return ok && string(d[:]) == c.day
+		return ok && d == c.day
 	case v.Kind == KindInt && unit > 0:
 		return DayNumber(v.Int, unit) == c.dayNum
 	}

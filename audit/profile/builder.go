@@ -388,7 +388,7 @@ func (b *Builder) when(v *rules.Value, unit int64) (hour int, otherDay, ok bool)
 		if !ok || h < 0 {
 			return 0, false, false
 		}
-		return h, b.day != "" && string(date[:]) != b.day, true
+		return h, b.day != "" && date != b.day, true
 	}
 	return 0, false, false
 }
