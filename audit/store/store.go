@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -205,11 +206,15 @@ func ReadFile(ctx context.Context, p string) ([]byte, error) {
 // from the pattern's literal prefix.
 func Glob(ctx context.Context, pattern string) ([]File, error) {
 	if !IsRemote(pattern) {
-		// Links are not followed while matching, so that ** cannot loop
-		// through a link to a directory above it, and a looping link is
-		// one bad file rather than a failed listing; each match is then
-		// looked at through its links.
-		matches, err := doublestar.FilepathGlob(pattern, doublestar.WithFilesOnly(), doublestar.WithNoFollow(), doublestar.WithFailOnIOErrors())
+		opts := []doublestar.GlobOption{doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors()}
+		matches, err := doublestar.FilepathGlob(pattern, opts...)
+		if errors.Is(err, syscall.ELOOP) {
+			// A looping link, or ** going round a link to a directory
+			// above it, fails the whole listing. Listed again without
+			// following links, the loop is one bad file (below) and the
+			// other files are read.
+			matches, err = doublestar.FilepathGlob(pattern, append(opts, doublestar.WithNoFollow())...)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -170,7 +170,8 @@ func TestStoreReplaceIfWithoutVersions(t *testing.T) {
 // TestGlobLinksAndOddFiles: a looping or dangling link is one bad file
 // beside the good ones, ** does not loop through a link to a directory
 // above it, a link to a directory is no file, a named pipe is listed (it
-// is read when opened), and a link and its target carry the same ID.
+// is read when opened), a link and its target carry the same ID, and
+// without a loop a wildcard goes through a link to a directory.
 func TestGlobLinksAndOddFiles(t *testing.T) {
 	dir := t.TempDir()
 	day := filepath.Join(dir, "day")
@@ -207,6 +208,16 @@ func TestGlobLinksAndOddFiles(t *testing.T) {
 	}
 	if g, l := got["good.log"], got["latest.log"]; g.ID == nil || g.ID != l.ID {
 		t.Errorf("IDs of a file and its link: %v, %v; want equal", g.ID, l.ID)
+	}
+
+	// in/today -> a real directory, as over linked mounts.
+	in := filepath.Join(dir, "in")
+	must(os.MkdirAll(filepath.Join(dir, "real"), 0o755))
+	must(os.MkdirAll(in, 0o755))
+	must(os.WriteFile(filepath.Join(dir, "real", "e.log"), nil, 0o644))
+	must(os.Symlink(filepath.Join(dir, "real"), filepath.Join(in, "today")))
+	if files, err := Glob(context.Background(), filepath.Join(in, "*", "e.log")); err != nil || len(files) != 1 {
+		t.Errorf("in/*/e.log through a link to a directory: %+v, %v; want one file", files, err)
 	}
 }
 
