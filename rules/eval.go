@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/expr-lang/expr/vm"
@@ -344,10 +345,14 @@ func (ev *Evaluator) run(p *program, idx []int, vals []Value) (bool, error) {
 		if res, ok := p.native.eval(idx, vals); ok {
 			return res, nil
 		}
-		if i := p.native.nullTruth(idx, vals); i >= 0 {
-			// The VM reads a lone null as false (a where: would skip the
-			// event) but fails on !null: neither, the event is counted.
-			return false, fmt.Errorf("%s is null, neither true nor false", p.names[i])
+		// The VM reads a lone null as false (a where: would skip the
+		// event) but fails on !null; read as unknown, a null that
+		// decides the result is an error, and the event is counted.
+		if res, null, ok := p.native.kleene(idx, vals); ok {
+			if null < 0 {
+				return res, nil
+			}
+			return false, fmt.Errorf("%s is null, neither true nor false", p.names[null])
 		}
 	}
 	for i, name := range p.names {
@@ -356,10 +361,12 @@ func (ev *Evaluator) run(p *program, idx []int, vals []Value) (bool, error) {
 	res, err := ev.vm.Run(p.prog, ev.env)
 	if err != nil {
 		// The VM's words for a null (<nil>, zero Value) say little: name
-		// the null field first.
-		for i, name := range p.names {
-			if vals[idx[i]].Kind == KindNull {
-				return false, fmt.Errorf("%s is null: %s", name, errorText(err))
+		// the null field read, when the error is about a null.
+		if msg := errorText(err); strings.Contains(msg, "<nil>") || strings.Contains(msg, "zero Value") || strings.Contains(msg, "is nil") {
+			for i, name := range p.names {
+				if vals[idx[i]].Kind == KindNull {
+					return false, fmt.Errorf("%s is null: %s", name, msg)
+				}
 			}
 		}
 		return false, err

@@ -169,6 +169,15 @@ func TestEval(t *testing.T) {
 			want{true, true, Str("error: where: subtitles is null, neither true nor false")}},
 		{"expr that gives null fails", "{name: r, event: MovieWatchEvent, expr: subtitles}", event(watch),
 			want{true, true, Str("error: subtitles is null, neither true nor false")}},
+		// A null that does not decide the result is no error (three-valued
+		// logic): true || null is true, false && null is false.
+		{"where true or null applies", "{name: r, event: MovieWatchEvent, where: 'minute == 5 || subtitles', field: minute, max: 4}", event(watch, "minute", Int(5)), want{true, true, Int(5)}},
+		{"where false and null skips", "{name: r, event: MovieWatchEvent, where: 'minute != 5 && subtitles', field: minute, max: 4}", event(watch, "minute", Int(5)), skip},
+		{"where null and true fails", "{name: r, event: MovieWatchEvent, where: 'subtitles && minute == 5', field: minute, max: 4}", event(watch, "minute", Int(5)),
+			want{true, true, Str("error: where: subtitles is null, neither true nor false")}},
+		// A VM error not about a null is not blamed on a null field.
+		{"expr error beside a null", "{name: r, event: MovieWatchEvent, expr: 'int(movieId) > 0 && subtitles != true'}", event(watch, "movieId", Str("slug")),
+			want{true, true, Str("error: invalid operation: int(slug)")}},
 		{"other event type", "{name: r, event: MovieRatingEvent, field: userId, not_null: true}", event(watch), skip},
 		{"star skips types without the field", "{name: r, event: '*', field: rating, not_null: true}", event(watch), skip},
 		{"star applies to types with the field", "{name: r, event: '*', field: rating, not_null: true}", event(rating), fail},

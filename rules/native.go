@@ -11,7 +11,8 @@ import (
 // of comparisons of a field with a constant, a boolean field, and !, &&
 // and || over them are compiled; eval reports when a value is of a kind
 // for which the VM would fail or whose result it does not mirror, and the
-// caller then runs the VM, so results and errors are the VM's.
+// caller then runs the VM, so results and errors are the VM's, but for a
+// null boolean field, which kleene reads as unknown.
 type cond struct {
 	op     condOp
 	field  int   // position in program.names of the compared field
@@ -209,23 +210,46 @@ func (c *cond) eval(idx []int, vals []Value) (res, ok bool) {
 	return c.order(&vals[idx[c.field]])
 }
 
-// nullTruth returns the position in names of a boolean field that c reads
-// as a condition by itself and that is null in vals, or -1.
-func (c *cond) nullTruth(idx []int, vals []Value) int {
+// kleene is eval with a boolean field that is null read as unknown, as
+// SQL's three-valued logic reads it: false && unknown is false, true ||
+// unknown is true, and otherwise an unknown is the result. null is then
+// the position in names of the null field, else -1. ok is false when a
+// leaf other than a null boolean needs the VM.
+func (c *cond) kleene(idx []int, vals []Value) (res bool, null int, ok bool) {
 	switch c.op {
 	case condTruth:
-		if vals[idx[c.field]].Kind == KindNull {
-			return c.field
+		switch v := &vals[idx[c.field]]; v.Kind {
+		case KindBool:
+			return v.Int != 0, -1, true
+		case KindNull:
+			return false, c.field, true
 		}
+		return false, -1, false
 	case condNot:
-		return c.l.nullTruth(idx, vals)
+		x, n, ok := c.l.kleene(idx, vals)
+		return !x, n, ok
 	case condAnd, condOr:
-		if i := c.l.nullTruth(idx, vals); i >= 0 {
-			return i
+		l, ln, okl := c.l.kleene(idx, vals)
+		r, rn, okr := c.r.kleene(idx, vals)
+		if !okl || !okr {
+			return false, -1, false
 		}
-		return c.r.nullTruth(idx, vals)
+		decides := c.op == condOr // the value of one side that settles the result
+		switch {
+		case ln < 0 && l == decides, rn < 0 && r == decides:
+			return decides, -1, true
+		case ln >= 0:
+			return false, ln, true
+		case rn >= 0:
+			return false, rn, true
+		}
+		if c.op == condAnd {
+			return l && r, -1, true
+		}
+		return l || r, -1, true
 	}
-	return -1
+	res, ok = c.eval(idx, vals)
+	return res, -1, ok
 }
 
 // equal mirrors the VM's OpEqualInt and OpEqualString, which fail on
