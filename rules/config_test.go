@@ -26,7 +26,7 @@ func TestParseValid(t *testing.T) {
 			for _, r := range cfg.References {
 				refs[r.Name] = NewSetBuilder(0).Set()
 			}
-			book, err := Compile(cfg, refs, time.Time{})
+			book, err := Compile(cfg, refs, testDay)
 			if err != nil {
 				t.Fatalf("Compile: %v", err)
 			}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // FuzzConfig feeds Parse arbitrary bytes. It must never panic, must
@@ -48,7 +47,7 @@ func FuzzConfig(f *testing.F) {
 		for _, r := range cfg.References {
 			refs[r.Name] = NewSetBuilder(0).Set()
 		}
-		b, err := Compile(cfg, refs, time.Time{})
+		b, err := Compile(cfg, refs, testDay)
 		if err != nil {
 			t.Fatalf("Parse accepted a config that does not compile: %v", err)
 		}
