@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -222,5 +223,37 @@ func TestRereadLeavesProgressRight(t *testing.T) {
 	}
 	if got := progress.Events.Load(); got != 100_000 || res.TotalEvents() != 100_000 {
 		t.Errorf("progress counted %d events and the result %d, want 100000", got, res.TotalEvents())
+	}
+}
+
+// TestNamedPipeGetsTheBuiltInDecoder: a .gz named pipe can be read only
+// once, so it never goes through the program, whose refused output would
+// send the scan back to a pipe that has nothing more to give.
+func TestNamedPipeGetsTheBuiltInDecoder(t *testing.T) {
+	if _, err := exec.LookPath("gzip"); err != nil {
+		t.Skip("gzip not on PATH")
+	}
+	text := []byte("2024-03-19T10:00:00,1,GET /rate/x=5\n")
+	p := filepath.Join(t.TempDir(), "stream.log.gz")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	members := append(gz(t, text), gz(t, text)...) // two: the program's output would be refused
+	go func() {
+		if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			w.Write(members)
+			w.Close()
+		}
+	}()
+	r, closeFile, gr, err := openFile(context.Background(), p, nil, nil, &Gunzip{Path: script(t, "exec gzip -dc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFile()
+	if gr != nil {
+		t.Fatal("a named pipe went through the gunzip program")
+	}
+	if out, err := io.ReadAll(r); err != nil || !bytes.Equal(out, append(bytes.Clone(text), text...)) {
+		t.Errorf("read %q, %v; want both members", out, err)
 	}
 }

@@ -33,7 +33,9 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 	name := strings.ToLower(store.Name(path)) // events.log.GZ is gzip too
 	switch {
 	case strings.HasSuffix(name, ".gz"):
-		if gz != nil {
+		// A named pipe cannot be read again by the built-in decoder when
+		// the program's output is refused: it gets the built-in one.
+		if gz != nil && !store.IsNamedPipe(path) {
 			if gr, err := startGunzip(ctx, gz, counted); err == nil {
 				return gr, func() error { gr.Close(); return closeFile() }, gr, nil
 			}

@@ -39,8 +39,8 @@ func DayNumber(t, unit int64) int64 {
 // or an offset +hh:mm, +hhmm or +hh (or -). It returns the date and the
 // hour in UTC, the offset applied; hour is -1 for a date alone. A time
 // without a zone is taken as UTC. ok is false when s is not such a time.
-// Only the date and hour are checked, and only when there is an offset
-// to apply; without one the date is returned as written, a part of s.
+// The hour is checked; the date only when there is an offset to apply,
+// and without one it is returned as written, a part of s.
 func TextTime(s string) (date string, hour int, ok bool) {
 	if len(s) < 10 || len(s) > 10 && s[10] != 'T' && s[10] != ' ' {
 		return "", 0, false
@@ -63,8 +63,8 @@ func TextTime(s string) (date string, hour int, ok bool) {
 		return "", 0, false
 	}
 	y, m, d := TwoDigits(s[0], s[1])*100+TwoDigits(s[2], s[3]), TwoDigits(s[5], s[6]), TwoDigits(s[8], s[9])
-	if TwoDigits(s[0], s[1]) < 0 || TwoDigits(s[2], s[3]) < 0 || m < 1 || m > 12 || d < 1 || d > 31 || s[4] != '-' || s[7] != '-' {
-		return "", 0, false
+	if TwoDigits(s[0], s[1]) < 0 || TwoDigits(s[2], s[3]) < 0 || m < 1 || m > 12 || d < 1 || d > DaysIn(m, y) || s[4] != '-' || s[7] != '-' {
+		return "", 0, false // time.Date would roll 02-30 over into March
 	}
 	minute := 0
 	if len(s) >= 16 && s[13] == ':' {
@@ -132,4 +132,18 @@ func timestampText(t, unit int64) string {
 		tm = time.Unix(0, t)
 	}
 	return tm.UTC().Format(time.RFC3339Nano) + " (" + strconv.FormatInt(t, 10) + ")"
+}
+
+// DaysIn returns the number of days of month (1 to 12) in year.
+func DaysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }

@@ -417,7 +417,7 @@ func validHour(b []byte) bool {
 	if hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 {
 		return false
 	}
-	return day <= daysIn(month, hi*100+lo)
+	return day <= rules.DaysIn(month, hi*100+lo)
 }
 
 // validClock checks the rest of a time after its hour, b[13:]
@@ -469,19 +469,6 @@ func (c *timeCache) valid(b []byte) bool {
 	}
 	c.w0, c.w1, c.ok = w0, w1, true
 	return true
-}
-
-func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
 }
 
 // Masks for eight-bytes-at-a-time tests.

@@ -153,7 +153,7 @@ func Open(ctx context.Context, p string) (io.ReadCloser, int64, error) {
 // openLocal opens p read-only: inputs are never written. Opening a named
 // pipe waits for its writer, so that wait gives way to ctx.
 func openLocal(ctx context.Context, p string) (*os.File, error) {
-	if st, err := os.Stat(p); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
+	if !IsNamedPipe(p) {
 		return os.Open(p)
 	}
 	type opened struct {
@@ -176,6 +176,16 @@ func openLocal(ctx context.Context, p string) (*os.File, error) {
 		}()
 		return nil, ctx.Err()
 	}
+}
+
+// IsNamedPipe reports whether p is a local named pipe, which can be read
+// only once.
+func IsNamedPipe(p string) bool {
+	if IsRemote(p) {
+		return false
+	}
+	st, err := os.Stat(p)
+	return err == nil && st.Mode()&fs.ModeNamedPipe != 0
 }
 
 type localFile struct {
