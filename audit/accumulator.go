@@ -168,8 +168,8 @@ func (a *accumulator) dayProfile() *profile.Profile {
 	return p
 }
 
-// sampleText is a value's text as a sample keeps it: valid UTF-8, at most
-// MaxSampleText bytes.
+// sampleText is a value's text as a sample keeps it: valid UTF-8, cut at
+// MaxSampleText bytes (see cutText).
 func sampleText(v rules.Value, kind rules.RuleKind) string {
 	s := v.String()
 	if v.Kind == rules.KindString && typed(kind) && readsAsOther(s) {

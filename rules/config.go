@@ -612,26 +612,27 @@ func integerOf(n *yaml.Node) *int64 {
 }
 
 // checkPlaceholders reports the first {name} placeholder in s that is not
-// one of placeholders().
-func (p *parser) checkPlaceholders(sc scope, n *yaml.Node, what, s string) {
-	if msg := placeholderProblem(what, s); msg != "" {
+// one of placeholders(); in a glob (an input's path), {a,b} is an
+// alternation, not a placeholder.
+func (p *parser) checkPlaceholders(sc scope, n *yaml.Node, what, s string, glob bool) {
+	if msg := placeholderProblem(what, s, glob); msg != "" {
 		p.errorf(sc, n, "%s", msg)
 	}
 }
 
-// placeholderProblem describes the first unknown placeholder in s, or
-// returns "".
 // CheckPlaceholders returns an error when path, named what (such as
-// "--out"), has a {...} that is neither a placeholder nor a glob's
-// alternation, as the config's paths are checked.
+// "--out"), has a {...} that is not a placeholder, as the config's paths
+// are checked. path is not a glob.
 func CheckPlaceholders(what, path string) error {
-	if msg := placeholderProblem(what, path); msg != "" {
+	if msg := placeholderProblem(what, path, false); msg != "" {
 		return errors.New(msg)
 	}
 	return nil
 }
 
-func placeholderProblem(what, s string) string {
+// placeholderProblem describes the first unknown placeholder in s, or
+// returns "". In a glob, {a,b} is an alternation.
+func placeholderProblem(what, s string, glob bool) string {
 	for rest := s; ; {
 		i := strings.IndexByte(rest, '{')
 		if i < 0 {
@@ -641,8 +642,7 @@ func placeholderProblem(what, s string) string {
 		if j < 0 {
 			return ""
 		}
-		// {a,b} is a glob's alternation, not a placeholder.
-		if ph := rest[i : i+j+1]; !strings.Contains(ph, ",") && !contains(placeholders(), ph) {
+		if ph := rest[i : i+j+1]; !(glob && strings.Contains(ph, ",")) && !contains(placeholders(), ph) {
 			hint := ""
 			if sug := suggest(ph, placeholders()); sug != "" {
 				hint = " (did you mean " + sug + "?)"
@@ -718,7 +718,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 	}
 	p.logsOnly = len(cfg.Inputs) > 0
 	for _, in := range cfg.Inputs {
-		p.logsOnly = p.logsOnly && in.Format == "kafka-log"
+		p.logsOnly = p.logsOnly && in.Format == FormatKafkaLog
 	}
 	if kv, ok := top["rules"]; ok && !isNull(kv.val) {
 		if items, ok := p.sequence(scope{}, kv.val, "rules", "[{name: r, event: MovieWatchEvent, field: minute, min: 0}]"); ok {
@@ -809,7 +809,7 @@ func (p *parser) inputs(kv pair) []Input {
 					p.errorf(sc, it, "bad glob %q: %v", s, err)
 					continue
 				}
-				p.checkPlaceholders(sc, it, "path", s)
+				p.checkPlaceholders(sc, it, "path", s, true)
 				in.Paths = append(in.Paths, s)
 			}
 		}
@@ -863,7 +863,7 @@ func (p *parser) references(n *yaml.Node) []Reference {
 			continue
 		}
 		ref.Path = path
-		p.checkPlaceholders(sc, v, "path", path)
+		p.checkPlaceholders(sc, v, "path", path, false)
 		switch refExt(path) {
 		case ".csv":
 			if vals["column"] == nil {
@@ -938,7 +938,7 @@ func (p *parser) eventTypes(n *yaml.Node) []string {
 			p.errorf(scope{}, it, "events lists \"*\"; list event type names, and use event: \"*\" in rules")
 		case isBuiltin(s):
 			p.errorf(scope{}, it, "events lists %s, which is built in; remove it", s)
-		case strings.Contains(s, ".") && eventName.MatchString(strings.ReplaceAll(s, ".", "_")):
+		case strings.Contains(s, ".") && !strings.HasSuffix(s, ".") && eventName.MatchString(strings.ReplaceAll(s, ".", "_")):
 			short := s[strings.LastIndexByte(s, '.')+1:]
 			p.errorf(scope{}, it, "events lists %s; name the record without its namespace, %s: events are matched by the record's name alone", s, short)
 		case !eventName.MatchString(s):
@@ -970,7 +970,7 @@ func (p *parser) report(n *yaml.Node, rep *Report) {
 		switch kv.key.Value {
 		case "out":
 			if s, ok := p.name(sc, kv.val, "out"); ok {
-				p.checkPlaceholders(sc, kv.val, "out", s)
+				p.checkPlaceholders(sc, kv.val, "out", s, false)
 				rep.Out = s
 			}
 		case "formats":

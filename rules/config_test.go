@@ -389,8 +389,19 @@ func TestParseMore(t *testing.T) {
 			want: `c.yaml:7:74: rule "r": tolerance 9223372036854775808 is out of range; a count is at most 9223372036854775807`,
 		},
 		{
+			name: "event type ending in a dot",
+			yaml: minimal + "events: [a.]\n",
+			want: `c.yaml:6:10: event type "a." is not an Avro record name (letters, digits and _, not starting with a digit)`,
+		},
+		{
 			name: "glob alternation is no placeholder",
 			yaml: "version: 1\ninputs:\n  - {name: k, format: kafka-log, paths: [\"data/{date}/{kafka,stream}.log\"]}\n",
+		},
+		{
+			// report.out is no glob: {date,x} would be a directory's name.
+			name: "alternation outside a glob",
+			yaml: minimal + "report: {out: 'r/{date,x}'}\n",
+			want: `c.yaml:6:15: report: out "r/{date,x}" has the unknown placeholder {date,x} (did you mean {date}?); the placeholders are {date} (YYYY-MM-DD), {year}, {month} and {day}`,
 		},
 		{
 			name: "on_day on a built-in time",

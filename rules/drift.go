@@ -197,7 +197,7 @@ func parseBaseline(s, window string) (Baseline, string) {
 			return Baseline{}, fmt.Sprintf("baseline must be %s, got %q (did you mean %q?)", want, s, sug)
 		}
 	}
-	if msg := placeholderProblem("baseline path", s); msg != "" {
+	if msg := placeholderProblem("baseline path", s, false); msg != "" {
 		return Baseline{}, msg
 	}
 	return Baseline{Kind: BaselineFile, Path: s}, ""
@@ -301,7 +301,7 @@ func (p *parser) drift(kv pair) *Drift {
 		switch k := kv.key.Value; k {
 		case "history":
 			if s, ok := p.name(sc, kv.val, "history"); ok {
-				p.checkPlaceholders(sc, kv.val, "history", s)
+				p.checkPlaceholders(sc, kv.val, "history", s, false)
 				d.History = s
 			}
 		case "baseline":

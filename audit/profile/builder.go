@@ -43,7 +43,7 @@ func (b *Builder) SetDay(date string) error {
 	if err != nil {
 		return err
 	}
-	b.day, b.dayIndex = date, t.Unix()/86400
+	b.day, b.dayIndex = date, rules.DayNumber(t.Unix(), 3600)
 	return nil
 }
 
