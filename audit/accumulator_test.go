@@ -55,15 +55,17 @@ func TestSchemasSeenTellsLogicalTypesApart(t *testing.T) {
 // value that would pass.
 func TestCutTextMarksTheCut(t *testing.T) {
 	long := strings.Repeat("m", 5000)
-	for _, tc := range []struct{ in, want string }{
-		{long[:MaxSampleText], long[:MaxSampleText]},
-		{long[:MaxSampleText+1], long[:MaxSampleText] + "…"},
-		{long, long[:MaxSampleText] + "…"},
-		{long[:MaxSampleText-1] + "é", long[:MaxSampleText-1] + "…"}, // é is 2 bytes: cut before it
-		{"bad\xff", "bad\uFFFD"},
+	for _, tc := range []struct{ name, in, want string }{
+		{"at the bound", long[:MaxSampleText], long[:MaxSampleText]},
+		{"one over", long[:MaxSampleText+1], long[:MaxSampleText] + "…"},
+		{"far over", long, long[:MaxSampleText] + "…"},
+		{"never half a rune", long[:MaxSampleText-1] + "é", long[:MaxSampleText-1] + "…"}, // é is 2 bytes: cut before it
+		{"invalid UTF-8", "bad\xff", "bad\uFFFD"},
 	} {
-		if got := cutText([]byte(tc.in)); got != tc.want {
-			t.Errorf("cutText(%d bytes) = %q (%d bytes), want %q", len(tc.in), got, len(got), tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if got := cutText([]byte(tc.in)); got != tc.want {
+				t.Errorf("cutText(%d bytes) = %q (%d bytes), want %q", len(tc.in), got, len(got), tc.want)
+			}
+		})
 	}
 }

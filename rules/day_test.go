@@ -38,16 +38,18 @@ func TestTextTime(t *testing.T) {
 		{"2024-03-19T08:00:00+01:75", "", 0},
 		{"", "", 0},
 	} {
-		date, hour, ok := TextTime(tc.in)
-		if tc.date == "" {
-			if ok {
-				t.Errorf("TextTime(%q) = %s, %d; want not a time", tc.in, date, hour)
+		t.Run(tc.in, func(t *testing.T) {
+			date, hour, ok := TextTime(tc.in)
+			if tc.date == "" {
+				if ok {
+					t.Errorf("TextTime(%q) = %s, %d; want not a time", tc.in, date, hour)
+				}
+				return
 			}
-			continue
-		}
-		if !ok || date != tc.date || hour != tc.hour {
-			t.Errorf("TextTime(%q) = %s, %d, %v; want %s, %d", tc.in, date, hour, ok, tc.date, tc.hour)
-		}
+			if !ok || date != tc.date || hour != tc.hour {
+				t.Errorf("TextTime(%q) = %s, %d, %v; want %s, %d", tc.in, date, hour, ok, tc.date, tc.hour)
+			}
+		})
 	}
 }
 

@@ -139,14 +139,16 @@ func TestBaselineFlagCannotDropOutliers(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	for flag, want := range map[string]string{
-		"previous": "the baseline is --baseline previous",
-		"window:2": "outliers needs a window of at least 3 days to compare today with, but the baseline is --baseline window:2",
+	for _, tc := range []struct{ flag, want string }{
+		{"previous", "the baseline is --baseline previous"},
+		{"window:2", "outliers needs a window of at least 3 days to compare today with, but the baseline is --baseline window:2"},
 	} {
-		code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", t.TempDir(), "--baseline", flag)
-		if code != int(audit.ExitUsage) || !strings.Contains(stderr, want) {
-			t.Errorf("--baseline %s: exit %d, stderr %q; want 2 and %q", flag, code, stderr, want)
-		}
+		t.Run(tc.flag, func(t *testing.T) {
+			code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", t.TempDir(), "--baseline", tc.flag)
+			if code != int(audit.ExitUsage) || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
 	}
 	if code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", t.TempDir(), "--baseline", "window:3", "--quiet"); code == int(audit.ExitUsage) {
 		t.Errorf("--baseline window:3: exit 2: %s", stderr)

@@ -509,33 +509,35 @@ func TestOnDayRuleGatesEventsOfAnotherDay(t *testing.T) {
 		{"0", audit.ExitFail, "fail"},
 		{"50%", audit.ExitPass, "pass"}, // 2 of 4 events
 	} {
-		cfg := filepath.Join(dir, "config.yaml")
-		rule := "  - {name: same-day, event: '*', field: time, on_day: true, tolerance: " + tc.tolerance + "}\n"
-		if err := os.WriteFile(cfg, []byte("version: 1\ninputs:\n  - {name: log, format: kafka-log, paths: [\"day.log\"]}\nrules:\n"+rule+"report:\n  formats: [json]\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(dir, "out-"+tc.status)
-		code, stdout, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out)
-		if code != int(tc.code) {
-			t.Fatalf("tolerance %s: exit %d, want %d: %s%s", tc.tolerance, code, tc.code, stdout, stderr)
-		}
-		rep, _ := readReport(t, out)
-		if len(rep.Rules) != 1 {
-			t.Fatalf("%d rules in report.json", len(rep.Rules))
-		}
-		r := rep.Rules[0]
-		if r.Status != tc.status || r.Checked != 4 || r.Failed != 2 || len(r.Samples) != 2 {
-			t.Fatalf("tolerance %s: %s, %d checked, %d failed, %d samples; want %s, 4, 2, 2", tc.tolerance, r.Status, r.Checked, r.Failed, len(r.Samples), tc.status)
-		}
-		for i, want := range []struct {
-			line  int64
-			value string
-		}{{2, "2024-03-18T23:59:30"}, {3, "2024-03-20T00:00:10"}} {
-			s := r.Samples[i]
-			if s.Line == nil || *s.Line != want.line || s.Value != want.value || filepath.Base(s.Path) != "day.log" {
-				t.Errorf("sample %d: %s line %v value %q, want day.log line %d value %q", i, s.Path, s.Line, s.Value, want.line, want.value)
+		t.Run("tolerance "+tc.tolerance, func(t *testing.T) {
+			cfg := filepath.Join(dir, "config.yaml")
+			rule := "  - {name: same-day, event: '*', field: time, on_day: true, tolerance: " + tc.tolerance + "}\n"
+			if err := os.WriteFile(cfg, []byte("version: 1\ninputs:\n  - {name: log, format: kafka-log, paths: [\"day.log\"]}\nrules:\n"+rule+"report:\n  formats: [json]\n"), 0o644); err != nil {
+				t.Fatal(err)
 			}
-		}
+			out := filepath.Join(dir, "out-"+tc.status)
+			code, stdout, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out)
+			if code != int(tc.code) {
+				t.Fatalf("exit %d, want %d: %s%s", code, tc.code, stdout, stderr)
+			}
+			rep, _ := readReport(t, out)
+			if len(rep.Rules) != 1 {
+				t.Fatalf("%d rules in report.json", len(rep.Rules))
+			}
+			r := rep.Rules[0]
+			if r.Status != tc.status || r.Checked != 4 || r.Failed != 2 || len(r.Samples) != 2 {
+				t.Fatalf("%s, %d checked, %d failed, %d samples; want %s, 4, 2, 2", r.Status, r.Checked, r.Failed, len(r.Samples), tc.status)
+			}
+			for i, want := range []struct {
+				line  int64
+				value string
+			}{{2, "2024-03-18T23:59:30"}, {3, "2024-03-20T00:00:10"}} {
+				s := r.Samples[i]
+				if s.Line == nil || *s.Line != want.line || s.Value != want.value || filepath.Base(s.Path) != "day.log" {
+					t.Errorf("sample %d: %s line %v value %q, want day.log line %d value %q", i, s.Path, s.Line, s.Value, want.line, want.value)
+				}
+			}
+		})
 	}
 }
 
