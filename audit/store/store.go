@@ -178,6 +178,54 @@ func openLocal(ctx context.Context, p string) (*os.File, error) {
 	}
 }
 
+// localGlob is doublestar.FilepathGlob over files only, failing on a
+// directory that cannot be listed, but for links that loop (see loopFS).
+func localGlob(pattern string) ([]string, error) {
+	opts := []doublestar.GlobOption{doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors()}
+	pattern = filepath.ToSlash(filepath.Clean(pattern))
+	base, rest := doublestar.SplitPattern(pattern)
+	if rest == "" || rest == "." || rest == ".." {
+		return doublestar.FilepathGlob(pattern, opts...) // no wildcard
+	}
+	matches, err := doublestar.Glob(loopFS{os.DirFS(base)}, rest, opts...)
+	for i := range matches {
+		matches[i] = filepath.FromSlash(path.Join(base, matches[i]))
+	}
+	return matches, err
+}
+
+// loopFS is a directory's file system on which links cannot make a
+// listing fail or go round. A link that loops by itself looks missing:
+// doublestar then lists it as a file, which Glob finds bad, and the other
+// files are read. A link to a directory above it looks missing too, so
+// that ** does not go round: what it leads to is being listed already.
+// Only directories reached through a link are compared with their
+// parents; doublestar stats no other.
+type loopFS struct{ fs.FS }
+
+func (l loopFS) Stat(name string) (fs.FileInfo, error) {
+	info, err := fs.Stat(l.FS, name)
+	missing := &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		return nil, missing
+	case err == nil && info.IsDir() && name != ".":
+		if id := fileID(info); id != nil {
+			for dir := path.Dir(name); ; dir = path.Dir(dir) {
+				if up, err := fs.Stat(l.FS, dir); err == nil && fileID(up) == id {
+					return nil, missing
+				}
+				if dir == "." || dir == "/" {
+					break
+				}
+			}
+		}
+	}
+	return info, err
+}
+
+func (l loopFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(l.FS, name) }
+
 // IsNamedPipe reports whether p is a local named pipe, which can be read
 // only once.
 func IsNamedPipe(p string) bool {
@@ -216,15 +264,7 @@ func ReadFile(ctx context.Context, p string) ([]byte, error) {
 // from the pattern's literal prefix.
 func Glob(ctx context.Context, pattern string) ([]File, error) {
 	if !IsRemote(pattern) {
-		opts := []doublestar.GlobOption{doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors()}
-		matches, err := doublestar.FilepathGlob(pattern, opts...)
-		if errors.Is(err, syscall.ELOOP) {
-			// A looping link, or ** going round a link to a directory
-			// above it, fails the whole listing. Listed again without
-			// following links, the loop is one bad file (below) and the
-			// other files are read.
-			matches, err = doublestar.FilepathGlob(pattern, append(opts, doublestar.WithNoFollow())...)
-		}
+		matches, err := localGlob(pattern)
 		if err != nil {
 			return nil, err
 		}

@@ -210,6 +210,17 @@ func TestGlobLinksAndOddFiles(t *testing.T) {
 		t.Errorf("IDs of a file and its link: %v, %v; want equal", g.ID, l.ID)
 	}
 
+	// With the looping link still there, a link to a directory is
+	// followed, by ** and by *.
+	must(os.MkdirAll(filepath.Join(dir, "elsewhere"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "elsewhere", "a.log"), nil, 0o644))
+	must(os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(day, "sub", "linkdir")))
+	for _, pat := range []string{filepath.Join(day, "**", "a.log"), filepath.Join(day, "*", "*", "a.log")} {
+		if files, err := Glob(context.Background(), pat); err != nil || len(files) != 1 || files[0].Err != nil {
+			t.Errorf("%s beside a looping link: %+v, %v; want sub/linkdir/a.log", pat, files, err)
+		}
+	}
+
 	// in/today -> a real directory, as over linked mounts.
 	in := filepath.Join(dir, "in")
 	must(os.MkdirAll(filepath.Join(dir, "real"), 0o755))
