@@ -377,6 +377,14 @@ func headline(r *audit.Result, c ruleCounts, inputErrors int) string {
 	return s + "; " + plural(inputErrors, "input error", "input errors") + "."
 }
 
+// malformedText is "1 malformed line" or "1,234 malformed lines".
+func malformedText(n int64) string {
+	if n == 1 {
+		return "1 malformed line"
+	}
+	return formatInt(n) + " malformed lines"
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one

@@ -54,7 +54,7 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 	if r.DriftEnabled {
 		ew.printf("%s · ", driftText(r))
 	}
-	ew.printf("%s · %s%s\n", plural(inputErrs, "input error", "input errors"), formatInt(r.Malformed.Total)+" malformed lines", otherDayText(r))
+	ew.printf("%s · %s%s\n", plural(inputErrs, "input error", "input errors"), malformedText(r.Malformed.Total), otherDayText(r))
 
 	rules := sortedRules(r.Rules)
 	ew.printf("\n## Checks\n\n")

@@ -293,3 +293,16 @@ func checkText(t *testing.T, out string, want, avoid []string) {
 		}
 	}
 }
+
+// TestOneMalformedLineIsSingular: "1 malformed line", not "1 malformed
+// lines", in the Markdown status line and the HTML section.
+func TestOneMalformedLineIsSingular(t *testing.T) {
+	r := fixture.Result()
+	r.Malformed.Total = 1
+	if md := renderMarkdown(t, r); !strings.Contains(md, " · 1 malformed line") || strings.Contains(md, "1 malformed lines") {
+		t.Errorf("report.md:\n%s", md)
+	}
+	if page := string(renderHTML(t, r)); !strings.Contains(page, "1 line was not events.") {
+		t.Error("report.html does not say 1 line was not events")
+	}
+}

@@ -123,8 +123,8 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 	if r.DriftEnabled {
 		ew.printf("%s · ", driftText(r))
 	}
-	ew.printf("%s · %s malformed lines%s · %s\n",
-		plural(r.InputErrors(), "input error", "input errors"), formatInt(r.Malformed.Total), otherDayText(r), formatDuration(r.Duration))
+	ew.printf("%s · %s%s · %s\n",
+		plural(r.InputErrors(), "input error", "input errors"), malformedText(r.Malformed.Total), otherDayText(r), formatDuration(r.Duration))
 	if len(written) > 0 {
 		ew.printf("Reports:\n")
 		for _, p := range written {
