@@ -204,9 +204,14 @@ func readsAsOther(s string) bool {
 // marked with "…", with invalid UTF-8 replaced so reports stay valid text.
 func cutText(b []byte) string {
 	if len(b) > MaxSampleText {
+		// Step back to the start of the rune that the bound splits, at
+		// most UTFMax-1 bytes: invalid bytes are no rune's continuation.
 		cut := MaxSampleText
-		for cut > 0 && !utf8.RuneStart(b[cut]) {
+		for cut > MaxSampleText-(utf8.UTFMax-1) && !utf8.RuneStart(b[cut]) {
 			cut--
+		}
+		if !utf8.RuneStart(b[cut]) {
+			cut = MaxSampleText
 		}
 		return strings.ToValidUTF8(string(b[:cut]), "\uFFFD") + "…"
 	}

@@ -61,6 +61,8 @@ func TestCutTextMarksTheCut(t *testing.T) {
 		{"far over", long, long[:MaxSampleText] + "…"},
 		{"never half a rune", long[:MaxSampleText-1] + "é", long[:MaxSampleText-1] + "…"}, // é is 2 bytes: cut before it
 		{"invalid UTF-8", "bad\xff", "bad\uFFFD"},
+		// A run of stray continuation bytes is no rune: cut at the bound.
+		{"invalid run at the bound", "ab" + strings.Repeat("\x80", MaxSampleText), "ab\uFFFD…"}, // one U+FFFD a run
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := cutText([]byte(tc.in)); got != tc.want {

@@ -339,15 +339,25 @@ func escapeOf(r rune, size int, c byte) string {
 		// A U+FFFD already in the data stands for bytes that were not
 		// UTF-8 when read; mark it like the escapes.
 		return "\uFFFD"
-	case r >= 0x80 && r < 0xa0, r == 0x2028, r == 0x2029, r >= 0xa0 && unicode.Is(unicode.Cf, r):
-		// C1 controls, line separators, and format characters: bidi
-		// controls, zero-width spaces and joiners, soft hyphens, BOM.
+	case r >= 0x80 && r < 0xa0, r == 0x2028, r == 0x2029, r == 0x2800, r >= 0xa0 && invisible(r):
+		// C1 controls, line separators, and characters that show as
+		// nothing or as a space: format characters (bidi controls,
+		// zero-width spaces and joiners, soft hyphens, BOM), other
+		// default-ignorable ones (variation selectors, fillers), the
+		// spaces that are not ASCII's (no-break, ideographic) and the
+		// blank braille pattern.
 		if r > 0xffff {
 			return `\U` + hex2(int(r>>24)) + hex2(int(r>>16&0xff)) + hex2(int(r>>8&0xff)) + hex2(int(r&0xff))
 		}
 		return `\u` + hex2(int(r>>8)) + hex2(int(r&0xff))
 	}
 	return ""
+}
+
+// invisible reports whether r, a non-ASCII rune, shows as nothing or as a
+// space.
+func invisible(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, unicode.White_Space)
 }
 
 func hex2(b int) string {

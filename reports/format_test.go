@@ -20,6 +20,8 @@ func TestVisible(t *testing.T) {
 		{"rtl\u202eoverride\u2028sep\u0085c1", `rtl\u202eoverride\u2028sep\u0085c1`},
 		// Invisible format characters, which make an id look like another.
 		{"42\u200b 4\u200d3 \u200e42 42\u00ad 42\u2060 \u061c \U000e0041", `42\u200b 4\u200d3 \u200e42 42\u00ad 42\u2060 \u061c \U000e0041`},
+		// Other characters that show as nothing or as a space.
+		{"4\u034f2 42\ufe0f \u3164 \u115f \u2800 42\u00a0 \u3000", `4\u034f2 42\ufe0f \u3164 \u115f \u2800 42\u00a0 \u3000`},
 		// A backslash is doubled only where the text has an escape, so
 		// that a real ESC and the characters \x1b read differently.
 		{`C:\data\x1b`, `C:\data\x1b`},

@@ -363,10 +363,18 @@ func (ev *Evaluator) run(p *program, idx []int, vals []Value) (bool, error) {
 		// The VM's words for a null (<nil>, zero Value) say little: name
 		// the null field read, when the error is about a null.
 		if msg := errorText(err); strings.Contains(msg, "<nil>") || strings.Contains(msg, "zero Value") || strings.Contains(msg, "is nil") {
+			var nulls []string
 			for i, name := range p.names {
 				if vals[idx[i]].Kind == KindNull {
-					return false, fmt.Errorf("%s is null: %s", name, msg)
+					nulls = append(nulls, name)
 				}
+			}
+			switch len(nulls) {
+			case 0:
+			case 1:
+				return false, fmt.Errorf("%s is null: %s", nulls[0], msg)
+			default:
+				return false, fmt.Errorf("%s are null: %s", strings.Join(nulls, ", "), msg)
 			}
 		}
 		return false, err

@@ -178,6 +178,9 @@ func TestEval(t *testing.T) {
 		// A VM error not about a null is not blamed on a null field.
 		{"expr error beside a null", "{name: r, event: MovieWatchEvent, expr: 'int(movieId) > 0 && subtitles != true'}", event(watch, "movieId", Str("slug")),
 			want{true, true, Str("error: invalid operation: int(slug)")}},
+		// Several nulls: all are named, none is blamed alone.
+		{"expr error with two nulls", "{name: r, event: Custom, expr: 'len(code ?? \"x\") > 0 && len(userId) > 0'}", event(custom),
+			want{true, true, Str("error: code, userId are null: invalid argument for len (type <nil>)")}},
 		{"other event type", "{name: r, event: MovieRatingEvent, field: userId, not_null: true}", event(watch), skip},
 		{"star skips types without the field", "{name: r, event: '*', field: rating, not_null: true}", event(watch), skip},
 		{"star applies to types with the field", "{name: r, event: '*', field: rating, not_null: true}", event(rating), fail},
