@@ -36,7 +36,8 @@ func DayNumber(t, unit int64) int64 {
 // TextTime reads a time written as text: a date YYYY-MM-DD, then a 'T'
 // or a space and the hour HH and the rest of the clock, as the Kafka log
 // writes it ("2024-03-19T08:15:00"), with an optional zone at the end: Z,
-// or an offset +hh:mm, +hhmm or +hh (or -). It returns the date and the
+// or an offset +hh:mm, +hhmm or +hh (or -); any other zone refuses it
+// (without a zone the text ends with a digit). It returns the date and the
 // hour in UTC, the offset applied; hour is -1 for a date alone. A time
 // without a zone is taken as UTC. ok is false when s is not such a time.
 // The hour is checked; the date only when there is an offset to apply,
@@ -57,6 +58,10 @@ func TextTime(s string) (date string, hour int, ok bool) {
 	}
 	off, has := zoneOffset(s)
 	switch {
+	case !has && s[len(s)-1]-'0' > 9:
+		// Some other zone, such as " EST" or "[America/New_York]": not
+		// one to read as UTC.
+		return "", 0, false
 	case !has || off == 0:
 		return s[:10], hour, true
 	case off > 24*3600 || off < -24*3600:
@@ -67,10 +72,14 @@ func TextTime(s string) (date string, hour int, ok bool) {
 		return "", 0, false // time.Date would roll 02-30 over into March
 	}
 	minute := 0
-	if len(s) >= 16 && s[13] == ':' {
-		if minute = TwoDigits(s[14], s[15]); minute < 0 || minute > 59 {
-			return "", 0, false
-		}
+	switch {
+	case len(s) >= 16 && s[13] == ':': // 08:15
+		minute = TwoDigits(s[14], s[15])
+	case len(s) >= 15 && s[13]-'0' <= 9: // 0815, ISO 8601's basic form
+		minute = TwoDigits(s[13], s[14])
+	}
+	if minute < 0 || minute > 59 {
+		return "", 0, false
 	}
 	t := time.Date(y, time.Month(m), d, hour, minute, 0, 0, time.UTC).Add(-time.Duration(off) * time.Second)
 	return t.Format(time.DateOnly), t.Hour(), true

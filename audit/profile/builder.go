@@ -142,13 +142,14 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 		ev.noHour++
 	} else {
 		v := &vals[p.timePos]
-		if h, other, ok := b.when(v, p.timeUnit); ok {
+		h, other, ok := b.when(v, p.timeUnit)
+		if ok {
 			ev.hours[h]++
-			if other {
-				ev.otherDay++
-			}
 		} else {
 			ev.noHour++
+		}
+		if other {
+			ev.otherDay++
 		}
 		if int(v.Kind) < numKinds {
 			p.timeAcc.kinds[v.Kind]++
@@ -373,7 +374,7 @@ func (f *fieldAcc) profile() *FieldProfile {
 // when returns the UTC hour of the time v: an Avro timestamp of unit (see
 // rules.TimeUnit) or text (see rules.TextTime), and whether it falls on
 // another date than the audited day, when one is set. ok is false when v
-// has no hour.
+// has no hour; a date alone can still be another day's.
 func (b *Builder) when(v *rules.Value, unit int64) (hour int, otherDay, ok bool) {
 	switch {
 	case v.Kind == rules.KindInt && unit > 0:
@@ -385,10 +386,10 @@ func (b *Builder) when(v *rules.Value, unit int64) (hour int, otherDay, ok bool)
 		return int((h%24 + 24) % 24), b.day != "" && rules.DayNumber(v.Int, unit) != b.dayIndex, true
 	case v.Kind == rules.KindString:
 		date, h, ok := rules.TextTime(v.Str)
-		if !ok || h < 0 {
+		if !ok {
 			return 0, false, false
 		}
-		return h, b.day != "" && date != b.day, true
+		return max(h, 0), b.day != "" && date != b.day, h >= 0
 	}
 	return 0, false, false
 }

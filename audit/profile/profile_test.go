@@ -69,6 +69,7 @@ func TestOtherDay(t *testing.T) {
 		ev(text, rules.Null()),                           // no hour: not counted
 		ev(text, rules.Str("2024-03-20T01:00:00+05:00")), // 2024-03-19T20:00Z
 		ev(text, rules.Str("2024-03-19T01:00:00+05:00")), // late: 2024-03-18T20:00Z
+		ev(text, rules.Str("2024-03-20")),                // a date alone: no hour, but another day
 		ev(ts, rules.Int(day)),
 		ev(ts, rules.Int(day-1)), // 2024-03-18T23:59:59.999Z
 		ev(ts, rules.Int(day+86_400_000)),
@@ -76,16 +77,16 @@ func TestOtherDay(t *testing.T) {
 		b.Observe(e)
 	}
 	p := b.Profile()
-	if e := p.Events["E"]; e.OtherDay != 5 || e.Hours[23] != 3 || e.Hours[20] != 2 || e.NoHour != 1 {
-		t.Fatalf("other_day %d, hour 23 %d, hour 20 %d, no_hour %d; want 5, 3, 2, 1", e.OtherDay, e.Hours[23], e.Hours[20], e.NoHour)
+	if e := p.Events["E"]; e.OtherDay != 6 || e.Hours[23] != 3 || e.Hours[20] != 2 || e.NoHour != 2 {
+		t.Fatalf("other_day %d, hour 23 %d, hour 20 %d, no_hour %d; want 6, 3, 2, 2", e.OtherDay, e.Hours[23], e.Hours[20], e.NoHour)
 	}
 	p.Merge(p)
 	var back Profile
 	if err := json.Unmarshal([]byte(mustJSON(t, p)), &back); err != nil {
 		t.Fatal(err)
 	}
-	if got := back.Events["E"].OtherDay; got != 10 {
-		t.Errorf("other_day after a merge with itself and JSON: %d, want 10", got)
+	if got := back.Events["E"].OtherDay; got != 12 {
+		t.Errorf("other_day after a merge with itself and JSON: %d, want 12", got)
 	}
 	if NewBuilder().SetDay("19.03.2024") == nil {
 		t.Error("SetDay took a date that is not YYYY-MM-DD")
