@@ -638,11 +638,17 @@ func placeholderProblem(what, s string, glob bool) string {
 		if i < 0 {
 			return ""
 		}
-		j := strings.IndexByte(rest[i:], '}')
+		j := closingBrace(rest[i:])
 		if j < 0 {
 			return ""
 		}
-		if ph := rest[i : i+j+1]; !(glob && strings.Contains(ph, ",")) && !contains(placeholders(), ph) {
+		ph := rest[i : i+j+1]
+		if glob && strings.Contains(ph, ",") {
+			// An alternation: its options may hold placeholders.
+			if msg := placeholderProblem(what, ph[1:len(ph)-1], glob); msg != "" {
+				return strings.Replace(msg, fmt.Sprintf("%q", ph[1:len(ph)-1]), fmt.Sprintf("%q", s), 1)
+			}
+		} else if !contains(placeholders(), ph) {
 			hint := ""
 			if sug := suggest(ph, placeholders()); sug != "" {
 				hint = " (did you mean " + sug + "?)"
@@ -651,6 +657,23 @@ func placeholderProblem(what, s string, glob bool) string {
 		}
 		rest = rest[i+j+1:]
 	}
+}
+
+// closingBrace returns the index of the '}' that closes the '{' at s[0],
+// counting nested braces, or -1.
+func closingBrace(s string) int {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '{':
+			depth++
+		case '}':
+			if depth--; depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // scalarAt returns the text of key in mapping n, or "", without reporting

@@ -398,6 +398,15 @@ func TestParseMore(t *testing.T) {
 			yaml: "version: 1\ninputs:\n  - {name: k, format: kafka-log, paths: [\"data/{date}/{kafka,stream}.log\"]}\n",
 		},
 		{
+			name: "placeholders inside an alternation",
+			yaml: "version: 1\ninputs:\n  - {name: k, format: kafka-log, paths: [\"data/{late-{date},early-{date}}.log\"]}\n",
+		},
+		{
+			name: "unknown placeholder inside an alternation",
+			yaml: "version: 1\ninputs:\n  - {name: k, format: kafka-log, paths: [\"data/{late-{dat},early}.log\"]}\n",
+			want: `c.yaml:3:42: input "k": path "data/{late-{dat},early}.log" has the unknown placeholder {dat} (did you mean {date}?); the placeholders are {date} (YYYY-MM-DD), {year}, {month} and {day}`,
+		},
+		{
 			// report.out is no glob: {date,x} would be a directory's name.
 			name: "alternation outside a glob",
 			yaml: minimal + "report: {out: 'r/{date,x}'}\n",
