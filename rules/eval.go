@@ -63,7 +63,9 @@ type step struct {
 	expr   []int    // positions of c.expr.names
 	// c.where and c.expr as run on this shape (see program.forShape)
 	wherep, exprp *program
-	unit          int64 // on_day: TimeUnit of the field's type
+	// per name of where and expr: whether the shape types it boolean
+	whereBool, exprBool []bool
+	unit                int64 // on_day: TimeUnit of the field's type
 }
 
 // valueSlicer is an Event that can hand over all its values at once, in
@@ -127,13 +129,20 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 			return idx
 		}
 		st.fields = resolve(c.Fields)
+		bools := func(idx []int) []bool {
+			b := make([]bool, len(idx))
+			for j, i := range idx {
+				b[j] = i >= 0 && s.Fields()[i].Kind == KindBool
+			}
+			return b
+		}
 		if c.where != nil {
 			st.where = resolve(c.where.names)
-			st.wherep = c.where.forShape(s)
+			st.wherep, st.whereBool = c.where.forShape(s), bools(st.where)
 		}
 		if c.expr != nil {
 			st.expr = resolve(c.expr.names)
-			st.exprp = c.expr.forShape(s)
+			st.exprp, st.exprBool = c.expr.forShape(s), bools(st.expr)
 		}
 		if ok {
 			p.steps = append(p.steps, st)
@@ -219,7 +228,7 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 			v = &vals[st.field]
 		}
 		if c.where != nil {
-			ok, err := ev.run(st.wherep, st.where, vals)
+			ok, err := ev.run(st.wherep, st.where, st.whereBool, vals)
 			if err != nil {
 				ev.checked[st.check]++
 				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: where: " + errorText(err))})
@@ -276,7 +285,7 @@ func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
 				continue
 			}
 		case RuleExpr:
-			ok, err := ev.run(st.exprp, st.expr, vals)
+			ok, err := ev.run(st.exprp, st.expr, st.exprBool, vals)
 			switch {
 			case err != nil:
 				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: " + errorText(err))})
@@ -338,9 +347,9 @@ func (ev *Evaluator) exprValue(p *program, idx []int, vals []Value) Value {
 }
 
 // run evaluates an expression over e's fields: natively when it can,
-// else with the evaluator's VM and environment. vals is e's ValueSlice or
-// nil.
-func (ev *Evaluator) run(p *program, idx []int, vals []Value) (bool, error) {
+// else with the evaluator's VM and environment. bools says which names
+// the event's shape types boolean.
+func (ev *Evaluator) run(p *program, idx []int, bools []bool, vals []Value) (bool, error) {
 	if p.native != nil {
 		if res, ok := p.native.eval(idx, vals); ok {
 			return res, nil
@@ -357,6 +366,15 @@ func (ev *Evaluator) run(p *program, idx []int, vals []Value) (bool, error) {
 	}
 	for i, name := range p.names {
 		ev.env[name] = vals[idx[i]].Any()
+	}
+	var nulls []int // boolean fields that are null
+	for i, b := range bools {
+		if b && vals[idx[i]].Kind == KindNull {
+			nulls = append(nulls, i)
+		}
+	}
+	if len(nulls) > 0 {
+		return ev.runUnknown(p, nulls)
 	}
 	res, err := ev.vm.Run(p.prog, ev.env)
 	if err != nil {
@@ -381,6 +399,47 @@ func (ev *Evaluator) run(p *program, idx []int, vals []Value) (bool, error) {
 	}
 	b, _ := res.(bool)
 	return b, nil
+}
+
+// maxUnknowns bounds the null boolean fields runUnknown tries both ways.
+const maxUnknowns = 3
+
+// runUnknown runs the VM on an event whose boolean fields at nulls are
+// null, which the VM reads as false in some places and fails on in
+// others. It reads them as unknown instead, as the native conditions do
+// (see cond.kleene): it tries every way of making them true or false,
+// and when all give the same result, that is the result; else the nulls
+// decide it, and that is an error. An error of the VM is returned as it
+// is. ev.env holds the event's fields.
+func (ev *Evaluator) runUnknown(p *program, nulls []int) (bool, error) {
+	names := make([]string, len(nulls))
+	for j, i := range nulls {
+		names[j] = p.names[i]
+	}
+	undecided := fmt.Errorf("%s is null, neither true nor false", names[0])
+	if len(nulls) > 1 {
+		undecided = fmt.Errorf("%s are null, neither true nor false", strings.Join(names, ", "))
+	}
+	if len(nulls) > maxUnknowns {
+		return false, undecided
+	}
+	var first bool
+	for mask := 0; mask < 1<<len(nulls); mask++ {
+		for j, i := range nulls {
+			ev.env[p.names[i]] = mask>>j&1 == 1
+		}
+		res, err := ev.vm.Run(p.prog, ev.env)
+		b, _ := res.(bool)
+		switch {
+		case err != nil: // an error whatever the nulls are: the VM's
+			return false, err
+		case mask == 0:
+			first = b
+		case b != first:
+			return false, undecided
+		}
+	}
+	return first, nil
 }
 
 // Seeds of the two halves of unique keys.

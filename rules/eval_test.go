@@ -175,6 +175,14 @@ func TestEval(t *testing.T) {
 		{"where false and null skips", "{name: r, event: MovieWatchEvent, where: 'minute != 5 && subtitles', field: minute, max: 4}", event(watch, "minute", Int(5)), skip},
 		{"where null and true fails", "{name: r, event: MovieWatchEvent, where: 'subtitles && minute == 5', field: minute, max: 4}", event(watch, "minute", Int(5)),
 			want{true, true, Str("error: where: subtitles is null, neither true nor false")}},
+		// The same where the VM decides (len): a null that does not decide
+		// is no error, one that decides is, and the VM's false for a lone
+		// null is not taken for an answer.
+		{"vm: null or true", "{name: r, event: MovieWatchEvent, where: 'subtitles || len(movieId) > 0', field: minute, max: 4}", event(watch, "movieId", Str("m"), "minute", Int(5)), want{true, true, Int(5)}},
+		{"vm: true or null", "{name: r, event: MovieWatchEvent, where: 'len(movieId) > 0 || subtitles', field: minute, max: 4}", event(watch, "movieId", Str("m"), "minute", Int(5)), want{true, true, Int(5)}},
+		{"vm: false and null", "{name: r, event: MovieWatchEvent, where: 'len(movieId) > 5 && subtitles', field: minute, max: 4}", event(watch, "movieId", Str("m"), "minute", Int(5)), skip},
+		{"vm: true and null", "{name: r, event: MovieWatchEvent, where: 'len(movieId) > 0 && subtitles', field: minute, max: 4}", event(watch, "movieId", Str("m"), "minute", Int(5)),
+			want{true, true, Str("error: where: subtitles is null, neither true nor false")}},
 		// A VM error not about a null is not blamed on a null field.
 		{"expr error beside a null", "{name: r, event: MovieWatchEvent, expr: 'int(movieId) > 0 && subtitles != true'}", event(watch, "movieId", Str("slug")),
 			want{true, true, Str("error: invalid operation: int(slug)")}},
