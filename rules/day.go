@@ -43,6 +43,17 @@ func DayNumber(t, unit int64) int64 {
 // The hour is checked; the date only when there is an offset to apply,
 // and without one it is returned as written, a part of s.
 func TextTime(s string) (date string, hour int, ok bool) {
+	// The usual form, as the log writes it, inline: a 'T', and no zone
+	// (no sign where an offset would have one, and a digit at the end).
+	if n := len(s); n >= 19 && s[10] == 'T' && s[n-1]-'0' <= 9 && s[n-3] >= '0' && s[n-5] >= '0' && s[n-6] >= '0' {
+		if h := TwoDigits(s[11], s[12]); h >= 0 && h <= 23 {
+			return s[:10], h, true
+		}
+	}
+	return textTime(s)
+}
+
+func textTime(s string) (date string, hour int, ok bool) {
 	if len(s) < 10 || len(s) > 10 && s[10] != 'T' && s[10] != ' ' {
 		return "", 0, false
 	}
