@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -361,7 +362,7 @@ func (ev *Evaluator) run(p *program, idx []int, bools []bool, vals []Value) (boo
 			if null < 0 {
 				return res, nil
 			}
-			return false, fmt.Errorf("%s is null, neither true nor false", p.names[null])
+			return false, errors.New(areNull(p.names[null]) + ", neither true nor false")
 		}
 	}
 	for i, name := range p.names {
@@ -387,18 +388,23 @@ func (ev *Evaluator) run(p *program, idx []int, bools []bool, vals []Value) (boo
 					nulls = append(nulls, name)
 				}
 			}
-			switch len(nulls) {
-			case 0:
-			case 1:
-				return false, fmt.Errorf("%s is null: %s", nulls[0], msg)
-			default:
-				return false, fmt.Errorf("%s are null: %s", strings.Join(nulls, ", "), msg)
+			if len(nulls) > 0 {
+				return false, fmt.Errorf("%s: %s", areNull(nulls...), msg)
 			}
 		}
 		return false, err
 	}
 	b, _ := res.(bool)
 	return b, nil
+}
+
+// areNull says that the named fields are null: "a is null", "a, b are
+// null".
+func areNull(names ...string) string {
+	if len(names) == 1 {
+		return names[0] + " is null"
+	}
+	return strings.Join(names, ", ") + " are null"
 }
 
 // maxUnknowns bounds the null boolean fields runUnknown tries both ways.
@@ -416,10 +422,7 @@ func (ev *Evaluator) runUnknown(p *program, nulls []int) (bool, error) {
 	for j, i := range nulls {
 		names[j] = p.names[i]
 	}
-	undecided := fmt.Errorf("%s is null, neither true nor false", names[0])
-	if len(nulls) > 1 {
-		undecided = fmt.Errorf("%s are null, neither true nor false", strings.Join(names, ", "))
-	}
+	undecided := errors.New(areNull(names...) + ", neither true nor false")
 	if len(nulls) > maxUnknowns {
 		return false, undecided
 	}
