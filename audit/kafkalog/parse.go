@@ -142,12 +142,38 @@ func (p *parser) run(c chunk) (err error) {
 
 // lines parses data, whose first line has number line. The last line may
 // lack its newline.
+//
+// Nearly every byte of a log is printable ASCII, so the text is checked a
+// run of lines at a time: plainPrefix finds the first byte that is not
+// printable ASCII or a newline, every line that ends before it is clean,
+// and only the line that holds it is looked at closely, by scanLine. A
+// CR that ends a line (CRLF logs) is taken without scanLine.
 func (p *parser) lines(data []byte, line int64) {
 	for len(data) > 0 {
-		end, clean := scanLine(data)
+		plain := plainPrefix(data)
+		for {
+			end := bytes.IndexByte(data[:plain], '\n')
+			if end < 0 {
+				break
+			}
+			p.line(data[:end], line, true)
+			line++
+			data, plain = data[end+1:], plain-end-1
+		}
+		// data[:plain] holds no newline: the next line runs past it.
+		if plain == len(data) {
+			if plain > 0 {
+				p.line(data, line, true) // the last line, without its newline
+			}
+			return
+		}
+		end, clean := plain+1, true
+		if data[plain] != '\r' || end < len(data) && data[end] != '\n' {
+			end, clean = scanLine(data)
+		}
 		p.line(data[:end], line, clean)
 		line++
-		if end == len(data) {
+		if end >= len(data) {
 			return
 		}
 		data = data[end+1:]
@@ -537,6 +563,29 @@ func scanLine(data []byte) (end int, clean bool) {
 		}
 		return len(data), false
 	}
+}
+
+// plainPrefixWords is plainPrefix eight bytes at a time, for CPUs without
+// the assembly version; tests hold the two to the same answers.
+func plainPrefixWords(data []byte) int {
+	i := 0
+	for i+8 <= len(data) {
+		if special(binary.LittleEndian.Uint64(data[i:]))&highs == 0 {
+			i += 8
+			continue
+		}
+		for end := i + 8; i < end; i++ { // a special byte or a newline
+			if c := data[i]; c-0x20 > 0x5e && c != '\n' {
+				return i
+			}
+		}
+	}
+	for ; i < len(data); i++ {
+		if c := data[i]; c-0x20 > 0x5e && c != '\n' {
+			return i
+		}
+	}
+	return i
 }
 
 // special flags, in their high bits, the bytes of x outside printable

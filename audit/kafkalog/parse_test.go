@@ -1,6 +1,7 @@
 package kafkalog
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -140,6 +141,94 @@ func TestScanLineFindsEveryByte(t *testing.T) {
 			ln := strings.Repeat("a", n) + "\r"
 			if end, clean := scanLine([]byte(ln + "\n")); end != len(ln) || !clean {
 				t.Fatalf("scanLine(%q) = %d, %v; want %d, true (a final CR is part of the line end)", ln+"\n", end, clean, len(ln))
+			}
+		}
+	}
+}
+
+// TestPlainPrefix holds plainPrefix (assembly on amd64) and
+// plainPrefixWords to a byte-by-byte answer, with each byte value at each
+// place of inputs of 0 to 150 bytes, so that every block width meets it
+// at every offset, and among newlines.
+func TestPlainPrefix(t *testing.T) {
+	want := func(b []byte) int {
+		for i, c := range b {
+			if (c < 0x20 && c != '\n') || c > 0x7e {
+				return i
+			}
+		}
+		return len(b)
+	}
+	check := func(in []byte) {
+		t.Helper()
+		w := want(in)
+		if got := plainPrefix(in); got != w {
+			t.Fatalf("plainPrefix(%q) = %d, want %d", in, got, w)
+		}
+		if got := plainPrefixWords(in); got != w {
+			t.Fatalf("plainPrefixWords(%q) = %d, want %d", in, got, w)
+		}
+	}
+	buf := make([]byte, 0, 160)
+	for n := 0; n <= 150; n++ {
+		base := buf[:n]
+		for i := range base {
+			base[i] = "abc~ \n"[i%6] // printable, with newlines
+		}
+		check(base)
+		for i := range n {
+			for c := range 256 {
+				saved := base[i]
+				base[i] = byte(c)
+				check(base)
+				base[i] = saved
+			}
+		}
+	}
+	// A special byte after a long plain run, as in a chunk of a log.
+	long := bytes.Repeat([]byte("2024-03-19T00:01:42,2269,GET /rate/up+2009=4\n"), 1000)
+	check(long)
+	for _, at := range []int{0, 1, 15, 16, 63, 64, 65, len(long) - 2, len(long) - 1} {
+		in := bytes.Clone(long)
+		in[at] = 0x80
+		check(in)
+	}
+}
+
+// TestLinesFindsEveryByte is TestScanLineFindsEveryByte through the
+// reader: a run of clean lines, then one with a bad byte at each place
+// (or a CR before its newline), then clean lines again, so that lines'
+// run-at-a-time check meets the bad byte at every offset of its blocks.
+func TestLinesFindsEveryByte(t *testing.T) {
+	r := New(Options{Workers: 1})
+	bad := []string{"\x00", "\x1f", "\x7f", "\r", "\t", "\xff", "\xc3", "\u0085", "\u00e9", "\r\r"}
+	for pre := range 3 {
+		for n := 1; n <= 70; n++ {
+			for i := range n {
+				for _, b := range bad {
+					ln := strings.Repeat("a", i) + b + strings.Repeat("z", n-i-1)
+					if ln == "\r" {
+						continue // a blank CRLF line
+					}
+					in := strings.Repeat(tRate+"\n", pre) + ln + "\n" + tWatch + "\r\n" + tRate
+					got, _, err := readRecs(t, r, strings.NewReader(in))
+					if err != nil {
+						t.Fatal(err)
+					}
+					wantReason := ReasonUnknownShape
+					if !oracleClean([]byte(ln)) {
+						wantReason = ReasonInvalidText
+					}
+					if len(got) != pre+3 {
+						t.Fatalf("%q: %d records, want %d", in, len(got), pre+3)
+					}
+					if g := got[pre]; g.Line != int64(pre+1) || g.Reason != wantReason {
+						t.Fatalf("%q: line %d gave %v, want %s", in, pre+1, g, wantReason)
+					}
+					if got[pre+1].Reason != "" || got[pre+2].Reason != "" {
+						t.Fatalf("%q: the lines after it gave %v, %v", in, got[pre+1], got[pre+2])
+					}
+				}
 			}
 		}
 	}

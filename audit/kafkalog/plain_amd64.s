@@ -1,0 +1,98 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func plainPrefix16(data []byte) int
+//
+// Sixteen bytes an instruction with SSE2, which every amd64 CPU has (no
+// AVX, so no upper register halves are left dirty for the Go code after
+// it). A byte is special when it is below 0x20 (signed, so 0x80 and up
+// are too) and not '\n', or is 0x7f.
+TEXT ·plainPrefix16(SB), NOSPLIT, $0-32
+	MOVQ	data_base+0(FP), SI
+	MOVQ	data_len+8(FP), BX
+	XORQ	AX, AX
+	MOVQ	$0x2020202020202020, DX
+	MOVQ	DX, X8
+	PUNPCKLQDQ	X8, X8
+	MOVQ	$0x7f7f7f7f7f7f7f7f, DX
+	MOVQ	DX, X9
+	PUNPCKLQDQ	X9, X9
+	MOVQ	$0x0a0a0a0a0a0a0a0a, DX
+	MOVQ	DX, X10
+	PUNPCKLQDQ	X10, X10
+	MOVQ	BX, CX
+	ANDQ	$~63, CX
+
+loop64:
+	CMPQ	AX, CX
+	JAE	blocks16
+	MOVOU	0(SI)(AX*1), X0
+	MOVOU	16(SI)(AX*1), X1
+	MOVOU	32(SI)(AX*1), X2
+	MOVOU	48(SI)(AX*1), X3
+	MOVOU	X8, X4
+	PCMPGTB	X0, X4
+	MOVOU	X0, X5
+	PCMPEQB	X10, X5
+	PANDN	X4, X5
+	PCMPEQB	X9, X0
+	POR	X5, X0
+	MOVOU	X8, X4
+	PCMPGTB	X1, X4
+	MOVOU	X1, X5
+	PCMPEQB	X10, X5
+	PANDN	X4, X5
+	PCMPEQB	X9, X1
+	POR	X5, X1
+	MOVOU	X8, X4
+	PCMPGTB	X2, X4
+	MOVOU	X2, X5
+	PCMPEQB	X10, X5
+	PANDN	X4, X5
+	PCMPEQB	X9, X2
+	POR	X5, X2
+	MOVOU	X8, X4
+	PCMPGTB	X3, X4
+	MOVOU	X3, X5
+	PCMPEQB	X10, X5
+	PANDN	X4, X5
+	PCMPEQB	X9, X3
+	POR	X5, X3
+	POR	X1, X0
+	POR	X3, X2
+	POR	X2, X0
+	PMOVMSKB	X0, DX
+	TESTL	DX, DX
+	JNZ	blocks16
+	ADDQ	$64, AX
+	JMP	loop64
+
+blocks16:
+	MOVQ	BX, CX
+	ANDQ	$~15, CX
+
+loop16:
+	CMPQ	AX, CX
+	JAE	done
+	MOVOU	0(SI)(AX*1), X0
+	MOVOU	X8, X4
+	PCMPGTB	X0, X4
+	MOVOU	X0, X5
+	PCMPEQB	X10, X5
+	PANDN	X4, X5
+	PCMPEQB	X9, X0
+	POR	X5, X0
+	PMOVMSKB	X0, DX
+	TESTL	DX, DX
+	JNZ	found
+	ADDQ	$16, AX
+	JMP	loop16
+
+found:
+	BSFL	DX, DX
+	ADDQ	DX, AX
+
+done:
+	MOVQ	AX, ret+24(FP)
+	RET
