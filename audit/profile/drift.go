@@ -85,7 +85,9 @@ const (
 //     shares smoothed as in PSI. Above 0.1 is a moderate shift, above
 //     0.25 a major one.
 //   - js: Jensen–Shannon distance in base 2, see JSDistance; 0 to 1.
-//   - linf: maxᵢ |cᵢ − bᵢ| over the same buckets, see LInf; 0 to 1.
+//   - linf: maxᵢ |cᵢ − bᵢ| over the quantile bins of a numeric field
+//     (see LInf), and over every value of a categorical one, not its
+//     top-K buckets; 0 to 1.
 //   - quantile_change: (Q_cur(q) − Q_base(q)) / |Q_base(q)|.
 //   - mean_change: (mean_cur − mean_base) / |mean_base|.
 //   - null_ratio_change: nulls_cur/count_cur − nulls_base/count_base.
@@ -108,6 +110,13 @@ func Compare(m Metric, base, cur *FieldProfile, q float64) (float64, error) {
 			return PSI(d.Base, d.Cur), nil
 		case MetricJS:
 			return JSDistance(d.Base, d.Cur), nil
+		}
+		if !d.Numeric {
+			// Over every value, not the top-K buckets: the other bucket
+			// of a many-valued field holds different values on each side,
+			// and comparing its mass measures whose top values are more
+			// concentrated (a pooled window baseline, one day) instead.
+			return linfValues(base, cur), nil
 		}
 		return LInf(d.Base, d.Cur), nil
 	case MetricQuantileChange:
@@ -342,6 +351,25 @@ func JSDistance(base, cur []float64) float64 {
 		}
 	}
 	return math.Sqrt(min(max(js, 0), 1))
+}
+
+// linfValues is maxᵥ |cur(v) − base(v)| over all values of two fields
+// whose value frequencies are kept.
+func linfValues(base, cur *FieldProfile) float64 {
+	bv, cv := base.values(), cur.values()
+	bt, ct := float64(sumCounts(bv)), float64(sumCounts(cv))
+	diff := make(map[rules.Value]float64, len(bv)+len(cv))
+	for _, vc := range bv {
+		diff[vc.Value] -= float64(vc.Count) / bt
+	}
+	for _, vc := range cv {
+		diff[vc.Value] += float64(vc.Count) / ct
+	}
+	var d float64
+	for _, x := range diff {
+		d = max(d, math.Abs(x))
+	}
+	return d
 }
 
 // LInf returns the L-infinity distance maxᵢ |cᵢ − bᵢ| between two aligned

@@ -387,3 +387,25 @@ func TestMedianMAD(t *testing.T) {
 		t.Errorf("RobustZ at the median with MAD 0 = %v", z)
 	}
 }
+
+// TestLInfOfManyValuesIsPerValue: a baseline pooled over several days
+// spreads an id field thinly, while one day has its own top values. The
+// L∞ distance is the largest change of one value's share (TFDV's); the
+// "other" bucket of the chart must not turn the different top values of
+// two ordinary samples into drift.
+func TestLInfOfManyValuesIsPerValue(t *testing.T) {
+	base, cur := map[string]int{}, map[string]int{}
+	for i := range 500 { // five days of 100 ids each, 2 events an id
+		base["id"+strconv.Itoa(i)] = 2
+	}
+	for i := range 100 { // today: 100 ids of the same kind, 10 events each
+		cur["id"+strconv.Itoa(1000+i)] = 10
+	}
+	got, err := Compare(MetricLInf, fieldOf(strs(base)...), fieldOf(strs(cur)...), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 0.01; !near(got, want, 1e-12) { // each id: 0.2% in the baseline or 1% today
+		t.Errorf("linf = %v, want %v", got, want)
+	}
+}
