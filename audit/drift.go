@@ -150,7 +150,7 @@ func (d *drifter) distributions() {
 		if err != nil {
 			continue // validated with the config
 		}
-		d.field(c.Name, c.Event, c.Field, m, c.Quantile, c.Warn, c.Fail)
+		d.field(c.Name, c.Event, c.Field, m, c.Quantile, c.Warn, c.Fail, true)
 	}
 	if !d.cfg.DefaultChecks {
 		return
@@ -175,11 +175,11 @@ func (d *drifter) distributions() {
 					m = profile.MetricPSI
 				}
 				w, f := rules.DefaultThresholds(m.String())
-				d.field(fmt.Sprintf("%s.%s:%s", event, field, m), event, field, m, 0, w, f)
+				d.field(fmt.Sprintf("%s.%s:%s", event, field, m), event, field, m, 0, w, f, false)
 			}
 			if bf.Nulls > 0 || cf.Nulls > 0 {
 				w, f := rules.DefaultThresholds(profile.MetricNullRatioChange.String())
-				d.field(fmt.Sprintf("%s.%s:%s", event, field, profile.MetricNullRatioChange), event, field, profile.MetricNullRatioChange, 0, w, f)
+				d.field(fmt.Sprintf("%s.%s:%s", event, field, profile.MetricNullRatioChange), event, field, profile.MetricNullRatioChange, 0, w, f, false)
 			}
 		}
 	}
@@ -199,7 +199,12 @@ func noDataNote(event, field string, base, cur *profile.FieldProfile) string {
 	return "no values on one side"
 }
 
-func (d *drifter) field(name, event, field string, m profile.Metric, q, warn, fail float64) {
+// field compares one field with metric m. An explicit check (one the
+// config names) that cannot be computed today although the baseline had
+// values of the field warns, with a note saying why: the field vanished,
+// went all-null, was retyped or took too many values, which is drift in
+// itself.
+func (d *drifter) field(name, event, field string, m profile.Metric, q, warn, fail float64, explicit bool) {
 	res := DriftResult{Name: name, Kind: DriftDistribution, Event: event, Field: field, Metric: m.String(), Warn: warn, Fail: fail,
 		BaselineEvents: d.baseEvents(event), CurrentEvents: d.r.Events[event]}
 	bf, cf := d.base.Profile.Field(event, field), d.r.Profile.Field(event, field)
@@ -223,7 +228,16 @@ func (d *drifter) field(name, event, field string, m profile.Metric, q, warn, fa
 		res.Metric = fmt.Sprintf("quantile_change(p%g)", q*100)
 	}
 	small := bf == nil || cf == nil || bf.Count/int64(d.base.Days()) < d.cfg.MinEvents || cf.Count < d.cfg.MinEvents
+	lost := explicit && math.IsNaN(res.Value) && bf != nil && bf.Count > bf.Nulls &&
+		bf.Count/int64(d.base.Days()) >= d.cfg.MinEvents && d.r.Events[event] >= d.cfg.MinEvents
+	if lost {
+		res.Note = "not computable: " + res.Note
+	}
 	d.add(res, small, false)
+	if lost {
+		res := &d.out[len(d.out)-1]
+		res.Status = max(res.Status, StatusWarn)
+	}
 }
 
 // volume compares today's events per type with the baseline's daily mean.
@@ -425,11 +439,12 @@ func (d *drifter) anomalies() {
 	}
 	for _, rr := range d.r.Rules {
 		var xs []float64
-		var checked int64 // events the rule checked in the baseline's days
+		var checked, failed int64 // events the rule checked, and failed, in the baseline's days
 		for _, e := range d.base.Entries {
 			if c, ok := e.Rules[rr.Name]; ok && c.Checked > 0 {
 				xs = append(xs, c.FailedRatio())
 				checked += c.Checked
+				failed += c.Failed
 			}
 		}
 		if len(xs) < anomalyMinDays || rr.Checked == 0 {
@@ -439,7 +454,12 @@ func (d *drifter) anomalies() {
 		med, mad := profile.MedianMAD(xs)
 		// A floor under the spread keeps a perfectly steady history from
 		// turning any wiggle into an infinite z-score.
-		z := (cur - med) / max(1.4826*mad, 0.1*med, 1e-4)
+		// So does counting noise: today's share of rr.Checked events
+		// varies by a binomial standard error around the baseline's rate
+		// (smoothed, so a rule that never failed still has one).
+		p := (float64(failed) + 1) / (float64(checked) + 2)
+		se := math.Sqrt(p * (1 - p) / float64(rr.Checked))
+		z := (cur - med) / max(1.4826*mad, 0.1*med, se, 1e-4)
 		res := DriftResult{Name: rr.Name + ":anomaly", Kind: DriftAnomaly, Event: rr.Event, Field: rr.Field, Metric: "robust_z",
 			Value: z, Warn: d.cfg.Anomalies.Warn, Fail: d.cfg.Anomalies.Fail, BaselineEvents: checked, CurrentEvents: rr.Checked,
 			Note:  fmt.Sprintf("failed share %.3f%% today; median %.3f%% over %d days", 100*cur, 100*med, len(xs)),

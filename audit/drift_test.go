@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -250,5 +251,52 @@ func TestDriftCheckOnAFieldNoEventHas(t *testing.T) {
 	got := find(t, Drift(&cfg, cur, baselineOf(day("2024-03-18", 2000, allHours(), []int64{4}, 0))), "c")
 	if got.Status != StatusPass || got.Note != "no MovieRatingEvent had a field ratng, today or in the baseline" {
 		t.Errorf("status %v, note %q", got.Status, got.Note)
+	}
+}
+
+// TestAnomalyWithinSamplingNoise: 17, 25 and 17 failures of 1000 on three
+// days and 28 today is what counting noise gives (a binomial standard
+// error of about 0.44 points against a rise of 1.1); it must not fail the
+// gate.
+func TestAnomalyWithinSamplingNoise(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	var days []*Result
+	for i, failed := range []int64{17, 25, 17} {
+		r := day("2024-03-1"+string(rune('0'+i)), 2000, allHours(), []int64{4}, 0)
+		r.Rules = []RuleResult{{Name: "rating-in-range", Checked: 1000, Failed: failed}}
+		days = append(days, r)
+	}
+	cur := day("2024-03-19", 2000, allHours(), []int64{4}, 0)
+	cur.Rules = []RuleResult{{Name: "rating-in-range", Checked: 1000, Failed: 28}}
+	if got := find(t, Drift(&cfg, cur, baselineOf(days...)), "rating-in-range:anomaly"); got.Status != StatusPass {
+		t.Errorf("status %v (z %v, %s), want pass", got.Status, got.Value, got.Note)
+	}
+}
+
+// An explicit check on a field the baseline had, which today cannot be
+// compared (the field vanished, went all-null, was retyped or became too
+// many-valued), must not pass silently; with too few events today it is
+// reported and cannot warn, as any check.
+func TestExplicitCheckThatCannotBeComputedWarns(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	cfg.Checks = []rules.DriftCheck{{Name: "c", Event: rules.MovieRatingEvent, Field: "rating", Metric: "psi", Warn: 0.1, Fail: 0.25}}
+	base := day("2024-03-18", 2000, allHours(), []int64{4, 5, 3}, 0)
+	timeOnly := rules.NewShape(rules.MovieRatingEvent, []rules.Field{{Name: "time", Kind: rules.KindString}})
+	for _, tc := range []struct {
+		events int
+		want   Status
+	}{{2000, StatusWarn}, {int(cfg.MinEvents) - 1, StatusPass}} {
+		b := profile.NewBuilder()
+		for i := range tc.events {
+			b.Observe(&testEvent{timeOnly, []rules.Value{rules.Str(fmt.Sprintf("2024-03-19T%02d:00:00", i%24))}})
+		}
+		p := b.Profile()
+		p.Dates = []string{"2024-03-19"}
+		cur := &Result{Date: "2024-03-19", Events: map[string]int64{rules.MovieRatingEvent: int64(tc.events)}, Profile: p}
+		got := find(t, Drift(&cfg, cur, baselineOf(base)), "c")
+		lost := strings.HasPrefix(got.Note, "not computable: ")
+		if got.Status != tc.want || !strings.Contains(got.Note, "no values today") || lost != (tc.want == StatusWarn) {
+			t.Errorf("%d events today: status %v, note %q; want %v and a note that the field has no values today", tc.events, got.Status, got.Note, tc.want)
+		}
 	}
 }
