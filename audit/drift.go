@@ -126,6 +126,11 @@ func (d *drifter) add(res DriftResult, small bool, oneSided bool) {
 	default:
 		res.Status = StatusPass
 	}
+	if res.Warn == 0 && res.Fail == 0 {
+		// Set so in the config: the value is reported, never gated. Said
+		// in so many words, as warn: 0 reads like "warn on any change".
+		res.Note = strings.TrimPrefix(res.Note+"; reported only: warn and fail are 0, which turns both levels off", "; ")
+	}
 	if small && res.Status > StatusPass {
 		res.Status = StatusPass
 		res.Note = strings.TrimPrefix(res.Note+fmt.Sprintf("; fewer than min_events (%d) events: reported, cannot fail", d.cfg.MinEvents), "; ")

@@ -300,3 +300,16 @@ func TestExplicitCheckThatCannotBeComputedWarns(t *testing.T) {
 		}
 	}
 }
+
+// A check whose warn and fail are both 0 never warns or fails, and its
+// note says so: warn: 0 reads like "warn on any change".
+func TestDriftLevelsOffAreSaid(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	cfg.Checks = []rules.DriftCheck{{Name: "c", Event: rules.MovieRatingEvent, Field: "rating", Metric: "linf"}}
+	base := day("2024-03-18", 2000, allHours(), []int64{4, 5, 3}, 0)
+	cur := day("2024-03-19", 2000, allHours(), []int64{1, 1, 1}, 0)
+	got := find(t, Drift(&cfg, cur, baselineOf(base)), "c")
+	if got.Status != StatusPass || got.Value < 0.5 || !strings.Contains(got.Note, "reported only") {
+		t.Errorf("status %v, value %v, note %q; want pass, a large value, and a note that it is reported only", got.Status, got.Value, got.Note)
+	}
+}
