@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/axiomhq/hyperloglog"
 
@@ -354,7 +355,13 @@ func (f *fieldAcc) profile() *FieldProfile {
 		if len(f.strIdx) > 0 {
 			fp.strs = make(map[string]int64, len(f.strIdx))
 			for s, j := range f.strIdx {
-				fp.strs[s] = f.strCnt[j]
+				// JSON writes text that is not UTF-8 with U+FFFD for the
+				// bad bytes: count it so, or "\xff" and "\xfe" would
+				// be two keys here and one, twice, in the history.
+				if !utf8.ValidString(s) {
+					s = strings.ToValidUTF8(s, "\uFFFD")
+				}
+				fp.strs[s] += f.strCnt[j]
 			}
 		}
 		if f.nSmall+len(f.ints) > 0 {

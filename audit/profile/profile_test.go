@@ -623,3 +623,25 @@ func TestIntPathsAgree(t *testing.T) {
 		t.Error("sketches or extremes differ")
 	}
 }
+
+// Text that is not UTF-8 (an Avro bytes field, a producer's Latin-1) is
+// counted as JSON will write it, so that the history entry reads back:
+// "\xff" and "\xfe" would otherwise both encode as "\ufffd", two equal
+// keys, and the entry would be refused as not adding up.
+func TestInvalidUTF8RoundTrips(t *testing.T) {
+	s := rules.NewShape("E", fields("hash"))
+	b := NewBuilder()
+	for _, h := range []string{"\xff", "\xfe", "\xfe", "ok", "\xffa\xfe"} {
+		b.Observe(ev(s, rules.Str(h)))
+	}
+	p := b.Profile()
+	back := roundTrip(t, p)
+	if got, want := mustJSON(t, back), mustJSON(t, p); got != want {
+		t.Errorf("round trip changed the profile:\n got %s\nwant %s", got, want)
+	}
+	top, _, _ := back.Field("E", "hash").TopK(10)
+	want := []ValueCount{{rules.Str("\ufffd"), 3}, {rules.Str("ok"), 1}, {rules.Str("\ufffda\ufffd"), 1}}
+	if !slices.Equal(top, want) {
+		t.Errorf("TopK = %v, want %v", top, want)
+	}
+}
