@@ -286,7 +286,8 @@ func (c *Check) Describe(e Event) string {
 // CheckShape checks the rules that name s.Event() against the fields a
 // writer schema declares, once the schema is known: a field the schema
 // lacks (the rule then skips these events), a numeric rule on a field
-// that is not a number, an in or not_in list of the wrong type. Each error
+// that is not a number, an on_day rule on a field that is neither text
+// nor a timestamp, an in or not_in list of the wrong type. Each error
 // is an *Error citing the rule. Rules for "*" are not checked: they apply
 // to the types that have their fields.
 func (b *Book) CheckShape(s *Shape) []error {
@@ -316,6 +317,8 @@ func (b *Book) CheckShape(s *Shape) []error {
 		switch {
 		case c.Kind.numeric() && f.Kind != KindInt && f.Kind != KindFloat:
 			fail("%s needs a number, but this writer schema of %s declares %s as %s", c.Kind, s.Event(), f.Name, f.Type)
+		case c.Kind == RuleOnDay && f.Kind != KindString && !(f.Kind == KindInt && TimeUnit(f.Type) > 0):
+			fail("on_day needs a time field: text such as 2024-03-19T08:15:00, or an Avro long with a timestamp logical type; this writer schema of %s declares %s as %s", s.Event(), f.Name, f.Type)
 		case c.Kind == RuleIn || c.Kind == RuleNotIn:
 			for _, v := range c.Rule.Values {
 				if !sameType(f.Kind, v.Kind) {

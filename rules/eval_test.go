@@ -560,3 +560,35 @@ func TestEvalConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// An on_day rule on a field that a writer schema types as neither text nor
+// a timestamp (an Avro date, a plain long of epoch milliseconds) is a
+// mismatch of that schema, named like the others, not a failure of the
+// data alone.
+func TestCheckShapeOnDay(t *testing.T) {
+	b := book(t, "  - {name: late, event: Custom, field: when, on_day: true}\n", nil)
+	for _, tc := range []struct {
+		name, typ string
+		kind      Kind
+		want      string
+	}{
+		{"text", "string", KindString, ""},
+		{"timestamp", `{"type":"long","logicalType":"timestamp-millis"}`, KindInt, ""},
+		{"nullable timestamp", `["null",{"type":"long","logicalType":"timestamp-micros"}]`, KindInt, ""},
+		{"plain long", "long", KindInt, `c.yaml:11:5: rule "late": on_day needs a time field: text such as 2024-03-19T08:15:00, or an Avro long with a timestamp logical type; this writer schema of Custom declares when as long`},
+		{"date", `{"type":"int","logicalType":"date"}`, KindInt, `c.yaml:11:5: rule "late": on_day needs a time field: text such as 2024-03-19T08:15:00, or an Avro long with a timestamp logical type; this writer schema of Custom declares when as {"type":"int","logicalType":"date"}`},
+		{"double", "double", KindFloat, `c.yaml:11:5: rule "late": on_day needs a time field: text such as 2024-03-19T08:15:00, or an Avro long with a timestamp logical type; this writer schema of Custom declares when as double`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewShape("Custom", []Field{{Name: "when", Kind: tc.kind, Nullable: true, Type: tc.typ}})
+			errs := b.CheckShape(s)
+			var got string
+			if len(errs) > 0 {
+				got = errs[0].Error()
+			}
+			if len(errs) > 1 || got != tc.want {
+				t.Errorf("got %v\nwant %s", errs, tc.want)
+			}
+		})
+	}
+}
