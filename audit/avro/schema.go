@@ -582,7 +582,12 @@ func typeText(n *node) string {
 
 func appendTypeText(b []byte, n *node) []byte {
 	switch n.typ {
-	case tRecord, tEnum, tFixed:
+	case tFixed:
+		if n.logical != "" {
+			return appendTypeJSON(b, n)
+		}
+		return append(b, n.name...)
+	case tRecord, tEnum:
 		return append(b, n.name...)
 	case tArray, tMap, tUnion:
 		return appendTypeJSON(b, n)
@@ -595,7 +600,16 @@ func appendTypeText(b []byte, n *node) []byte {
 
 func appendTypeJSON(b []byte, n *node) []byte {
 	switch n.typ {
-	case tRecord, tEnum, tFixed:
+	case tFixed:
+		if n.logical == "" {
+			return appendJSONString(b, n.name)
+		}
+		// A fixed's logical type, a decimal's precision and scale, as
+		// for bytes below, with the fixed's name as its type.
+		b = append(b, `{"type":`...)
+		b = appendJSONString(b, n.name)
+		return appendLogical(b, n)
+	case tRecord, tEnum:
 		return appendJSONString(b, n.name)
 	case tArray, tMap:
 		key := `,"items":`
@@ -619,16 +633,22 @@ func appendTypeJSON(b []byte, n *node) []byte {
 	if n.logical != "" {
 		b = append(b, `{"type":`...)
 		b = appendJSONString(b, n.typ.String())
-		b = append(b, `,"logicalType":`...)
-		b = appendJSONString(b, n.logical)
-		if n.logical == "decimal" {
-			// decimal(12,2) and decimal(12,4) read the same bytes as
-			// values 100 times apart: the report must tell them apart.
-			b = fmt.Appendf(b, `,"precision":%d,"scale":%d`, n.precision, n.scale)
-		}
-		return append(b, '}')
+		return appendLogical(b, n)
 	}
 	return appendJSONString(b, n.typ.String())
+}
+
+// appendLogical appends the logicalType of n, and a decimal's precision
+// and scale, then closes the type object.
+func appendLogical(b []byte, n *node) []byte {
+	b = append(b, `,"logicalType":`...)
+	b = appendJSONString(b, n.logical)
+	if n.logical == "decimal" {
+		// decimal(12,2) and decimal(12,4) read the same bytes as
+		// values 100 times apart: the report must tell them apart.
+		b = fmt.Appendf(b, `,"precision":%d,"scale":%d`, n.precision, n.scale)
+	}
+	return append(b, '}')
 }
 
 // rabin returns the CRC-64-AVRO fingerprint of b, as the specification

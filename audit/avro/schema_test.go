@@ -340,3 +340,29 @@ func TestFloatIsTheDecimalWritten(t *testing.T) {
 		t.Errorf("widen(NaN) = %v", got)
 	}
 }
+
+// A fixed decimal's precision and scale are part of its type as reports
+// show it, as a bytes decimal's are: decimal(9,2) and decimal(9,4) read
+// the same bytes as values 100 times apart.
+func TestFixedDecimalTypeText(t *testing.T) {
+	schema := func(logical string) string {
+		return `{"type":"record","name":"P","fields":[{"name":"amt","type":{"type":"fixed","name":"Money","size":8` + logical + `}}]}`
+	}
+	for _, tc := range []struct {
+		name, logical, want string
+	}{
+		{"plain fixed", ``, `Money`},
+		{"decimal(18,2)", `,"logicalType":"decimal","precision":18,"scale":2`, `{"type":"Money","logicalType":"decimal","precision":18,"scale":2}`},
+		{"decimal(18,4)", `,"logicalType":"decimal","precision":18,"scale":4`, `{"type":"Money","logicalType":"decimal","precision":18,"scale":4}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, err := compileSchema(schema(tc.logical))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fs.info.Fields[0].Type; got != tc.want {
+				t.Errorf("type %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
