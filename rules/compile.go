@@ -306,6 +306,29 @@ func (b *Book) CheckShape(s *Shape) []error {
 					s.Event(), name, didYouMean(name, fieldNames(s.Fields())), list(fieldNames(s.Fields()), "and"))
 			}
 		}
+		for _, p := range []*program{c.where, c.expr} {
+			if p == nil {
+				continue
+			}
+			for _, name := range p.lists {
+				j := s.Index(name)
+				if j < 0 || s.Fields()[j].Kind != KindString {
+					continue
+				}
+				f := s.Fields()[j]
+				var what, empty string
+				switch {
+				case strings.Contains(f.Type, `{"type":"array"`):
+					what, empty = "an array", "[]"
+				case strings.Contains(f.Type, `{"type":"map"`):
+					what, empty = "a map", "{}"
+				default:
+					continue
+				}
+				fail("this writer schema of %s declares %s as %s (%s); rules see it as its JSON text, so len(), [i], in and list comparisons in %q work on the text's characters, not its items; compare the text instead, such as %s != %q",
+					s.Event(), f.Name, what, f.Type, p.src, f.Name, empty)
+			}
+		}
 		i := s.Index(c.Field)
 		if c.Field == "" || i < 0 {
 			continue

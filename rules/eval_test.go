@@ -592,3 +592,40 @@ func TestCheckShapeOnDay(t *testing.T) {
 		})
 	}
 }
+
+// Avro arrays and maps reach rules as their JSON text: an expression
+// that takes one for a list (len, an index, in) would count characters,
+// and len(tags) > 0 would hold for an empty array's "[]". Such a use is a
+// mismatch of the writer schema, named like the others.
+func TestCheckShapeListUse(t *testing.T) {
+	array := Field{Name: "tags", Kind: KindString, Type: `{"type":"array","items":"string"}`}
+	mapf := Field{Name: "attrs", Kind: KindString, Type: `{"type":"map","values":"long"}`}
+	text := Field{Name: "tags", Kind: KindString, Type: "string"}
+	for _, tc := range []struct {
+		name, rule string
+		field      Field
+		wantErr    bool
+	}{
+		{"len of an array", "expr: 'len(tags) > 0'", array, true},
+		{"len of a map", "expr: 'len(attrs) >= 1'", mapf, true},
+		{"index", "expr: 'tags[0] == \"a\"'", array, true},
+		{"in", "expr: '\"a\" in tags'", array, true},
+		{"not in, in where", "where: '\"a\" not in tags', field: tags, not_null: true", array, true},
+		{"list literal", "expr: 'tags != []'", array, true},
+		{"any", "expr: 'any(tags, # == \"a\")'", array, true},
+		{"the text", "expr: 'tags != \"[]\"'", array, false},
+		{"contains", "expr: 'tags contains \"a\"'", array, false},
+		{"len of a string", "expr: 'len(tags) > 0'", text, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := book(t, "  - {name: r, event: Custom, "+tc.rule+"}\n", nil)
+			errs := b.CheckShape(NewShape("Custom", []Field{tc.field}))
+			if got := len(errs) > 0; got != tc.wantErr {
+				t.Errorf("errors %v, want some: %v", errs, tc.wantErr)
+			}
+			if tc.wantErr && len(errs) > 0 && !strings.Contains(errs[0].Error(), "JSON text") {
+				t.Errorf("got %v", errs[0])
+			}
+		})
+	}
+}

@@ -20,6 +20,10 @@ type program struct {
 	// names are the event fields the expression reads, sorted. A rule
 	// applies only to events whose shape has all of them.
 	names []string
+	// lists are the fields it uses as a list or map: len(f), f[i], x in
+	// f, f == [...]. Avro arrays and maps reach rules as their JSON text,
+	// on which these work on the characters, not the items.
+	lists []string
 	// native is the expression compiled to run without the VM, or nil.
 	native *cond
 	// For a built-in event type: the kinds the expression was compiled
@@ -106,7 +110,7 @@ func compileWith(src string, fields []Field, typed bool) (*program, *exprError) 
 		}
 		return nil, &exprError{msg: msg}
 	}
-	w := &nameWalker{src: src, declared: map[string]bool{}, used: map[string]bool{}}
+	w := &nameWalker{src: src, declared: map[string]bool{}, used: map[string]bool{}, lists: map[string]bool{}}
 	root := prog.Node()
 	ast.Walk(&root, w)
 	if w.err != nil {
@@ -119,7 +123,14 @@ func compileWith(src string, fields []Field, typed bool) (*program, *exprError) 
 		}
 	}
 	sort.Strings(names)
-	return &program{src: src, prog: prog, names: names, native: compileNative(prog.Node(), names)}, nil
+	var lists []string
+	for n := range w.lists {
+		if !w.declared[n] {
+			lists = append(lists, n)
+		}
+	}
+	sort.Strings(lists)
+	return &program{src: src, prog: prog, names: names, lists: lists, native: compileNative(prog.Node(), names)}, nil
 }
 
 func zeroOf(k Kind) any {
@@ -171,7 +182,23 @@ type nameWalker struct {
 	src      string
 	declared map[string]bool // let variables
 	used     map[string]bool
+	lists    map[string]bool // see program.lists
 	err      *exprError
+}
+
+// listBuiltins are the builtins whose first argument is a list or map.
+var listBuiltins = map[string]bool{
+	"len": true, "all": true, "none": true, "any": true, "one": true, "filter": true, "map": true,
+	"count": true, "sum": true, "find": true, "findIndex": true, "findLast": true, "findLastIndex": true,
+	"groupBy": true, "sortBy": true, "reduce": true, "first": true, "last": true, "take": true,
+	"keys": true, "values": true, "flatten": true, "uniq": true, "sort": true, "mean": true, "median": true,
+}
+
+// list notes n as used as a list or map, if it is a field.
+func (w *nameWalker) list(n ast.Node) {
+	if id, ok := n.(*ast.IdentifierNode); ok {
+		w.lists[id.Value] = true
+	}
 }
 
 func (w *nameWalker) Visit(node *ast.Node) {
@@ -184,11 +211,39 @@ func (w *nameWalker) Visit(node *ast.Node) {
 		w.used[n.Value] = true
 	case *ast.VariableDeclaratorNode:
 		w.declared[n.Name] = true
+	case *ast.BuiltinNode:
+		if listBuiltins[n.Name] && len(n.Arguments) > 0 {
+			w.list(n.Arguments[0])
+		}
+	case *ast.MemberNode:
+		w.list(n.Node)
+	case *ast.SliceNode:
+		w.list(n.Node)
+	case *ast.BinaryNode:
+		switch n.Operator {
+		case "in", "not in":
+			w.list(n.Right)
+		case "==", "!=":
+			if isCollection(n.Left) {
+				w.list(n.Right)
+			}
+			if isCollection(n.Right) {
+				w.list(n.Left)
+			}
+		}
 	case *ast.CallNode:
 		if id, ok := n.Callee.(*ast.IdentifierNode); ok {
 			w.fail(n, fmt.Sprintf("unknown function %s", id.Value))
 		}
 	}
+}
+
+func isCollection(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.ArrayNode, *ast.MapNode:
+		return true
+	}
+	return false
 }
 
 func (w *nameWalker) fail(n ast.Node, msg string) {
