@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -84,6 +85,12 @@ type gunzipReader struct {
 	// the program exited 0 but its output is not one member's
 	wholeButOther bool
 	once          sync.Once
+
+	// A local file the program reads itself (see startGunzipFile), and
+	// how much of it the counters have been given, as its offset.
+	file        *os.File
+	taken       int64
+	read, total *atomic.Int64
 }
 
 func startGunzip(ctx context.Context, g *Gunzip, compressed io.Reader) (*gunzipReader, error) {
@@ -93,15 +100,47 @@ func startGunzip(ctx context.Context, g *Gunzip, compressed io.Reader) (*gunzipR
 		head:   &headWriter{max: maxGzipHeader},
 		tail:   &tailWriter{},
 	}
+	if err := r.start(ctx, g, io.TeeReader(r.in, io.MultiWriter(r.head, r.tail))); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// startGunzipFile is startGunzip for a local regular file f, opened at
+// its start: the program is given f itself as its input, so no goroutine
+// copies the compressed bytes through a pipe (0.06-0.1 s of CPU for a
+// 62 MB file here, on top of the 0.3 s the program takes). The checks are
+// the same. The header and trailer are read from the file (ReadAt leaves
+// the offset alone), and the file's offset, which the program shares,
+// says whether it took all its input and how much of it has been read for
+// the counters read and total (either may be nil).
+func startGunzipFile(ctx context.Context, g *Gunzip, f *os.File, read, total *atomic.Int64) (*gunzipReader, error) {
+	r := &gunzipReader{
+		stderr: &limitedBuffer{max: maxToolStderr},
+		in:     &eofReader{},
+		head:   &headWriter{max: maxGzipHeader},
+		tail:   &tailWriter{},
+		file:   f,
+		read:   read,
+		total:  total,
+	}
+	if err := r.start(ctx, g, f); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// start runs the program with stdin as its input and its output on a pipe.
+func (r *gunzipReader) start(ctx context.Context, g *Gunzip, stdin io.Reader) error {
 	cmd := exec.CommandContext(ctx, g.Path, g.Args...)
-	cmd.Stdin = io.TeeReader(r.in, io.MultiWriter(r.head, r.tail))
+	cmd.Stdin = stdin
 	cmd.Stderr = r.stderr
 	// A program that leaves a child holding its stderr open must not keep
 	// Wait waiting.
 	cmd.WaitDelay = 5 * time.Second
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	growPipe(pw, pipeBytes)
 	cmd.Stdout = pw
@@ -109,10 +148,43 @@ func startGunzip(ctx context.Context, g *Gunzip, compressed io.Reader) (*gunzipR
 	pw.Close() // the program holds its own copy
 	if err != nil {
 		pr.Close()
-		return nil, err
+		return err
 	}
 	r.cmd, r.out = cmd, pr
-	return r, nil
+	return nil
+}
+
+// account gives the counters what the program has read of the file since
+// the last call.
+func (r *gunzipReader) account() {
+	off, err := r.file.Seek(0, io.SeekCurrent)
+	if err != nil || off <= r.taken {
+		return
+	}
+	if r.read != nil {
+		r.read.Add(off - r.taken)
+	}
+	if r.total != nil {
+		r.total.Add(off - r.taken)
+	}
+	r.taken = off
+}
+
+// readEnds fills head and tail from the file, and in.eof from whether
+// the program read it to its end, as feeding it through the pipe would.
+func (r *gunzipReader) readEnds() {
+	st, err := r.file.Stat()
+	if err != nil {
+		return // no header, no trailer: the output is refused
+	}
+	size := st.Size()
+	r.in.eof = r.taken >= size
+	head := make([]byte, min(size, maxGzipHeader))
+	n, _ := r.file.ReadAt(head, 0)
+	r.head.Write(head[:n])
+	var tail [8]byte
+	n, _ = r.file.ReadAt(tail[:min(size, 8)], max(size-8, 0))
+	r.tail.Write(tail[:n])
 }
 
 func (r *gunzipReader) Read(p []byte) (int, error) {
@@ -120,6 +192,9 @@ func (r *gunzipReader) Read(p []byte) (int, error) {
 		return 0, r.err
 	}
 	n, err := r.out.Read(p)
+	if r.file != nil {
+		r.account()
+	}
 	r.n += int64(n)
 	r.crc = crc32.Update(r.crc, crc32.IEEETable, p[:n])
 	switch {
@@ -136,6 +211,10 @@ func (r *gunzipReader) Read(p []byte) (int, error) {
 func (r *gunzipReader) finish() error {
 	var err error
 	r.once.Do(func() { err = r.cmd.Wait() })
+	if r.file != nil {
+		r.account()
+		r.readEnds()
+	}
 	name := filepath.Base(r.cmd.Path)
 	switch {
 	case err != nil:

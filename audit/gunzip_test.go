@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/dqaudit/dqaudit/audit/store"
 	"github.com/dqaudit/dqaudit/rules"
 )
 
@@ -87,34 +89,74 @@ func TestGunzipAcceptsOnlyWholeStreams(t *testing.T) {
 	} else {
 		t.Log("igzip is not on PATH: its cases are not run")
 	}
+	// Each case runs with the stream fed through a pipe (objects, and any
+	// reader) and with a local file handed to the program as its input.
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r, err := startGunzip(context.Background(), tc.g, bytes.NewReader(tc.in))
-			if err != nil {
-				t.Fatal(err)
+		for _, fromFile := range []bool{false, true} {
+			name := tc.name + ", piped"
+			if fromFile {
+				name = tc.name + ", from the file"
 			}
-			defer r.Close()
-			out, err := io.ReadAll(r)
-			if tc.accepted {
-				if err != nil || r.Failed() != nil {
-					t.Fatalf("read: %v, failed: %v; want the output accepted", err, r.Failed())
+			t.Run(name, func(t *testing.T) {
+				r, read := startGunzipCase(t, tc.g, tc.in, fromFile)
+				defer r.Close()
+				out, err := io.ReadAll(r)
+				if tc.accepted {
+					if err != nil || r.Failed() != nil {
+						t.Fatalf("read: %v, failed: %v; want the output accepted", err, r.Failed())
+					}
+					if !bytes.Equal(out, text) {
+						t.Fatalf("got %d bytes, want %d", len(out), len(text))
+					}
+					if fromFile && read.Load() != int64(len(tc.in)) {
+						t.Errorf("counted %d bytes read of the file, want %d", read.Load(), len(tc.in))
+					}
+					return
 				}
-				if !bytes.Equal(out, text) {
-					t.Fatalf("got %d bytes, want %d", len(out), len(text))
+				if r.Failed() == nil || err == nil {
+					t.Fatalf("read %d bytes, err %v, failed %v; want a failure", len(out), err, r.Failed())
 				}
-				return
-			}
-			if r.Failed() == nil || err == nil {
-				t.Fatalf("read %d bytes, err %v, failed %v; want a failure", len(out), err, r.Failed())
-			}
-			if !strings.Contains(r.Failed().Error(), tc.why) {
-				t.Errorf("failed: %v; want it to mention %q", r.Failed(), tc.why)
-			}
-		})
+				if !strings.Contains(r.Failed().Error(), tc.why) {
+					t.Errorf("failed: %v; want it to mention %q", r.Failed(), tc.why)
+				}
+			})
+		}
 	}
 	if _, err := startGunzip(context.Background(), missing, bytes.NewReader(whole)); err == nil {
 		t.Error("a missing program started")
 	}
+}
+
+// startGunzipCase starts g over in: piped from a reader, or from a file
+// opened as a scan opens it, whose bytes read it counts.
+func startGunzipCase(t *testing.T, g *Gunzip, in []byte, fromFile bool) (*gunzipReader, *atomic.Int64) {
+	t.Helper()
+	var read atomic.Int64
+	if !fromFile {
+		r, err := startGunzip(context.Background(), g, bytes.NewReader(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, &read
+	}
+	path := filepath.Join(t.TempDir(), "in.gz")
+	if err := os.WriteFile(path, in, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, _, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	osf, ok := store.RegularFile(f)
+	if !ok {
+		t.Fatal("store.RegularFile: not a regular file")
+	}
+	r, err := startGunzipFile(context.Background(), g, osf, &read, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, &read
 }
 
 // TestGunzipStopsWithTheScan: closing the reader early, as a scan that

@@ -36,7 +36,13 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 		// A named pipe cannot be read again by the built-in decoder when
 		// the program's output is refused: it gets the built-in one.
 		if gz != nil && !store.IsNamedPipe(path) {
-			if gr, err := startGunzip(ctx, gz, counted); err == nil {
+			var gr *gunzipReader
+			if osf, ok := store.RegularFile(f); ok {
+				gr, err = startGunzipFile(ctx, gz, osf, read, total)
+			} else {
+				gr, err = startGunzip(ctx, gz, counted)
+			}
+			if err == nil {
 				return gr, func() error { gr.Close(); return closeFile() }, gr, nil
 			}
 			// The program did not start: the built-in decoder reads.

@@ -243,6 +243,21 @@ type localFile struct {
 
 func (f *localFile) Close() error { f.stop(); return f.File.Close() }
 
+// RegularFile returns the open file under r, a reader Open returned, when
+// it is a local regular file, so that another process can be handed the
+// file itself; ok is false for objects, pipes and other special files.
+func RegularFile(r io.Reader) (f *os.File, ok bool) {
+	lf, ok := r.(*localFile)
+	if !ok {
+		return nil, false
+	}
+	st, err := lf.File.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, false
+	}
+	return lf.File, true
+}
+
 type object struct {
 	*blob.Reader
 	bucket *blob.Bucket
