@@ -430,7 +430,7 @@ func (s *valueSet) has(v Value) bool {
 	case KindInt:
 		return s.hasInt(v.Int)
 	case KindFloat:
-		if i, whole := wholeNumber(v.Float); whole {
+		if i, whole := v.wholeInt(); whole {
 			return s.hasInt(i)
 		}
 		_, ok := s.floats[v.Float]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
@@ -453,6 +454,10 @@ const (
 
 // key hashes the values at idx with their kinds, so that int 1, float 1
 // and string "1" give different keys.
+// keyDecimal tags, in a unique key, a decimal that float64 does not hold
+// exactly; it is no Kind.
+const keyDecimal = 0xfe
+
 func (ev *Evaluator) key(idx []int, vals []Value) [2]uint64 {
 	b := ev.buf[:0]
 	for _, i := range idx {
@@ -463,12 +468,20 @@ func (ev *Evaluator) key(idx []int, vals []Value) [2]uint64 {
 			b = binary.LittleEndian.AppendUint64(b, uint64(v.Int))
 		case KindFloat:
 			f := v.Float
-			if i, whole := wholeNumber(f); whole {
+			if i, whole := v.wholeInt(); whole {
 				// 1.0 is 1 and -0.0 is 0, as in: and expr: see them, so
 				// that a field retyped from long to double between two
 				// schema versions hides no repeat.
 				b[len(b)-1] = byte(KindInt)
 				b = binary.LittleEndian.AppendUint64(b, uint64(i))
+				continue
+			}
+			if v.Str != "" && strconv.FormatFloat(f, 'f', -1, 64) != v.Str {
+				// A decimal that float64 rounds: keyed by its text, so
+				// that two such decimals with the same float stay apart.
+				b[len(b)-1] = keyDecimal
+				b = binary.AppendUvarint(b, uint64(len(v.Str)))
+				b = append(b, v.Str...)
 				continue
 			}
 			if f != f {

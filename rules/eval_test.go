@@ -320,6 +320,52 @@ func TestUniqueKeys(t *testing.T) {
 	if a[0][0] == a[0][1] {
 		t.Error("the two halves of the key are equal")
 	}
+	// Decimals are keyed by their exact value: two that float64 rounds
+	// to the same number stay apart, and a whole one is its int.
+	big1, big2 := Decimal(1.2345678901234567e19, "12345678901234567890"), Decimal(1.2345678901234567e19, "12345678901234567891")
+	if key(big1, Str("u"))[0] == key(big2, Str("u"))[0] {
+		t.Error("two decimals float64 rounds alike gave the same key")
+	}
+	if key(Decimal(9.007199254740992e15, "9007199254740993"), Str("u"))[0] != key(Int(9007199254740993), Str("u"))[0] {
+		t.Error("a whole decimal and its int gave different keys")
+	}
+	if key(Decimal(0.5, "0.5"), Str("u"))[0] != key(Float(0.5), Str("u"))[0] {
+		t.Error("decimal 0.5 and float 0.5 gave different keys")
+	}
+}
+
+// TestDecimalsAreExact: a decimal beyond float64's digits is itself for
+// in, in_reference, patterns and samples, not its rounded float.
+func TestDecimalsAreExact(t *testing.T) {
+	sb := NewSetBuilder(2)
+	sb.Add("12345678901234567891")
+	b := book(t, `  - {name: ref, event: Custom, field: amount, in_reference: users}
+  - {name: in, event: Custom, field: amount, in: [9007199254740993]}
+  - {name: pat, event: Custom, field: amount, pattern: '^[0-9]+$'}
+`, map[string]Set{"users": sb.Set()})
+	amount := NewShape("Custom", []Field{{Name: "amount", Kind: KindFloat}})
+	ev := b.NewEvaluator()
+	failed := func(v Value) string {
+		var out []string
+		for _, o := range ev.Eval(&testEvent{amount, []Value{v}}) {
+			if o.Failed {
+				out = append(out, b.Checks[o.Check].Name+"="+o.Value.String())
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	if got := failed(Decimal(1.2345678901234567e19, "12345678901234567891")); got != "in=12345678901234567891" {
+		t.Errorf("known id: failed %q, want only in, its sample exact", got)
+	}
+	if got := failed(Decimal(1.2345678901234567e19, "12345678901234567890")); got != "ref=12345678901234567890 in=12345678901234567890" {
+		t.Errorf("unknown id: failed %q", got)
+	}
+	if got := failed(Decimal(9.007199254740992e15, "9007199254740993")); got != "ref=9007199254740993" {
+		t.Errorf("2^53+1: failed %q, want in to hold", got)
+	}
+	if got := failed(Decimal(12.5, "12.5")); got != "ref=12.5 in=12.5 pat=12.5" {
+		t.Errorf("12.5: failed %q", got)
+	}
 }
 
 // TestEvalAllocs holds the simple kinds to no allocation per event.

@@ -37,7 +37,9 @@ type Value struct {
 	Kind  Kind
 	Int   int64   // KindInt; KindBool as 0 or 1
 	Float float64 // KindFloat
-	Str   string  // KindString
+	// KindString; for a KindFloat read from a decimal (see Decimal), the
+	// decimal's exact text
+	Str string
 }
 
 // Null is the null value.
@@ -48,6 +50,24 @@ func Int(i int64) Value { return Value{Kind: KindInt, Int: i} }
 
 // Float returns a float value.
 func Float(f float64) Value { return Value{Kind: KindFloat, Float: f} }
+
+// Decimal returns a float value read from a decimal number: f is the
+// nearest float64, which comparisons, sums and expressions use, and exact
+// the decimal in full, without exponent or trailing zeros after the point
+// ("-12.5", "12345678901234567890"), which checks of identity (unique,
+// in and not_in on whole numbers, in_reference), patterns and samples
+// use, so that decimals beyond float64's 15-17 digits stay apart.
+func Decimal(f float64, exact string) Value { return Value{Kind: KindFloat, Float: f, Str: exact} }
+
+// wholeInt returns the int a KindFloat value stands for, when it is a
+// whole number int64 holds: its exact decimal when it has one.
+func (v *Value) wholeInt() (int64, bool) {
+	if v.Str != "" {
+		i, err := strconv.ParseInt(v.Str, 10, 64)
+		return i, err == nil
+	}
+	return wholeNumber(v.Float)
+}
 
 // Str returns a string value.
 func Str(s string) Value { return Value{Kind: KindString, Str: s} }
@@ -84,6 +104,9 @@ func (v Value) AppendText(b []byte) []byte {
 	case KindInt:
 		return strconv.AppendInt(b, v.Int, 10)
 	case KindFloat:
+		if v.Str != "" {
+			return append(b, v.Str...) // a decimal, exactly
+		}
 		return strconv.AppendFloat(b, v.Float, 'g', -1, 64)
 	case KindString:
 		return append(b, v.Str...)

@@ -249,7 +249,7 @@ func (s *hashSet) Has(v Value) bool {
 	case KindNull:
 		return false
 	case KindFloat:
-		if i, whole := wholeNumber(v.Float); whole {
+		if i, whole := v.wholeInt(); whole {
 			v = Int(i)
 		}
 	}

@@ -81,7 +81,7 @@ func (c *converter) value(n *node, v any) rules.Value {
 		return rules.Bool(x)
 	case []byte:
 		if n.logical == "decimal" {
-			return rules.Float(decimal(x, n.scale))
+			return rules.Decimal(decimal(x, n.scale))
 		}
 		return rules.Str(string(x))
 	case map[string]any:
@@ -108,18 +108,26 @@ func (n *node) branch(key string) *node {
 
 // decimal returns the value of an Avro decimal: a big-endian two's
 // complement unscaled integer, divided by ten to the scale.
-func decimal(b []byte, scale int) float64 {
+func decimal(b []byte, scale int) (f float64, exact string) {
 	n := new(big.Int).SetBytes(b)
 	if len(b) > 0 && b[0]&0x80 != 0 {
 		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
 	}
 	if scale <= 0 || scale > 1000 {
 		f, _ := new(big.Float).SetInt(n).Float64()
-		return f
+		return f, n.String()
 	}
 	d := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
-	f, _ := new(big.Rat).SetFrac(n, d).Float64()
-	return f
+	r := new(big.Rat).SetFrac(n, d)
+	f, _ = r.Float64()
+	exact = r.FloatString(scale)
+	if strings.Contains(exact, ".") {
+		exact = strings.TrimRight(strings.TrimRight(exact, "0"), ".")
+	}
+	if exact == "-0" {
+		exact = "0"
+	}
+	return f, exact
 }
 
 // appendJSON appends goavro's native value v as JSON text. Map keys are

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -364,5 +365,40 @@ func TestFixedDecimalTypeText(t *testing.T) {
 				t.Errorf("type %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDecimalExactText: a decimal keeps its exact text beside its float,
+// without exponent or trailing zeros, so that rules of identity can tell
+// apart decimals float64 cannot.
+func TestDecimalExactText(t *testing.T) {
+	twos := func(n *big.Int, size int) []byte { // big-endian two's complement
+		m := new(big.Int).Set(n)
+		if m.Sign() < 0 {
+			m.Add(m, new(big.Int).Lsh(big.NewInt(1), uint(8*size)))
+		}
+		return m.FillBytes(make([]byte, size))
+	}
+	for _, tc := range []struct {
+		n     string
+		scale int
+		want  string
+	}{
+		{"12345", 2, "123.45"},
+		{"100", 2, "1"},
+		{"-150", 2, "-1.5"},
+		{"-5", 2, "-0.05"},
+		{"0", 4, "0"},
+		{"12345678901234567891", 0, "12345678901234567891"},
+		{"-99999999999999999999999999999999999999", 2, "-999999999999999999999999999999999999.99"},
+	} {
+		n, _ := new(big.Int).SetString(tc.n, 10)
+		f, exact := decimal(twos(n, 17), tc.scale)
+		if exact != tc.want {
+			t.Errorf("decimal(%s, scale %d) = %q, want %q", tc.n, tc.scale, exact, tc.want)
+		}
+		if want, _ := strconv.ParseFloat(tc.want, 64); f != want {
+			t.Errorf("decimal(%s, scale %d) = %v, want the float %v", tc.n, tc.scale, f, want)
+		}
 	}
 }
