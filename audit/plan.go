@@ -21,6 +21,9 @@ type Plan struct {
 	Date   string
 	Files  []PlannedFile
 	Errors []InputError // inputs whose patterns matched nothing
+	// Patterns are each input's patterns as expanded for the day, by
+	// input name, for messages about the input as a whole.
+	Patterns map[string][]string
 }
 
 // PlannedFile is one file to read.
@@ -71,13 +74,14 @@ func ParseDate(s string) (time.Time, error) {
 // paths match (a link and its target) is read once, by the first.
 // NewPlan fails only on a malformed pattern.
 func NewPlan(ctx context.Context, cfg *rules.Config, day time.Time, base string) (*Plan, error) {
-	p := &Plan{Date: day.Format(DateLayout)}
+	p := &Plan{Date: day.Format(DateLayout), Patterns: map[string][]string{}}
 	seen := map[string]bool{} // paths
 	seenID := map[any]bool{}  // local files, whatever path reached them
 	for _, in := range cfg.Inputs {
 		var files []store.File
 		for _, pat := range in.Paths {
 			expanded := ExpandDate(pat, day)
+			p.Patterns[in.Name] = append(p.Patterns[in.Name], expanded)
 			full := store.ResolvePattern(base, expanded)
 			if !store.ValidPattern(full) {
 				return nil, fmt.Errorf("input %q: bad pattern %q", in.Name, expanded)

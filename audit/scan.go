@@ -241,12 +241,44 @@ func (p *Part) Result(ctx context.Context, plan *Plan, book *rules.Book) (*Resul
 		res.Inputs = append(res.Inputs, FileResult{Input: e.Input, Format: e.Format, Path: e.Pattern, Err: e.Message, ErrOffset: -1, ErrBlock: -1})
 	}
 	res.Malformed = malformedSummary(p.acc, plan)
+	if res.InputErrors() == 0 && len(plan.Files) > 0 && res.TotalEvents() == 0 && res.Malformed.Total == 0 {
+		res.Inputs = append(res.Inputs, emptyDay(plan)...)
+	}
 	res.Schemas = schemasSeen(plan, infos)
 	var err error
 	if res.Rules, err = ruleResults(ctx, p.acc, plan, book, p.cfg); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// emptyDay returns an input error for each input of a day whose files
+// were all read and hold nothing, no event and no malformed line (empty
+// logs, Avro files of a header only): an upstream job that wrote empty
+// files must not pass the gate, as one that wrote none does not. A day
+// with some events passes this check; row_count rules and drift's volume
+// check judge how many there should be.
+func emptyDay(plan *Plan) []FileResult {
+	var out []FileResult
+	for i, pf := range plan.Files {
+		if i > 0 && plan.Files[i-1].Input == pf.Input {
+			continue
+		}
+		n := 0
+		for _, f := range plan.Files[i:] {
+			if f.Input != pf.Input {
+				break
+			}
+			n++
+		}
+		files := "its file holds"
+		if n > 1 {
+			files = fmt.Sprintf("its %d files hold", n)
+		}
+		out = append(out, FileResult{Input: pf.Input, Format: pf.Format, Path: strings.Join(plan.Patterns[pf.Input], ", "),
+			Err: "no events: " + files + " no event and no malformed line, and no other input has any", ErrOffset: -1, ErrBlock: -1})
+	}
+	return out
 }
 
 // scanFile reads one file into acc and returns what is known of it.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/linkedin/goavro/v2"
 
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/audit/generate"
@@ -449,6 +452,73 @@ report:
 			}
 		}
 	}
+}
+
+// TestEmptyDayIsAnInputError: files that read cleanly and hold nothing
+// at all (a gzip of no bytes, an empty log, an Avro file of a header
+// only) are an input error of each input, as a day without files is; one
+// event anywhere, or one malformed line, makes the day a day of data.
+func TestEmptyDayIsAnInputError(t *testing.T) {
+	dir := t.TempDir()
+	var gzEmpty bytes.Buffer
+	gzip.NewWriter(&gzEmpty).Close()
+	files := map[string][]byte{"a.log.gz": gzEmpty.Bytes(), "b.log": nil, "header.avro": avroHeaderOnly(t)}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(`version: 1
+inputs:
+  - {name: log, format: kafka-log, paths: ["*.log.gz", "*.log"]}
+  - {name: avro, format: avro, paths: ["*.avro"]}
+report:
+  formats: [json]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out)
+	if code != int(audit.ExitInput) {
+		t.Fatalf("exit %d, want %d\n%s%s", code, audit.ExitInput, stdout, stderr)
+	}
+	rep, _ := readReport(t, out)
+	want := map[string]string{
+		"*.log.gz, *.log": "no events: its 2 files hold no event and no malformed line, and no other input has any",
+		"*.avro":          "no events: its file holds no event and no malformed line, and no other input has any",
+	}
+	var errs int
+	for _, in := range rep.Inputs {
+		if in.Error == nil {
+			continue
+		}
+		errs++
+		if *in.Error != want[in.Path] {
+			t.Errorf("%s: error %q, want %q", in.Path, *in.Error, want[in.Path])
+		}
+	}
+	if errs != 2 {
+		t.Errorf("%d input errors, want one per input: %+v", errs, rep.Inputs)
+	}
+	// One malformed line is data: the day is read, and it passes.
+	if err := os.WriteFile(filepath.Join(dir, "b.log"), []byte("not an event\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out); code != int(audit.ExitPass) {
+		t.Errorf("with a malformed line: exit %d, want %d\n%s%s", code, audit.ExitPass, stdout, stderr)
+	}
+}
+
+// avroHeaderOnly returns an Avro file of a header and no block, as a
+// producer that died before its first block leaves.
+func avroHeaderOnly(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := goavro.NewOCFWriter(goavro.OCFConfig{W: &b, Schema: `{"type":"record","name":"MovieRatingEvent","fields":[{"name":"time","type":"string"}]}`}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // TestEventsDatedAnotherDayAreCounted: late and early events of a day's
