@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -311,5 +312,30 @@ func TestDriftLevelsOffAreSaid(t *testing.T) {
 	got := find(t, Drift(&cfg, cur, baselineOf(base)), "c")
 	if got.Status != StatusPass || got.Value < 0.5 || !strings.Contains(got.Note, "reported only") {
 		t.Errorf("status %v, value %v, note %q; want pass, a large value, and a note that it is reported only", got.Status, got.Value, got.Note)
+	}
+}
+
+// TestHistoryEntryUnderAnotherDatesName: an entry copied or renamed to
+// another day's file is skipped with a warning, so that a window does not
+// count one day twice or take it for a day never scanned.
+func TestHistoryEntryUnderAnotherDatesName(t *testing.T) {
+	dir := t.TempDir()
+	h := OpenHistory(dir)
+	if err := h.Save(context.Background(), NewHistoryEntry(day("2024-03-17", 100, allHours(), []int64{4}, 0))); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "2024-03-17.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "2024-03-18.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base, problems := h.LoadBaseline(context.Background(), rules.Baseline{Kind: rules.BaselineWindow, Window: 3}, "2024-03-19")
+	if base == nil || !slices.Equal(base.Dates, []string{"2024-03-17"}) {
+		t.Fatalf("baseline %+v, want the one day 2024-03-17", base)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0], `2024-03-18.json: holds the entry of "2024-03-17"`) {
+		t.Errorf("problems %q, want one naming the copy", problems)
 	}
 }

@@ -101,7 +101,14 @@ func (h *History) Dates(ctx context.Context) ([]string, error) {
 
 // Load reads the entry of one date.
 func (h *History) Load(ctx context.Context, date string) (*HistoryEntry, error) {
-	return ReadHistoryEntry(ctx, store.Join(h.dir, date+".json"))
+	path := store.Join(h.dir, date+".json")
+	e, err := ReadHistoryEntry(ctx, path)
+	if err == nil && e.Date != date {
+		// A copy saved under another day's name would count one day
+		// twice in a window, or stand in for a day never scanned.
+		return nil, fmt.Errorf("%s: holds the entry of %q, not of its name's date", path, e.Date)
+	}
+	return e, err
 }
 
 // ReadHistoryEntry reads and validates one history file.
