@@ -501,7 +501,7 @@ func policyFrom(f scanFlags) (audit.Policy, error) {
 	}
 	switch c := audit.ExitCode(f.warnExitCode); {
 	case c < 0 || c > 255:
-		return audit.Policy{}, fmt.Errorf("--warn-exit-code %d: want 4 to 255", c)
+		return audit.Policy{}, fmt.Errorf("--warn-exit-code %d: want 4 to 255 (but not 130), or 0, the default: warnings exit 0", c)
 	case c == audit.ExitFail || c == audit.ExitUsage || c == audit.ExitInput || c == audit.ExitInterrupted:
 		return audit.Policy{}, fmt.Errorf("--warn-exit-code %d is taken: 1, 2, 3 and 130 mean failure, usage error, input error and interrupted", c)
 	}
