@@ -265,7 +265,7 @@ func shortName(full string) string {
 
 // maxMinBytes caps minBytes far above any block size, so that sums of
 // absurd fixed sizes cannot overflow.
-const maxMinBytes = 1 << 40
+const maxMinBytes = 1 << 30
 
 // minBytes returns the fewest bytes a value of n encodes to, so that a block's
 // record count can be checked against its size before decoding.

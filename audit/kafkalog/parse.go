@@ -383,7 +383,7 @@ func validID(b []byte) bool {
 }
 
 // idStops has bit c set for each byte c a movie id cannot hold.
-const idStops = 1<<',' | 1<<'/' | 1<<' ' | 1<<'='
+const idStops uint64 = 1<<',' | 1<<'/' | 1<<' ' | 1<<'='
 
 // hasZero is non-zero when a byte of x is zero.
 func hasZero(x uint64) uint64 { return (x - ones) &^ x & highs }
