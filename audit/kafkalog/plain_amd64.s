@@ -2,6 +2,19 @@
 
 #include "textflag.h"
 
+// SPECIAL sets each byte of x to 0xff where it is special, else 0: below
+// 0x20 as a signed byte (so 0x80 and up are too) and not '\n', or 0x7f.
+// X8, X9 and X10 hold 0x20, 0x7f and '\n' in every byte; X4 and X5 are
+// scratch.
+#define SPECIAL(x) \
+	MOVOU	X8, X4; \
+	PCMPGTB	x, X4; \
+	MOVOU	x, X5; \
+	PCMPEQB	X10, X5; \
+	PANDN	X4, X5; \
+	PCMPEQB	X9, x; \
+	POR	X5, x
+
 // func plainPrefix16(data []byte) int
 //
 // Sixteen bytes an instruction with SSE2, which every amd64 CPU has (no
@@ -31,34 +44,10 @@ loop64:
 	MOVOU	16(SI)(AX*1), X1
 	MOVOU	32(SI)(AX*1), X2
 	MOVOU	48(SI)(AX*1), X3
-	MOVOU	X8, X4
-	PCMPGTB	X0, X4
-	MOVOU	X0, X5
-	PCMPEQB	X10, X5
-	PANDN	X4, X5
-	PCMPEQB	X9, X0
-	POR	X5, X0
-	MOVOU	X8, X4
-	PCMPGTB	X1, X4
-	MOVOU	X1, X5
-	PCMPEQB	X10, X5
-	PANDN	X4, X5
-	PCMPEQB	X9, X1
-	POR	X5, X1
-	MOVOU	X8, X4
-	PCMPGTB	X2, X4
-	MOVOU	X2, X5
-	PCMPEQB	X10, X5
-	PANDN	X4, X5
-	PCMPEQB	X9, X2
-	POR	X5, X2
-	MOVOU	X8, X4
-	PCMPGTB	X3, X4
-	MOVOU	X3, X5
-	PCMPEQB	X10, X5
-	PANDN	X4, X5
-	PCMPEQB	X9, X3
-	POR	X5, X3
+	SPECIAL(X0)
+	SPECIAL(X1)
+	SPECIAL(X2)
+	SPECIAL(X3)
 	POR	X1, X0
 	POR	X3, X2
 	POR	X2, X0
@@ -76,13 +65,7 @@ loop16:
 	CMPQ	AX, CX
 	JAE	done
 	MOVOU	0(SI)(AX*1), X0
-	MOVOU	X8, X4
-	PCMPGTB	X0, X4
-	MOVOU	X0, X5
-	PCMPEQB	X10, X5
-	PANDN	X4, X5
-	PCMPEQB	X9, X0
-	POR	X5, X0
+	SPECIAL(X0)
 	PMOVMSKB	X0, DX
 	TESTL	DX, DX
 	JNZ	found
