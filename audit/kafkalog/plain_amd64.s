@@ -35,8 +35,9 @@ TEXT ·plainPrefix16(SB), NOSPLIT, $0-32
 	MOVQ	DX, X10
 	PUNPCKLQDQ	X10, X10
 	MOVQ	BX, CX
-	ANDQ	$~63, CX
+	ANDQ	$~63, CX // CX: the end of the whole 64-byte blocks
 
+// 64 bytes a turn while no byte is special.
 loop64:
 	CMPQ	AX, CX
 	JAE	blocks16
@@ -57,9 +58,10 @@ loop64:
 	ADDQ	$64, AX
 	JMP	loop64
 
+// 16 bytes a turn: the block that holds the special byte, or the rest.
 blocks16:
 	MOVQ	BX, CX
-	ANDQ	$~15, CX
+	ANDQ	$~15, CX // CX: the end of the whole 16-byte blocks
 
 loop16:
 	CMPQ	AX, CX
@@ -72,6 +74,7 @@ loop16:
 	ADDQ	$16, AX
 	JMP	loop16
 
+// The lowest set bit of the mask is the first special byte.
 found:
 	BSFL	DX, DX
 	ADDQ	DX, AX
