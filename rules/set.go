@@ -365,6 +365,9 @@ func readTxt(r *bufio.Reader, path string, b *SetBuilder) error {
 			}
 			return fmt.Errorf("%s:%d: %w", path, lr.line+1, err)
 		}
+		if lr.line == 1 {
+			line = bytes.TrimPrefix(line, []byte("\ufeff")) // as readCSV does
+		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == '#' {
 			continue

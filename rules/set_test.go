@@ -70,6 +70,8 @@ func TestLoadSet(t *testing.T) {
 			[]Value{Str("u1"), Str("u2"), Int(42)}, []Value{Str("u9"), Str("# known users"), Str("")}, 3},
 		{"txt gzipped", Reference{Path: "users.TXT.GZ"}, txtText,
 			[]Value{Str("u2"), Int(42)}, []Value{Str("u9")}, 3},
+		{"txt with a byte order mark", Reference{Path: "bom.txt"}, "\ufeff42\r\nu1\r\n",
+			[]Value{Str("42"), Int(42), Str("u1")}, []Value{Str("\ufeff42")}, 2},
 		{"txt booleans by text", Reference{Path: "b.txt"}, "true\n",
 			[]Value{Bool(true)}, []Value{Bool(false)}, 1},
 	} {

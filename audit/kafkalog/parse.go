@@ -25,6 +25,10 @@ const (
 	ReasonTooLong         = "too_long"
 )
 
+// utf8BOM is the byte order mark some writers put at the start of a text
+// file.
+const utf8BOM = "\ufeff"
+
 // maxTooLongText caps the prefix of a too-long line handed to the sink.
 const maxTooLongText = 1024
 
@@ -185,6 +189,9 @@ func (p *parser) lines(data []byte, line int64) {
 func (p *parser) line(ln []byte, n int64, clean bool) {
 	if k := len(ln); k > 0 && ln[k-1] == '\r' {
 		ln = ln[:k-1]
+	}
+	if n == 1 && len(ln) >= len(utf8BOM) && string(ln[:len(utf8BOM)]) == utf8BOM {
+		ln = ln[len(utf8BOM):] // a byte order mark starts the file, not its first line
 	}
 	if len(ln) == 0 {
 		return

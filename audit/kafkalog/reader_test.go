@@ -48,6 +48,14 @@ func TestRead(t *testing.T) {
 		{name: "empty input", in: ""},
 		{name: "only blank lines", in: "\n\r\n\n"},
 		{
+			name: "byte order mark at the start",
+			in:   "\ufeff" + tRate + "\r\n\ufeff" + tRate + "\n",
+			want: []rec{
+				ratingRec(1, "2024-03-17T10:05:00", "7", "inception+2010", 5),
+				badRec(2, ReasonBadTime, "\ufeff"+tRate),
+			},
+		},
+		{
 			name: "watch",
 			in:   tWatch + "\n",
 			want: []rec{watchRec(1, "2024-03-17T10:04:59", "42", "the+green+mile+1999", 17)},
