@@ -83,6 +83,7 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 		cctx, cancel := l.timed(ctx)
 		ok, err := store.CreateNew(cctx, l.p, b)
 		cancel()
+		contended := false // the lock object is there: another run holds it
 		switch {
 		case err != nil:
 			// The upload may have landed before the error (a timeout, a
@@ -100,6 +101,7 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 			return l.won(ctx, b, began), nil
 		default:
 			failures = 0
+			contended = true
 			switch l.contend(ctx, b) {
 			case lockTaken:
 				return l.won(ctx, b, began), nil
@@ -107,10 +109,12 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 				continue
 			}
 		}
-		if !l.w.waited && opts.Waiting != nil {
+		// A failed request is not another run's lock: say "waiting" only
+		// when the lock object was found taken.
+		if contended && !l.w.waited && opts.Waiting != nil {
 			opts.Waiting(l.w.holder())
 		}
-		l.w.waited = true
+		l.w.waited = l.w.waited || contended
 		select {
 		case <-ctx.Done():
 			// A write of this run's that was answered as lost may have
