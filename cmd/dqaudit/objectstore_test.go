@@ -359,6 +359,16 @@ func TestObjectStorageHistoryLock(t *testing.T) {
 	if b, err := store.ReadFile(ctx, lockObject); err != nil || !bytes.Equal(b, other) {
 		t.Errorf("the other run's lock after unlock: %s, %v; want it intact", b, err)
 	}
+	// A store that answers with errors (here, no such bucket) is no other
+	// run's lock: the run must not say it waits for one.
+	var waited []string
+	short, cancel = context.WithTimeout(ctx, 20*time.Second)
+	_, err = audit.OpenHistory("s3://no-such-bucket/history?"+q).Lock(short, audit.LockOptions{
+		Stale: opts.Stale, Waiting: func(holder string) { waited = append(waited, holder) }})
+	cancel()
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || len(waited) > 0 {
+		t.Errorf("lock in a missing bucket: %v, waiting messages %q; want its error, and no waiting", err, waited)
+	}
 	t.Run("lease", func(t *testing.T) { checkLease(t, testBucket{"s3://dqaudit-test/", q}) })
 	checkConditionalLock(t, testBucket{"s3://dqaudit-test/", q})
 }
