@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -50,6 +51,32 @@ func TestCronRecipe(t *testing.T) {
 	mail, _ := os.ReadFile(mailOut)
 	if !strings.Contains(string(logText), "FAIL") || !strings.Contains(string(mail), "dqaudit: exit 1") {
 		t.Errorf("log:\n%s\nmail:\n%s\nwant the summary in the log and the exit code in the mail", logText, mail)
+	}
+
+	// While the last run still holds the lock, the recipe exits 75 and
+	// says why: not 1, which a failed gate exits.
+	hold := exec.Command("flock", filepath.Join(dir, "lock"), "sleep", "30")
+	if err := hold.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { hold.Process.Kill(); hold.Wait() }()
+	for i := 0; exec.Command("flock", "-n", filepath.Join(dir, "lock"), "true").Run() == nil; i++ {
+		if i == 100 {
+			t.Fatal("the holder never took the lock")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd = exec.Command("bash", filepath.Join(repoRoot(t), "docs/scheduling/dqaudit-nightly.sh"))
+	cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "DQAUDIT_CONFIG="+cfg, "DQAUDIT_LOG="+log,
+		"DQAUDIT_LOCK="+filepath.Join(dir, "lock"), "DQAUDIT_BIN="+wrapper)
+	err = cmd.Run()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 75 {
+		t.Fatalf("recipe while locked: %v; want exit 75", err)
+	}
+	logText, _ = os.ReadFile(log)
+	mail, _ = os.ReadFile(mailOut)
+	if !strings.Contains(string(logText), "another run still holds") || !strings.Contains(string(mail), "dqaudit: exit 75") {
+		t.Errorf("log:\n%s\nmail:\n%s\nwant the reason in the log and exit 75 in the mail", logText, mail)
 	}
 }
 

@@ -12,12 +12,17 @@ MAILTO=${DQAUDIT_MAILTO:-data-team@example.com}
 LOCK=${DQAUDIT_LOCK:-/tmp/dqaudit.lock}
 DQAUDIT=${DQAUDIT_BIN:-dqaudit}
 
-{
+(
   echo "== $(date -u +%FT%TZ) dqaudit scan --config $CONFIG"
-  # -n: if yesterday's run still holds the lock, fail (exit 1 from flock)
-  # rather than pile up runs.
-  flock -n "$LOCK" "$DQAUDIT" scan --config "$CONFIG"
-} >>"$LOG" 2>&1
+  # -n: if yesterday's run still holds the lock, fail rather than pile up
+  # runs. -E 75: not 1, which means the gate failed.
+  flock -n -E 75 "$LOCK" "$DQAUDIT" scan --config "$CONFIG"
+  code=$?
+  if [ "$code" -eq 75 ]; then
+    echo "dqaudit not run: another run still holds $LOCK"
+  fi
+  exit "$code"
+) >>"$LOG" 2>&1
 code=$?
 if [ "$code" -ne 0 ]; then
   tail -n 40 "$LOG" | mail -s "dqaudit: exit $code (see $LOG and the HTML report)" "$MAILTO"
