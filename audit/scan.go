@@ -241,9 +241,7 @@ func (p *Part) Result(ctx context.Context, plan *Plan, book *rules.Book) (*Resul
 		res.Inputs = append(res.Inputs, FileResult{Input: e.Input, Format: e.Format, Path: e.Pattern, Err: e.Message, ErrOffset: -1, ErrBlock: -1})
 	}
 	res.Malformed = malformedSummary(p.acc, plan)
-	if res.InputErrors() == 0 && len(plan.Files) > 0 && res.TotalEvents() == 0 && res.Malformed.Total == 0 {
-		res.Inputs = append(res.Inputs, emptyDay(plan)...)
-	}
+	res.Inputs = append(res.Inputs, noEvents(plan, res)...)
 	res.Schemas = schemasSeen(plan, infos)
 	var err error
 	if res.Rules, err = ruleResults(ctx, p.acc, plan, book, p.cfg); err != nil {
@@ -252,31 +250,64 @@ func (p *Part) Result(ctx context.Context, plan *Plan, book *rules.Book) (*Resul
 	return res, nil
 }
 
-// emptyDay returns an input error for each input of a day whose files
-// were all read and hold nothing, no event and no malformed line (empty
-// logs, Avro files of a header only): an upstream job that wrote empty
-// files must not pass the gate, as one that wrote none does not. A day
-// with some events passes this check; row_count rules and drift's volume
-// check judge how many there should be.
-func emptyDay(plan *Plan) []FileResult {
+// noEvents returns input errors for inputs whose files were all read
+// and gave no event, where that cannot be a good day:
+//   - an input whose lines are all malformed (a producer that changed its
+//     time format, say): nothing of it was audited;
+//   - every input, when the whole day holds no event and no malformed
+//     line (empty logs, Avro files of a header only): an upstream job
+//     that wrote empty files must not pass the gate, as one that wrote
+//     none does not.
+//
+// An input without events beside others with events passes (a type can
+// be rare); row_count rules and drift's volume check judge how many
+// events there should be.
+func noEvents(plan *Plan, res *Result) []FileResult {
+	type tally struct {
+		format            string
+		files             int
+		events, malformed int64
+		failed            bool // a file of it has an error already
+	}
+	var names []string
+	by := map[string]*tally{}
+	for _, fr := range res.Inputs {
+		t := by[fr.Input]
+		if t == nil {
+			t = &tally{format: fr.Format}
+			by[fr.Input] = t
+			names = append(names, fr.Input)
+		}
+		t.files++
+		t.events += fr.Events
+		t.malformed += fr.Malformed
+		t.failed = t.failed || fr.Err != ""
+	}
+	emptyDay := res.InputErrors() == 0 && len(plan.Files) > 0 && res.TotalEvents() == 0 && res.Malformed.Total == 0
 	var out []FileResult
-	for i, pf := range plan.Files {
-		if i > 0 && plan.Files[i-1].Input == pf.Input {
+	for _, name := range names {
+		t := by[name]
+		files := "its file holds"
+		if t.files > 1 {
+			files = fmt.Sprintf("its %d files hold", t.files)
+		}
+		var why string
+		switch {
+		case t.failed || t.events > 0:
+			continue
+		case t.malformed > 0:
+			lines := "line is"
+			if t.malformed > 1 {
+				lines = "lines are"
+			}
+			why = fmt.Sprintf("no events: %s no event; its %d %s malformed (see the malformed lines)", files, t.malformed, lines)
+		case emptyDay:
+			why = "no events: " + files + " no event and no malformed line, and no other input has any"
+		default:
 			continue
 		}
-		n := 0
-		for _, f := range plan.Files[i:] {
-			if f.Input != pf.Input {
-				break
-			}
-			n++
-		}
-		files := "its file holds"
-		if n > 1 {
-			files = fmt.Sprintf("its %d files hold", n)
-		}
-		out = append(out, FileResult{Input: pf.Input, Format: pf.Format, Path: strings.Join(plan.Patterns[pf.Input], ", "),
-			Err: "no events: " + files + " no event and no malformed line, and no other input has any", ErrOffset: -1, ErrBlock: -1})
+		out = append(out, FileResult{Input: name, Format: t.format, Path: strings.Join(plan.Patterns[name], ", "),
+			Err: why, ErrOffset: -1, ErrBlock: -1})
 	}
 	return out
 }

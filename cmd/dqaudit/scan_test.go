@@ -456,8 +456,8 @@ report:
 
 // TestEmptyDayIsAnInputError: files that read cleanly and hold nothing
 // at all (a gzip of no bytes, an empty log, an Avro file of a header
-// only) are an input error of each input, as a day without files is; one
-// event anywhere, or one malformed line, makes the day a day of data.
+// only) are an input error of each input, as a day without files is; an
+// input of malformed lines only is one too.
 func TestEmptyDayIsAnInputError(t *testing.T) {
 	dir := t.TempDir()
 	var gzEmpty bytes.Buffer
@@ -501,12 +501,23 @@ report:
 	if errs != 2 {
 		t.Errorf("%d input errors, want one per input: %+v", errs, rep.Inputs)
 	}
-	// One malformed line is data: the day is read, and it passes.
-	if err := os.WriteFile(filepath.Join(dir, "b.log"), []byte("not an event\n"), 0o644); err != nil {
+	// A log of malformed lines only (a producer that changed its time
+	// format) is an input error of its own: nothing of it was audited.
+	if err := os.WriteFile(filepath.Join(dir, "b.log"), []byte(sampleDate+"T10:00:00Z,1,GET /rate/up+2009=9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out)
+	const allMalformed = "*.log.gz, *.log: no events: its 2 files hold no event; its 1 line is malformed (see the malformed lines)"
+	if code != int(audit.ExitInput) || !strings.Contains(stdout, allMalformed) || strings.Contains(stdout, "*.avro") {
+		t.Errorf("a log of malformed lines: exit %d, want %d and only the log's input error\n%s%s", code, audit.ExitInput, stdout, stderr)
+	}
+	// One event is a day of data: the Avro input without events passes
+	// beside it, as a rare type may.
+	if err := os.WriteFile(filepath.Join(dir, "b.log"), []byte(sampleDate+"T10:00:00,1,GET /rate/up+2009=4\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if code, stdout, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out); code != int(audit.ExitPass) {
-		t.Errorf("with a malformed line: exit %d, want %d\n%s%s", code, audit.ExitPass, stdout, stderr)
+		t.Errorf("with an event: exit %d, want %d\n%s%s", code, audit.ExitPass, stdout, stderr)
 	}
 }
 
