@@ -115,6 +115,10 @@ func TestFlagMistakesAreUsageErrors(t *testing.T) {
 		// As report.out is checked in the config, not made a directory named {dat}.
 		{"unknown placeholder in --out", []string{"--out", "x/{dat}"}, `--out "x/{dat}" has the unknown placeholder {dat} (did you mean {date}?)`},
 		{"unknown placeholder in --partial", []string{"--shard", "0/2", "--partial", "p-{day}-{shard}.json"}, `--partial "p-{day}-{shard}.json" has the unknown placeholder {shard}`},
+		{"unknown placeholder in --history", []string{"--history", "h/{dat}"}, `--history "h/{dat}" has the unknown placeholder {dat} (did you mean {date}?)`},
+		// A CPU budget with an extra zero or two must not start millions
+		// of goroutines.
+		{"huge workers", []string{"--workers", "10000000"}, "--workers 10000000: want 0 (one per CPU, "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +128,30 @@ func TestFlagMistakesAreUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
 			}
 		})
+	}
+}
+
+// TestHistoryFlagExpandsTheDate: --history and a --baseline file expand
+// {date} as drift.history does, instead of making a directory "{date}".
+func TestHistoryFlagExpandsTheDate(t *testing.T) {
+	cfg := writeConfig(t, "  - {name: r, event: MovieRatingEvent, field: rating, min: 1}\n", "")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, append(b, "drift: {}\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hist := filepath.Join(t.TempDir(), "h-{date}")
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", t.TempDir(), "--history", hist, "--quiet")
+	want := filepath.Join(strings.ReplaceAll(hist, "{date}", sampleDate), sampleDate+".json")
+	if _, err := os.Stat(want); code == int(audit.ExitUsage) || err != nil {
+		t.Fatalf("exit %d, %s; want the entry at %s: %v", code, stderr, want, err)
+	}
+	code, _, stderr = runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", t.TempDir(), "--history", hist,
+		"--baseline", filepath.Join(filepath.Dir(hist), "h-{date}", "{date}.json"), "--quiet")
+	if code == int(audit.ExitUsage) {
+		t.Errorf("--baseline with {date}: exit %d, %s; want the file read", code, stderr)
 	}
 }
 

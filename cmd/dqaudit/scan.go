@@ -112,8 +112,8 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if f.config == "" {
 		return nil, audit.ExitUsage, errors.New("--config is required")
 	}
-	if f.workers < 0 {
-		return nil, audit.ExitUsage, fmt.Errorf("--workers %d: want 0 (one per CPU) or more", f.workers)
+	if f.workers < 0 || f.workers > maxWorkers {
+		return nil, audit.ExitUsage, fmt.Errorf("--workers %d: want 0 (one per CPU, %d here) to %d", f.workers, runtime.GOMAXPROCS(0), maxWorkers)
 	}
 	if f.lockTimeout < 0 {
 		return nil, audit.ExitUsage, fmt.Errorf("--lock-timeout %s: want 0 (no limit) or more", f.lockTimeout)
@@ -121,7 +121,7 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if f.lockStale < minLockStale {
 		return nil, audit.ExitUsage, fmt.Errorf("--lock-stale %s: want %s or more", f.lockStale, minLockStale)
 	}
-	for _, fl := range []struct{ name, path string }{{"--out", f.out}, {"--partial", f.partial}} {
+	for _, fl := range []struct{ name, path string }{{"--out", f.out}, {"--partial", f.partial}, {"--history", f.history}, {"--baseline", f.baseline}} {
 		if err := rules.CheckPlaceholders(fl.name, fl.path); err != nil {
 			return nil, audit.ExitUsage, err
 		}
@@ -441,12 +441,17 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 	return res.ExitCode, nil
 }
 
+// maxWorkers bounds --workers: it is a CPU budget, and each worker holds
+// buffers (a 1 MiB chunk of a log at most), so a typo such as an extra
+// zero must not start millions of goroutines.
+const maxWorkers = 256
+
 // readersFor splits the CPU budget (--workers, default GOMAXPROCS) between
 // files read at once and the goroutines that decode one file, so that the
 // total stays within the budget however many files there are.
 func readersFor(workers, files int) (int, map[string]audit.Reader) {
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = min(runtime.GOMAXPROCS(0), maxWorkers)
 	}
 	fileWorkers := max(1, min(workers, files))
 	inner := max(1, workers/fileWorkers)
@@ -475,6 +480,9 @@ func historyFor(ctx context.Context, cfg *rules.Config, f scanFlags, base string
 		if spec, err = rules.ParseBaseline(f.baseline); err != nil {
 			return nil, fmt.Errorf("--baseline: %w", err)
 		}
+		if spec.Kind == rules.BaselineFile {
+			spec.Path = audit.ExpandDate(spec.Path, day)
+		}
 		if msg := cfg.Drift.OutliersProblem(spec, "--baseline "+f.baseline); msg != "" {
 			return nil, errors.New(msg)
 		}
@@ -489,7 +497,7 @@ func historyFor(ctx context.Context, cfg *rules.Config, f scanFlags, base string
 	}
 	dir := resolve(base, audit.ExpandDate(cfg.Drift.History, day))
 	if f.history != "" {
-		dir = f.history
+		dir = audit.ExpandDate(f.history, day)
 	}
 	return &audit.DriftHistory{History: audit.OpenHistory(dir), Baseline: spec}, nil
 }
