@@ -29,6 +29,11 @@ type lockRecord struct {
 	// taken for stale.
 	Renewed time.Time `json:"renewed,omitzero"`
 	Token   string    `json:"token"` // tells this run's lock from a later one
+	// StaleMS is the holder's --lock-stale in milliseconds: a waiting run
+	// takes the lock for stale only after the longer of its own and this,
+	// so that a run started with a shorter one cannot take the lock from
+	// a holder that renews on its own, slower, schedule.
+	StaleMS int64 `json:"stale_ms,omitempty"`
 }
 
 func (r lockRecord) String() string {
@@ -68,7 +73,7 @@ func (h *History) lockObject(ctx context.Context, opts LockOptions) (*HeldLock, 
 	l := &objectLock{
 		dir: h.dir, p: store.Join(h.dir, ".lock"), opts: opts,
 		poll: poll, renew: renew, stale: stale,
-		me: lockRecord{Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second), Token: rand.Text()},
+		me: lockRecord{Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second), Token: rand.Text(), StaleMS: stale.Milliseconds()},
 		w:  lockWatch{stale: stale},
 	}
 	for failures := 0; ; {
@@ -473,13 +478,15 @@ type lockWatch struct {
 }
 
 // see notes the record r read at now, and reports whether the lock is
-// stale: it has had this renewal and token for w.stale.
+// stale: it has had this renewal and token for w.stale, or for the
+// holder's own stale period when that is longer.
 func (w *lockWatch) see(r lockRecord, now time.Time) bool {
 	if r.Token != w.last.Token || !r.Renewed.Equal(w.last.Renewed) || w.since.IsZero() {
 		w.last, w.since = r, now
 		return false
 	}
-	return !r.Renewed.IsZero() && now.Sub(w.since) >= w.stale
+	stale := max(w.stale, time.Duration(r.StaleMS)*time.Millisecond)
+	return !r.Renewed.IsZero() && now.Sub(w.since) >= stale
 }
 
 func (w *lockWatch) holder() string {
