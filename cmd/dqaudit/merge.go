@@ -31,6 +31,14 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	f.partials = fs.Args()
+	for _, p := range f.partials {
+		if strings.HasPrefix(p, "-") {
+			// The flag package stops at the first PARTIAL: a flag after
+			// one would otherwise read as a partial file, or as missing.
+			fmt.Fprintf(stderr, "dqaudit merge: %s comes after a PARTIAL file; flags go before them\n", p)
+			return int(audit.ExitUsage)
+		}
+	}
 	code, err := merge(ctx, f, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "dqaudit merge: %v\n", err)

@@ -149,6 +149,7 @@ func TestMergeRefusesMismatchedPartials(t *testing.T) {
 		{"cut short", append([]string{cut}, others...), "partial is cut short"},
 		{"a key line missing", append([]string{short}, others...), "but says"},
 		{"no such file", []string{filepath.Join(dir, "nope-*.json")}, "no such partial file"},
+		{"a flag after the partials", []string{parts[0], parts[1], parts[2], "--warn-exit-code", "99"}, "--warn-exit-code comes after a PARTIAL file; flags go before them"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
