@@ -22,6 +22,9 @@ const (
 	termMaxMetric    = 24
 	termMaxPath      = 100
 	termMaxErr       = 160
+	// An input error is often what a cron or Airflow log is read for, and
+	// a store's error puts its cause last, after a long request prefix.
+	termMaxInputErr = 1000
 )
 
 // ANSI colours of the statuses; used only when the caller asks for colour.
@@ -216,7 +219,7 @@ func writeInputErrors(ew *errWriter, r *audit.Result, paint func(audit.Status, s
 		if where != "" {
 			where = " (" + where + ")"
 		}
-		ew.printf("  %s %s%s: %s\n", paint(audit.StatusError, "⊘"), showLeft(f.Path, termMaxPath), where, show(f.Err, termMaxErr))
+		ew.printf("  %s %s%s: %s\n", paint(audit.StatusError, "⊘"), showLeft(f.Path, termMaxPath), where, show(f.Err, termMaxInputErr))
 	}
 }
 

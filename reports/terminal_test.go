@@ -229,3 +229,15 @@ func TestRuleWithoutEventsSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestInputErrorShowsItsCause: an object store's error puts its cause
+// last, after a long request prefix; the terminal, which is what cron and
+// Airflow logs keep, shows it whole.
+func TestInputErrorShowsItsCause(t *testing.T) {
+	r := fixture.Result()
+	cause := "dial tcp: lookup archive.s3.us-east-1.amazonaws.com on 127.0.0.53:53: no such host"
+	r.Inputs[3].Err = "open s3://archive/2025-03-14/*.avro: operation error S3: ListObjectsV2, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , HostID: , request send failed, Get \"https://archive.s3.us-east-1.amazonaws.com/?list-type=2&prefix=2025-03-14%2F\": " + cause
+	if out := renderSummary(t, r, false); !strings.Contains(out, cause) {
+		t.Errorf("the cause %q is not shown:\n%s", cause, out)
+	}
+}
