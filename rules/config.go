@@ -633,6 +633,9 @@ func CheckPlaceholders(what, path string) error {
 // placeholderProblem describes the first unknown placeholder in s, or
 // returns "". In a glob, {a,b} is an alternation.
 func placeholderProblem(what, s string, glob bool) string {
+	if msg := shellProblem(what, s); msg != "" {
+		return msg
+	}
 	for rest := s; ; {
 		i := strings.IndexByte(rest, '{')
 		if i < 0 {
@@ -640,7 +643,11 @@ func placeholderProblem(what, s string, glob bool) string {
 		}
 		j := closingBrace(rest[i:])
 		if j < 0 {
-			return ""
+			hint := ""
+			if sug := suggest(rest[i:]+"}", placeholders()); sug != "" {
+				hint = " (did you mean " + sug + "?)"
+			}
+			return fmt.Sprintf("%s %q has a { without its }%s", what, s, hint)
 		}
 		ph := rest[i : i+j+1]
 		if glob && strings.Contains(ph, ",") {
@@ -658,6 +665,22 @@ func placeholderProblem(what, s string, glob bool) string {
 		rest = rest[i+j+1:]
 	}
 }
+
+// shellProblem describes a ~ or $VAR in path s, which a shell would
+// expand and dqaudit does not: cron runs with a bare environment, and a
+// literal directory named ~ beside the config is no one's intent.
+func shellProblem(what, s string) string {
+	if s == "~" || strings.HasPrefix(s, "~/") {
+		return fmt.Sprintf("%s %q starts with ~, which is not expanded; write the absolute path", what, s)
+	}
+	if v := envVar.FindString(s); v != "" {
+		return fmt.Sprintf("%s %q holds %s, which is not expanded: environment variables are not read; write the path itself", what, s, v)
+	}
+	return ""
+}
+
+// envVar matches $NAME and ${NAME}.
+var envVar = regexp.MustCompile(`\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)`)
 
 // closingBrace returns the index of the '}' that closes the '{' at s[0],
 // counting nested braces, or -1.

@@ -169,6 +169,13 @@ var invalidCases = map[string][]string{
 		`9:25: drift: anomalies: unknown key "fial" (did you mean "fail"?)`,
 		`15:13: drift check "subtitles-shift": fail 1.5 can never be reached; js is at most 1`,
 	},
+	"path-shell.yaml": {
+		`5:13: input "events": path "~/archive/{date}/*.avro" starts with ~, which is not expanded; write the absolute path`,
+		`5:40: input "events": path "$ARCHIVE/{date}/*.avro" holds $ARCHIVE, which is not expanded: environment variables are not read; write the path itself`,
+		`5:66: input "events": path "archive/{date/*.log" has a { without its }`,
+		`7:17: reference "users": path "${HOME}/users.csv" holds ${HOME}, which is not expanded: environment variables are not read; write the path itself`,
+		`9:8: report: out "~/reports/{date}" starts with ~, which is not expanded; write the absolute path`,
+	},
 	"drift-unknown-event.yaml":  {`8:14: drift check "MovieRatingEvnt.rating:psi": unknown event type "MovieRatingEvnt" (did you mean "MovieRatingEvent"?); name MovieRatingEvent, MovieWatchEvent or RecommendationRequest, or a type listed under events:`},
 	"drift-unknown-field.yaml":  {`9:14: drift check "MovieRatingEvent.ratng:psi": MovieRatingEvent has no field "ratng" (did you mean "rating"?); its fields are time, userId, movieId and rating`},
 	"drift-unknown-key.yaml":    {`7:3: drift: unknown key "basline" (did you mean "baseline"?)`},
