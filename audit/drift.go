@@ -233,7 +233,7 @@ func (d *drifter) field(name, event, field string, m profile.Metric, q, warn, fa
 		res.Metric = fmt.Sprintf("quantile_change(p%g)", q*100)
 	}
 	small := bf == nil || cf == nil || bf.Count/int64(d.base.Days()) < d.cfg.MinEvents || cf.Count < d.cfg.MinEvents
-	lost := explicit && math.IsNaN(res.Value) && bf != nil && bf.Count > bf.Nulls &&
+	lost := explicit && (warn > 0 || fail > 0) && math.IsNaN(res.Value) && bf != nil && bf.Count > bf.Nulls &&
 		bf.Count/int64(d.base.Days()) >= d.cfg.MinEvents && d.r.Events[event] >= d.cfg.MinEvents
 	if lost {
 		res.Note = "not computable: " + res.Note

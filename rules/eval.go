@@ -452,12 +452,19 @@ const (
 	keySeed1 = 0xc2b2ae3d27d4eb4f
 )
 
-// key hashes the values at idx with their kinds, so that int 1, float 1
-// and string "1" give different keys.
+// floatIsText reports whether the shortest decimal form of f is s, without
+// allocating: a decimal read exactly by float64.
+func floatIsText(f float64, s string) bool {
+	var buf [32]byte
+	return string(strconv.AppendFloat(buf[:0], f, 'f', -1, 64)) == s
+}
+
 // keyDecimal tags, in a unique key, a decimal that float64 does not hold
 // exactly; it is no Kind.
 const keyDecimal = 0xfe
 
+// key hashes the values at idx with their kinds, so that int 1, float 1
+// and string "1" give different keys.
 func (ev *Evaluator) key(idx []int, vals []Value) [2]uint64 {
 	b := ev.buf[:0]
 	for _, i := range idx {
@@ -476,7 +483,7 @@ func (ev *Evaluator) key(idx []int, vals []Value) [2]uint64 {
 				b = binary.LittleEndian.AppendUint64(b, uint64(i))
 				continue
 			}
-			if v.Str != "" && strconv.FormatFloat(f, 'f', -1, 64) != v.Str {
+			if v.Str != "" && !floatIsText(f, v.Str) {
 				// A decimal that float64 rounds: keyed by its text, so
 				// that two such decimals with the same float stay apart.
 				b[len(b)-1] = keyDecimal

@@ -378,6 +378,8 @@ func TestEvalAllocs(t *testing.T) {
   - {name: f, event: '*', field: userId, not_null: true}
   - {name: g, event: Custom, field: userId, in_reference: users}
   - {name: h, event: RecommendationRequest, where: status == 200, field: recommendations, not_null: true}
+  - {name: i, event: Custom, unique: [userId]}
+  - {name: j, event: Custom, field: userId, in: [42, 0.1]}
 `, map[string]Set{"users": userSet("u1", "42")})
 	ev := b.NewEvaluator()
 	events := []Event{
@@ -385,6 +387,11 @@ func TestEvalAllocs(t *testing.T) {
 		event(reco, "status", Int(200), "userId", Str("u2")),
 		event(watch, "movieId", Str("the+matrix+1999"), "userId", Str("u1")),
 		event(custom, "userId", Int(42)),
+		// decimals: a whole one, one beyond int64, and a fraction that
+		// float64 does not hold exactly
+		event(custom, "userId", Decimal(42, "42")),
+		event(custom, "userId", Decimal(1.2345678901234567e19, "12345678901234567891")),
+		event(custom, "userId", Decimal(0.1, "0.1")),
 	}
 	for _, e := range events {
 		ev.Eval(e)

@@ -1,6 +1,9 @@
 package rules
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Kind is the type of a Value. The zero Kind is KindNull.
 type Kind uint8
@@ -63,6 +66,11 @@ func Decimal(f float64, exact string) Value { return Value{Kind: KindFloat, Floa
 // whole number int64 holds: its exact decimal when it has one.
 func (v *Value) wholeInt() (int64, bool) {
 	if v.Str != "" {
+		if strings.IndexByte(v.Str, '.') >= 0 || v.Float >= 0x1p63 || v.Float < -0x1p63 {
+			// Not whole, or beyond int64: said without an error, which
+			// would allocate on the hot path.
+			return 0, false
+		}
 		i, err := strconv.ParseInt(v.Str, 10, 64)
 		return i, err == nil
 	}

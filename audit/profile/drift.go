@@ -140,7 +140,9 @@ type Distribution struct {
 	Base, Cur []float64
 }
 
-// Distributions returns the buckets PSI, JS and LInf compare.
+// Distributions returns the buckets PSI and JS compare, and LInf for a
+// numeric field (a categorical one's L∞ is over every value, not these
+// buckets, which reports chart).
 //
 // A field whose baseline values are mostly numbers is binned: the
 // baseline's deciles (from its sketch) cut the line into at most PSIBins

@@ -15,7 +15,8 @@ DQAUDIT=${DQAUDIT_BIN:-dqaudit}
 (
   echo "== $(date -u +%FT%TZ) dqaudit scan --config $CONFIG"
   # -n: if yesterday's run still holds the lock, fail rather than pile up
-  # runs. -E 75: not 1, which means the gate failed.
+  # runs. -E 75: not 1, which means the gate failed (so do not choose 75
+  # as --warn-exit-code in $CONFIG's runs).
   flock -n -E 75 "$LOCK" "$DQAUDIT" scan --config "$CONFIG"
   code=$?
   if [ "$code" -eq 75 ]; then
