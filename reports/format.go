@@ -449,12 +449,16 @@ func clipLeft(s string, n int) string {
 }
 
 // failedCells are a rule's failed count and share for a table: "—" for
-// row_count, which no single event fails (its Params say the bounds), and
-// "no events" for a share of nothing.
-func failedCells(rr audit.RuleResult) (failed, share string) {
+// row_count, which no single event fails (its Params say the bounds); for
+// a share of nothing, "no events" when r has no event of the rule's type,
+// and "none checked" when it has some but none had the rule's fields or
+// met its where condition.
+func failedCells(r *audit.Result, rr audit.RuleResult) (failed, share string) {
 	switch {
 	case rr.Kind == rowCount:
 		return "—", "—"
+	case rr.Checked == 0 && (rr.Event == "*" && r.TotalEvents() > 0 || r.Events[rr.Event] > 0):
+		return "0", "none checked"
 	case rr.Checked == 0:
 		// A rule that saw no event passes, but says so.
 		return "0", "no events"

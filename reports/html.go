@@ -336,7 +336,7 @@ func newHTMLPage(r *audit.Result, lim htmlLimits) *htmlPage {
 	p.Headline = headline(r, p.Counts, p.InputErrors)
 
 	rules := sortedRules(r.Rules)
-	p.addRules(rules)
+	p.addRules(r, rules)
 	p.addInputs(r.Inputs)
 	drift := sortedDrift(r.Drift)
 	p.addDrift(r, drift, rules)
@@ -392,13 +392,13 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-func (p *htmlPage) addRules(rules []audit.RuleResult) {
+func (p *htmlPage) addRules(r *audit.Result, rules []audit.RuleResult) {
 	if len(rules) > p.lim.rules {
 		p.RulesMore = len(rules) - p.lim.rules
 		rules = rules[:p.lim.rules]
 	}
 	for i, rr := range rules {
-		failed, share := failedCells(rr)
+		failed, share := failedCells(r, rr)
 		hr := htmlRule{
 			Anchor:      "rule-" + strconv.Itoa(i+1),
 			Status:      lookOf(rr.Status),

@@ -64,7 +64,7 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 		rows := make([][]string, 0, len(rules))
 		for _, rr := range rules {
 			l := lookOf(rr.Status)
-			failed, share := failedCells(rr)
+			failed, share := failedCells(r, rr)
 			rows = append(rows, []string{
 				l.Icon + " " + l.Word, mdCode(clip(rr.Name, mdMaxName)), mdCode(clip(rr.Event, mdMaxName)),
 				mdCode(clip(rr.Field, mdMaxName)), mdCode(clip(kindText(rr), mdMaxName)), mdText(clip(rr.Severity, mdMaxName)),

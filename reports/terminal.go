@@ -84,7 +84,7 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 		t.Header("STATUS", "RULE", "EVENT", "FAILED / CHECKED", "SHARE")
 		for _, rr := range rules {
 			l := lookOf(rr.Status)
-			_, share := failedCells(rr)
+			_, share := failedCells(r, rr)
 			counts := formatInt(rr.Failed) + " / " + formatInt(rr.Checked)
 			if rr.Kind == rowCount {
 				// No event fails a row count: the count and its bounds say

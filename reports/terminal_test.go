@@ -11,6 +11,7 @@ import (
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/internal/testutil"
 	"github.com/dqaudit/dqaudit/internal/testutil/fixture"
+	"github.com/dqaudit/dqaudit/rules"
 )
 
 func renderSummary(t *testing.T, r *audit.Result, color bool) string {
@@ -226,6 +227,21 @@ func TestRuleWithoutEventsSaysSo(t *testing.T) {
 	} {
 		if !strings.Contains(out, "no events") || strings.Contains(out, "0.00%") {
 			t.Errorf("%s does not say the rule saw no events", name)
+		}
+	}
+	// A type with events, none of which the rule checked (the field is
+	// Avro's only, or the where condition never held): not "no events".
+	r.Rules[0].Event = rules.MovieWatchEvent
+	if r.Events[rules.MovieWatchEvent] == 0 {
+		t.Fatal("the fixture has no MovieWatchEvent")
+	}
+	for name, out := range map[string]string{
+		"summary":     renderSummary(t, r, false),
+		"report.md":   renderMarkdown(t, r),
+		"report.html": string(renderHTML(t, r)),
+	} {
+		if !strings.Contains(out, "none checked") {
+			t.Errorf("%s does not say the rule checked none of the events", name)
 		}
 	}
 }
