@@ -172,10 +172,12 @@ func (r *gunzipReader) account() {
 
 // readEnds fills head and tail from the file, and in.eof from whether
 // the program read it to its end, as feeding it through the pipe would.
-func (r *gunzipReader) readEnds() {
+// An error leaves them empty, so that the output is refused; it is
+// returned to say why.
+func (r *gunzipReader) readEnds() error {
 	st, err := r.file.Stat()
 	if err != nil {
-		return // no header, no trailer: the output is refused
+		return err
 	}
 	size := st.Size()
 	r.in.eof = r.taken >= size
@@ -185,6 +187,7 @@ func (r *gunzipReader) readEnds() {
 	var tail [8]byte
 	n, _ = r.file.ReadAt(tail[:min(size, 8)], max(size-8, 0))
 	r.tail.Write(tail[:n])
+	return nil
 }
 
 func (r *gunzipReader) Read(p []byte) (int, error) {
@@ -209,14 +212,16 @@ func (r *gunzipReader) Read(p []byte) (int, error) {
 
 // finish waits for the program and decides whether its output is whole.
 func (r *gunzipReader) finish() error {
-	var err error
+	var err, endsErr error
 	r.once.Do(func() { err = r.cmd.Wait() })
 	if r.file != nil {
 		r.account()
-		r.readEnds()
+		endsErr = r.readEnds()
 	}
 	name := filepath.Base(r.cmd.Path)
 	switch {
+	case endsErr != nil:
+		r.failed = fmt.Errorf("%s: reading the input's header and trailer: %w", name, endsErr)
 	case err != nil:
 		if msg := strings.TrimSpace(r.stderr.String()); msg != "" {
 			err = fmt.Errorf("%w: %s", err, msg)
