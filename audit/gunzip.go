@@ -94,12 +94,8 @@ type gunzipReader struct {
 }
 
 func startGunzip(ctx context.Context, g *Gunzip, compressed io.Reader) (*gunzipReader, error) {
-	r := &gunzipReader{
-		stderr: &limitedBuffer{max: maxToolStderr},
-		in:     &eofReader{r: compressed},
-		head:   &headWriter{max: maxGzipHeader},
-		tail:   &tailWriter{},
-	}
+	r := newGunzipReader()
+	r.in.r = compressed
 	if err := r.start(ctx, g, io.TeeReader(r.in, io.MultiWriter(r.head, r.tail))); err != nil {
 		return nil, err
 	}
@@ -115,19 +111,21 @@ func startGunzip(ctx context.Context, g *Gunzip, compressed io.Reader) (*gunzipR
 // says whether it took all its input and how much of it has been read for
 // the counters read and total (either may be nil).
 func startGunzipFile(ctx context.Context, g *Gunzip, f *os.File, read, total *atomic.Int64) (*gunzipReader, error) {
-	r := &gunzipReader{
-		stderr: &limitedBuffer{max: maxToolStderr},
-		in:     &eofReader{},
-		head:   &headWriter{max: maxGzipHeader},
-		tail:   &tailWriter{},
-		file:   f,
-		read:   read,
-		total:  total,
-	}
+	r := newGunzipReader()
+	r.file, r.read, r.total = f, read, total
 	if err := r.start(ctx, g, f); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+func newGunzipReader() *gunzipReader {
+	return &gunzipReader{
+		stderr: &limitedBuffer{max: maxToolStderr},
+		in:     &eofReader{},
+		head:   &headWriter{max: maxGzipHeader},
+		tail:   &tailWriter{},
+	}
 }
 
 // start runs the program with stdin as its input and its output on a pipe.

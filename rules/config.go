@@ -611,20 +611,20 @@ func integerOf(n *yaml.Node) *int64 {
 	return &i
 }
 
-// checkPlaceholders reports the first {name} placeholder in s that is not
-// one of placeholders(); in a glob (an input's path), {a,b} is an
-// alternation, not a placeholder.
+// checkPlaceholders reports a ~ or $VAR in s (see shellProblem), or the
+// first {name} placeholder that is not one of placeholders(); in a glob
+// (an input's path), {a,b} is an alternation, not a placeholder.
 func (p *parser) checkPlaceholders(sc scope, n *yaml.Node, what, s string, glob bool) {
-	if msg := placeholderProblem(what, s, glob); msg != "" {
+	if msg := pathProblem(what, s, glob); msg != "" {
 		p.errorf(sc, n, "%s", msg)
 	}
 }
 
 // CheckPlaceholders returns an error when path, named what (such as
-// "--out"), has a {...} that is not a placeholder, as the config's paths
-// are checked. path is not a glob.
+// "--out"), has a ~ or $VAR, or a {...} that is not a placeholder, as the
+// config's paths are checked. path is not a glob.
 func CheckPlaceholders(what, path string) error {
-	if msg := placeholderProblem(what, path, false); msg != "" {
+	if msg := pathProblem(what, path, false); msg != "" {
 		return errors.New(msg)
 	}
 	return nil
@@ -633,9 +633,6 @@ func CheckPlaceholders(what, path string) error {
 // placeholderProblem describes the first unknown placeholder in s, or
 // returns "". In a glob, {a,b} is an alternation.
 func placeholderProblem(what, s string, glob bool) string {
-	if msg := shellProblem(what, s); msg != "" {
-		return msg
-	}
 	for rest := s; ; {
 		i := strings.IndexByte(rest, '{')
 		if i < 0 {
@@ -664,6 +661,15 @@ func placeholderProblem(what, s string, glob bool) string {
 		}
 		rest = rest[i+j+1:]
 	}
+}
+
+// pathProblem describes the first problem of path s: what a shell would
+// expand, then an unknown or unclosed placeholder.
+func pathProblem(what, s string, glob bool) string {
+	if msg := shellProblem(what, s); msg != "" {
+		return msg
+	}
+	return placeholderProblem(what, s, glob)
 }
 
 // shellProblem describes a ~ or $VAR in path s, which a shell would

@@ -572,6 +572,10 @@ func scanLine(data []byte) (end int, clean bool) {
 	}
 }
 
+// plainByte reports whether c is printable ASCII or a newline, the bytes
+// plainPrefix passes over.
+func plainByte(c byte) bool { return c-0x20 <= 0x5e || c == '\n' }
+
 // plainPrefixWords is plainPrefix eight bytes at a time, for CPUs without
 // the assembly version; tests hold the two to the same answers.
 func plainPrefixWords(data []byte) int {
@@ -582,13 +586,13 @@ func plainPrefixWords(data []byte) int {
 			continue
 		}
 		for end := i + 8; i < end; i++ { // a special byte or a newline
-			if c := data[i]; c-0x20 > 0x5e && c != '\n' {
+			if !plainByte(data[i]) {
 				return i
 			}
 		}
 	}
 	for ; i < len(data); i++ {
-		if c := data[i]; c-0x20 > 0x5e && c != '\n' {
+		if !plainByte(data[i]) {
 			return i
 		}
 	}

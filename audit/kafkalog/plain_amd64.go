@@ -16,10 +16,5 @@ func plainPrefix(data []byte) int {
 	if i < len(data)&^15 {
 		return i
 	}
-	for ; i < len(data); i++ {
-		if c := data[i]; c-0x20 > 0x5e && c != '\n' {
-			return i
-		}
-	}
-	return i
+	return i + plainPrefixWords(data[i:]) // the last 15 bytes at most
 }
