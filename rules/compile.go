@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -316,13 +317,8 @@ func (b *Book) CheckShape(s *Shape) []error {
 					continue
 				}
 				f := s.Fields()[j]
-				var what, empty string
-				switch {
-				case strings.Contains(f.Type, `{"type":"array"`):
-					what, empty = "an array", "[]"
-				case strings.Contains(f.Type, `{"type":"map"`):
-					what, empty = "a map", "{}"
-				default:
+				what, empty := listType(f.Type)
+				if what == "" {
 					continue
 				}
 				fail("this writer schema of %s declares %s as %s (%s); rules see it as its JSON text, so len(), [i], in and list comparisons in %q work on the text's characters, not its items; compare the text instead, such as %s != %q",
@@ -487,4 +483,30 @@ func (c *Check) aboveHi(x int64) bool {
 		return x > *c.hiI
 	}
 	return !(float64(x) <= c.hi)
+}
+
+// listType says whether an Avro type, as JSON text, is an array or a map,
+// or a union of null and one: "an array" and its empty text "[]", or "a
+// map" and "{}"; "" when it is neither. Only the outermost type counts:
+// a map of arrays is a map, and a record that holds an array is neither.
+func listType(typ string) (what, empty string) {
+	var t any
+	if json.Unmarshal([]byte(typ), &t) != nil {
+		return "", ""
+	}
+	branches, ok := t.([]any)
+	if !ok {
+		branches = []any{t}
+	}
+	for _, b := range branches {
+		if m, ok := b.(map[string]any); ok {
+			switch m["type"] {
+			case "array":
+				return "an array", "[]"
+			case "map":
+				return "a map", "{}"
+			}
+		}
+	}
+	return "", ""
 }

@@ -654,6 +654,9 @@ func TestCheckShapeListUse(t *testing.T) {
 	array := Field{Name: "tags", Kind: KindString, Type: `{"type":"array","items":"string"}`}
 	mapf := Field{Name: "attrs", Kind: KindString, Type: `{"type":"map","values":"long"}`}
 	text := Field{Name: "tags", Kind: KindString, Type: "string"}
+	nullable := Field{Name: "tags", Kind: KindString, Type: `["null",{"type":"array","items":"string"}]`}
+	mapOfArrays := Field{Name: "attrs", Kind: KindString, Type: `{"type":"map","values":{"type":"array","items":"long"}}`}
+	record := Field{Name: "tags", Kind: KindString, Type: `{"type":"record","name":"Node","fields":[{"name":"kids","type":{"type":"array","items":"Node"}}]}`}
 	for _, tc := range []struct {
 		name, rule string
 		field      Field
@@ -669,6 +672,9 @@ func TestCheckShapeListUse(t *testing.T) {
 		{"the text", "expr: 'tags != \"[]\"'", array, false},
 		{"contains", "expr: 'tags contains \"a\"'", array, false},
 		{"len of a string", "expr: 'len(tags) > 0'", text, false},
+		{"len of a nullable array", "expr: 'len(tags) > 0'", nullable, true},
+		{"len of a map of arrays", "expr: 'len(attrs) > 0'", mapOfArrays, true},
+		{"len of a record holding an array", "expr: 'len(tags) > 0'", record, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := book(t, "  - {name: r, event: Custom, "+tc.rule+"}\n", nil)
@@ -678,6 +684,9 @@ func TestCheckShapeListUse(t *testing.T) {
 			}
 			if tc.wantErr && len(errs) > 0 && !strings.Contains(errs[0].Error(), "JSON text") {
 				t.Errorf("got %v", errs[0])
+			}
+			if tc.field.Type == mapOfArrays.Type && len(errs) > 0 && !strings.Contains(errs[0].Error(), "as a map") {
+				t.Errorf("a map of arrays is named otherwise: %v", errs[0])
 			}
 		})
 	}
