@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -62,22 +63,25 @@ const maxToolStderr = 4 << 10
 
 // gunzipReader streams the decompressed output of a Gunzip program fed
 // with a compressed stream. Its output is accepted only when all of these
-// hold: the program exits 0 after exec's copier fed it the whole input;
-// the built-in decoder accepts the stream's header (igzip lets reserved
-// flag bits pass); and the stream's last eight bytes, the gzip trailer,
-// hold the CRC-32 and the length modulo 2^32 of everything the program
-// wrote. That is a whole single-member file. A truncated or corrupt file,
-// several members, or trailing garbage (which igzip and pigz ignore) fail
-// it, and the caller reads the file again with the built-in decoder,
-// which decides. One damage passes: trailing bytes that end with a copy
-// of the real trailer, which the built-in decoder rejects.
+// hold: the program exits 0 after exec's copier fed it the whole input,
+// or all but zero bytes that follow what it took; the built-in decoder
+// accepts the stream's header (igzip lets reserved flag bits pass); and
+// the eight bytes before the zero bytes that end the stream, if any, are
+// a gzip trailer that holds the CRC-32 and the length modulo 2^32 of
+// everything the program wrote. That is a whole single-member file,
+// perhaps padded with zeros, which the built-in decoder accepts too. A
+// truncated or corrupt file, several members, or trailing garbage (which
+// igzip and pigz ignore) fail it, and the caller reads the file again with
+// the built-in decoder, which decides. One damage passes: trailing bytes
+// that end with a copy of the real trailer, and perhaps zeros after it,
+// which the built-in decoder rejects.
 type gunzipReader struct {
 	cmd    *exec.Cmd
 	out    io.ReadCloser
 	stderr *limitedBuffer
 	in     *eofReader  // the compressed stream, as fed to the program
 	head   *headWriter // its first bytes: the gzip header
-	tail   *tailWriter // its last eight: the trailer
+	tail   *tailWriter // its end: the trailer and any zeros after it
 	crc    uint32      // CRC-32 of the output read so far
 	n      int64       // bytes of output read
 	err    error       // sticky: io.EOF once the output is accepted
@@ -85,6 +89,8 @@ type gunzipReader struct {
 	// the program exited 0 but its output is not one member's
 	wholeButOther bool
 	once          sync.Once
+
+	padding int64 // zero bytes after the trailer, once the output is accepted
 
 	// A local file the program reads itself (see startGunzipFile), and
 	// how much of it the counters have been given, as its offset.
@@ -170,22 +176,74 @@ func (r *gunzipReader) account() {
 
 // readEnds fills head and tail from the file, and in.eof from whether
 // the program read it to its end, as feeding it through the pipe would.
-// An error leaves them empty, so that the output is refused; it is
-// returned to say why.
+// Zero bytes after what the program read count as read (igzip stops at
+// the first byte of a read that starts no member, and it reads 1 MiB at
+// a time), and are given to the counters. An error leaves head and tail
+// empty, so that the output is refused; it is returned to say why.
 func (r *gunzipReader) readEnds() error {
 	st, err := r.file.Stat()
 	if err != nil {
 		return err
 	}
 	size := st.Size()
+	end, err := endOfNonZero(r.file, size)
+	if err != nil {
+		return err
+	}
+	if end <= r.taken && r.taken < size {
+		if r.read != nil {
+			r.read.Add(size - r.taken)
+		}
+		if r.total != nil {
+			r.total.Add(size - r.taken)
+		}
+		r.taken = size
+	}
 	r.in.eof = r.taken >= size
 	head := make([]byte, min(size, maxGzipHeader))
 	n, _ := r.file.ReadAt(head, 0)
 	r.head.Write(head[:n])
-	var tail [8]byte
-	n, _ = r.file.ReadAt(tail[:min(size, 8)], max(size-8, 0))
-	r.tail.Write(tail[:n])
+	var last [8]byte
+	from := max(end-8, 0)
+	if _, err := r.file.ReadAt(last[8-(end-from):], from); err != nil {
+		return err
+	}
+	r.tail.last, r.tail.zeros, r.tail.n = last, size-end, size
 	return nil
+}
+
+// endOfNonZero returns the offset in f, of size bytes, just past its last
+// byte that is not zero: size when f does not end with a zero byte, 0
+// when f holds only zeros.
+func endOfNonZero(f *os.File, size int64) (int64, error) {
+	buf := make([]byte, 32<<10)
+	for end := size; end > 0; {
+		from := max(end-int64(len(buf)), 0)
+		b := buf[:end-from]
+		if _, err := f.ReadAt(b, from); err != nil {
+			return 0, err
+		}
+		if i := lastNonZero(b); i >= 0 {
+			return from + int64(i) + 1, nil
+		}
+		end = from
+	}
+	return 0, nil
+}
+
+// drainZeros reads what the program left of a piped input, as when
+// igzip stops at padding, into head and tail: in.eof is set when it is
+// all zero bytes.
+func (r *gunzipReader) drainZeros() {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.in.Read(buf)
+		r.head.Write(buf[:n])
+		r.tail.Write(buf[:n])
+		if nonZero(buf[:n]) >= 0 || err != nil {
+			return
+		}
+	}
 }
 
 func (r *gunzipReader) Read(p []byte) (int, error) {
@@ -212,9 +270,12 @@ func (r *gunzipReader) Read(p []byte) (int, error) {
 func (r *gunzipReader) finish() error {
 	var err, endsErr error
 	r.once.Do(func() { err = r.cmd.Wait() })
-	if r.file != nil {
+	switch {
+	case r.file != nil:
 		r.account()
 		endsErr = r.readEnds()
+	case err == nil && !r.in.eof:
+		r.drainZeros()
 	}
 	name := filepath.Base(r.cmd.Path)
 	switch {
@@ -232,15 +293,23 @@ func (r *gunzipReader) finish() error {
 		r.failed = fmt.Errorf("%s accepted a gzip header the built-in decoder refuses", name)
 	case !r.tail.full():
 		r.failed = fmt.Errorf("%s: input shorter than a gzip trailer", name)
-	case r.tail.crc() != r.crc || r.tail.isize() != uint32(r.n):
+	default:
+		padding, ok := r.tail.trailer(r.crc, uint32(r.n))
+		if ok {
+			r.padding = padding
+			return io.EOF
+		}
+		crc, isize := r.tail.lastTrailer()
 		r.wholeButOther = true
 		r.failed = fmt.Errorf("%s wrote %d bytes with CRC-32 %08x; the last gzip trailer says %d (mod 2^32) and %08x (several members, or trailing bytes)",
-			name, r.n, r.crc, r.tail.isize(), r.tail.crc())
-	default:
-		return io.EOF
+			name, r.n, r.crc, isize, crc)
 	}
 	return r.failed
 }
+
+// Padding returns how many zero bytes followed the gzip trailer, once the
+// output has been accepted.
+func (r *gunzipReader) Padding() int64 { return r.padding }
 
 // Failed returns why the output was not accepted, or nil when it was or
 // the stream was not read to its end.
@@ -306,30 +375,71 @@ func (h *headWriter) valid() bool {
 	return true
 }
 
-// tailWriter keeps the last eight bytes written to it.
+// tailWriter keeps what a gzip trailer is looked for in: the eight bytes
+// written that end with the last one that is not zero, and how many zero
+// bytes follow it.
 type tailWriter struct {
-	buf [8]byte
-	n   int64
+	last  [8]byte // zero-filled on the left while fewer were written
+	zeros int64
+	n     int64
 }
 
 func (t *tailWriter) Write(p []byte) (int, error) {
-	if len(p) >= 8 {
-		copy(t.buf[:], p[len(p)-8:])
-	} else {
-		copy(t.buf[:], t.buf[len(p):])
-		copy(t.buf[8-len(p):], p)
-	}
 	t.n += int64(len(p))
+	i := lastNonZero(p)
+	if i < 0 {
+		t.zeros += int64(len(p))
+		return len(p), nil
+	}
+	if q := p[:i+1]; len(q) >= 8 {
+		copy(t.last[:], q[len(q)-8:])
+	} else {
+		// the last eight bytes so far, zeros included, come before q
+		end := t.end()
+		copy(t.last[:], end[len(q):])
+		copy(t.last[8-len(q):], q)
+	}
+	t.zeros = int64(len(p) - i - 1)
 	return len(p), nil
 }
 
 func (t *tailWriter) full() bool { return t.n >= 8 }
 
-// crc is the gzip trailer's CRC-32: the four bytes before ISIZE.
-func (t *tailWriter) crc() uint32 { return binary.LittleEndian.Uint32(t.buf[:4]) }
+// end returns the last eight bytes written.
+func (t *tailWriter) end() [8]byte {
+	var b [8]byte
+	if t.zeros < 8 {
+		copy(b[:], t.last[t.zeros:])
+	}
+	return b
+}
 
-// isize is the gzip trailer's ISIZE: the last four bytes, little-endian.
-func (t *tailWriter) isize() uint32 { return binary.LittleEndian.Uint32(t.buf[4:]) }
+// lastTrailer returns the CRC-32 and ISIZE that the last eight bytes
+// written would hold as a gzip trailer.
+func (t *tailWriter) lastTrailer() (crc, isize uint32) {
+	b := t.end()
+	return binary.LittleEndian.Uint32(b[:4]), binary.LittleEndian.Uint32(b[4:])
+}
+
+// trailer reports whether what was written ends with a gzip trailer of
+// crc and isize followed by zero bytes only, and how many zero bytes.
+// A trailer may end with zero bytes itself: those are its own, not
+// padding. A trailer of zeros only (an empty member) cannot be told from
+// padding; all the zeros but its eight are counted as padding then, zero
+// bytes that end the compressed data included.
+func (t *tailWriter) trailer(crc, isize uint32) (padding int64, ok bool) {
+	var want [8]byte
+	binary.LittleEndian.PutUint32(want[:4], crc)
+	binary.LittleEndian.PutUint32(want[4:], isize)
+	own := int64(8 - 1 - lastNonZero(want[:])) // want's zero bytes at its end
+	if own == 8 {
+		return t.zeros - 8, t.zeros >= 8
+	}
+	if t.zeros < own || t.n-t.zeros < 8-own {
+		return 0, false
+	}
+	return t.zeros - own, bytes.Equal(t.last[own:], want[:8-own])
+}
 
 // limitedBuffer keeps the first max bytes written to it.
 type limitedBuffer struct {
@@ -355,3 +465,110 @@ type gunzipRefusal struct {
 
 func (e *gunzipRefusal) Error() string { return "gunzip output refused: " + e.err.Error() }
 func (e *gunzipRefusal) Unwrap() error { return e.err }
+
+// gzipMembers reads a gzip file with the built-in decoder one member at
+// a time, so that what follows the last member can be judged as GNU gzip
+// judges it: zero bytes to the end of the file (the padding of tapes, dd
+// and some uploaders) are skipped and counted, and anything else that
+// starts no member is an error naming the byte of the file where it
+// starts. A reader of all members at once calls padding a bad header.
+type gzipMembers struct {
+	zr      *gzip.Reader
+	src     *bufio.Reader
+	pos     func() int64 // bytes of the file src has given out
+	padding int64
+	err     error
+}
+
+// newGzipMembers starts reading the first member from src; its error is
+// gzip.NewReader's. pos says how many bytes of the file src has given out.
+func newGzipMembers(src *bufio.Reader, pos func() int64) (*gzipMembers, error) {
+	zr, err := gzip.NewReader(src)
+	if err != nil {
+		return nil, err
+	}
+	zr.Multistream(false)
+	return &gzipMembers{zr: zr, src: src, pos: pos}, nil
+}
+
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	for g.err == nil {
+		n, err := g.zr.Read(p)
+		if err == io.EOF {
+			err = g.next()
+		}
+		g.err = err
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
+	return 0, g.err
+}
+
+// next starts the member after the one just read; it returns io.EOF when
+// none follows, only zero bytes.
+func (g *gzipMembers) next() error {
+	b, err := g.src.Peek(1)
+	switch {
+	case err == io.EOF:
+		return io.EOF
+	case err != nil:
+		return err
+	case b[0] == 0x1f: // the first byte of the gzip magic
+		at := g.pos()
+		if err := g.zr.Reset(g.src); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("gzip: member at byte %d of the file: %s", at, strings.TrimPrefix(err.Error(), "gzip: "))
+		}
+		g.zr.Multistream(false)
+		return nil
+	case b[0] != 0:
+		return fmt.Errorf("gzip: trailing garbage at byte %d of the file", g.pos())
+	}
+	start := g.pos()
+	for {
+		b, err := g.src.Peek(g.src.Size())
+		if i := nonZero(b); i >= 0 {
+			g.src.Discard(i)
+			return fmt.Errorf("gzip: trailing garbage at byte %d of the file, after %d zero bytes", g.pos(), g.pos()-start)
+		}
+		g.src.Discard(len(b))
+		switch err {
+		case nil, bufio.ErrBufferFull:
+		case io.EOF:
+			g.padding = g.pos() - start
+			return io.EOF
+		default:
+			return err
+		}
+	}
+}
+
+// Padding returns how many zero bytes followed the last member; it is
+// known once Read has returned io.EOF.
+func (g *gzipMembers) Padding() int64 { return g.padding }
+
+func (g *gzipMembers) Close() error { return g.zr.Close() }
+
+// nonZero returns the index of the first byte of b that is not zero, or -1.
+func nonZero(b []byte) int {
+	for i, c := range b {
+		if c != 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// lastNonZero returns the index of the last byte of b that is not zero,
+// or -1.
+func lastNonZero(b []byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] != 0 {
+			return i
+		}
+	}
+	return -1
+}

@@ -299,3 +299,169 @@ func TestNamedPipeGetsTheBuiltInDecoder(t *testing.T) {
 		t.Errorf("read %q, %v; want both members", out, err)
 	}
 }
+
+// TestGunzipZeroPadding: zero bytes after the last member (tape, dd and
+// some uploaders pad files so; GNU gzip ignores them) are read past by
+// every decoder, piped or from the file, and counted the same by each.
+// Anything else after the last member is still refused, and the built-in
+// decoder, which has the last word, names the byte of the file where it
+// starts.
+func TestGunzipZeroPadding(t *testing.T) {
+	if _, err := exec.LookPath("gzip"); err != nil {
+		t.Skip("gzip not on PATH")
+	}
+	text := bytes.Repeat([]byte("2024-03-19T10:00:00,1,GET /rate/x=5\n"), 5000)
+	whole := gz(t, text)
+	zeros := func(n int) []byte { return make([]byte, n) }
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	two := cat(gz(t, text[:1000]), gz(t, text[1000:]))
+	type paddingCase struct {
+		name    string
+		in      []byte
+		padding int64 // for a file every decoder reads whole
+		// the built-in decoder fails, with an error that starts with
+		// builtIn (any error when it is empty)
+		broken  bool
+		builtIn string
+		// the program's output is refused and the file read again
+		refused bool
+	}
+	tests := []paddingCase{
+		{name: "one zero byte", in: cat(whole, zeros(1)), padding: 1},
+		{name: "a tape block of zeros", in: cat(whole, zeros(10240)), padding: 10240},
+		// igzip reads 1 MiB at a time and stops at the first byte that
+		// starts no member: it leaves most of this unread.
+		{name: "3 MiB of zeros", in: cat(whole, zeros(3<<20)), padding: 3 << 20},
+		{name: "two members, then zeros", in: cat(two, zeros(512)), padding: 512, refused: true},
+		{name: "zeros, then junk", in: cat(whole, zeros(512), []byte("junk")),
+			broken: true, builtIn: "gzip: trailing garbage at byte " + strconv.Itoa(len(whole)+512) + " of the file, after 512 zero bytes", refused: true},
+		{name: "3 MiB of zeros, then junk", in: cat(whole, zeros(3<<20), []byte("junk")),
+			broken: true, builtIn: "gzip: trailing garbage at byte " + strconv.Itoa(len(whole)+3<<20) + " of the file, after 3145728 zero bytes", refused: true},
+		{name: "zeros, then a member", in: cat(whole, zeros(512), gz(t, text[:1000])),
+			broken: true, builtIn: "gzip: trailing garbage at byte " + strconv.Itoa(len(whole)+512) + " of the file, after 512 zero bytes", refused: true},
+		{name: "junk", in: cat(whole, []byte("junk")),
+			broken: true, builtIn: "gzip: trailing garbage at byte " + strconv.Itoa(len(whole)) + " of the file", refused: true},
+		{name: "a broken second member", in: cat(whole, []byte("\x1f\x8b\x08")),
+			broken: true, builtIn: "gzip: member at byte " + strconv.Itoa(len(whole)) + " of the file: unexpected EOF", refused: true},
+		{name: "truncated, then zeros", in: cat(whole[:len(whole)-20], zeros(4096)), broken: true, refused: true},
+	}
+	decoders := []*Gunzip{{Path: script(t, "exec gzip -dc")}}
+	if g, _ := FindGunzip("auto"); g != nil {
+		decoders = append(decoders, g)
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("igzip is not on PATH (apt-get install isal)")
+	}
+	for _, tc := range tests {
+		t.Run(tc.name+", built in", func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "in.gz")
+			if err := os.WriteFile(path, tc.in, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var read atomic.Int64
+			r, closeFile, _, err := openFile(context.Background(), path, &read, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeFile()
+			out, err := io.ReadAll(r)
+			if tc.broken {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.builtIn) {
+					t.Fatalf("read %d bytes, err %v; want an error starting %q", len(out), err, tc.builtIn)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(out, text) {
+				t.Fatalf("read %d bytes, err %v; want %d bytes", len(out), err, len(text))
+			}
+			if got := r.(*gzipMembers).Padding(); got != tc.padding {
+				t.Errorf("padding %d, want %d", got, tc.padding)
+			}
+			if read.Load() != int64(len(tc.in)) {
+				t.Errorf("counted %d bytes read of the file, want %d", read.Load(), len(tc.in))
+			}
+		})
+		for _, g := range decoders {
+			for _, fromFile := range []bool{false, true} {
+				name := tc.name + ", " + filepath.Base(g.Path) + ", piped"
+				if fromFile {
+					name = tc.name + ", " + filepath.Base(g.Path) + ", from the file"
+				}
+				t.Run(name, func(t *testing.T) {
+					r, read := startGunzipCase(t, g, tc.in, fromFile)
+					defer r.Close()
+					out, err := io.ReadAll(r)
+					if tc.refused {
+						if r.Failed() == nil || err == nil {
+							t.Fatalf("read %d bytes, err %v; want the output refused", len(out), err)
+						}
+						return
+					}
+					if err != nil || r.Failed() != nil {
+						t.Fatalf("read: %v, failed: %v; want the output accepted", err, r.Failed())
+					}
+					if !bytes.Equal(out, text) {
+						t.Fatalf("got %d bytes, want %d", len(out), len(text))
+					}
+					if r.Padding() != tc.padding {
+						t.Errorf("padding %d, want %d", r.Padding(), tc.padding)
+					}
+					if fromFile && read.Load() != int64(len(tc.in)) {
+						t.Errorf("counted %d bytes read of the file, want %d", read.Load(), len(tc.in))
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestGunzipPaddingLeavesProgressRight: a padded file is read once, by
+// the program when there is one, and progress counts all of its bytes,
+// the padding the program left unread included.
+func TestGunzipPaddingLeavesProgressRight(t *testing.T) {
+	text := bytes.Repeat([]byte("some line\n"), 100_000)
+	data := append(gz(t, text), make([]byte, 3<<20)...)
+	path := filepath.Join(t.TempDir(), "x.gz")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := rules.Parse(strings.NewReader("version: 1\ninputs: [{name: x, format: kafka-log, paths: [x.gz]}]\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := rules.Compile(cfg, nil, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoders := map[string]*Gunzip{"built in": nil}
+	if g, _ := FindGunzip("auto"); g != nil {
+		decoders["igzip"] = g
+	}
+	for name, g := range decoders {
+		t.Run(name, func(t *testing.T) {
+			plan := &Plan{Date: "2024-03-19", Files: []PlannedFile{{Input: "x", Format: "lines", Path: path, Size: int64(len(data))}}}
+			progress := NewProgress(plan)
+			shape := rules.NewShape("Line", []rules.Field{{Name: "text", Kind: rules.KindString}})
+			res, err := Scan(context.Background(), plan, book, Options{
+				Workers:  1,
+				Readers:  map[string]Reader{"lines": lineReader{shape: shape}},
+				Progress: progress,
+				Gunzip:   g,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.GunzipRereads) != 0 {
+				t.Errorf("rereads %+v, want none", res.GunzipRereads)
+			}
+			if len(res.Inputs) != 1 || res.Inputs[0].Err != "" {
+				t.Errorf("inputs %+v, want one without an error", res.Inputs)
+			}
+			if got, want := progress.BytesRead.Load(), int64(len(data)); got != want {
+				t.Errorf("progress read %d bytes, want %d", got, want)
+			}
+			if got := progress.Events.Load(); got != 100_000 || res.TotalEvents() != 100_000 {
+				t.Errorf("progress counted %d events and the result %d, want 100000", got, res.TotalEvents())
+			}
+		})
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/dqaudit/dqaudit/audit/store"
@@ -29,7 +28,8 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 		return nil, nil, nil, err
 	}
 	closeFile := f.Close
-	counted := bufio.NewReaderSize(&countingReader{r: f, n: read, total: total}, 256<<10)
+	cr := &countingReader{r: f, n: read, total: total}
+	counted := bufio.NewReaderSize(cr, 256<<10)
 	name := strings.ToLower(store.Name(path)) // events.log.GZ is gzip too
 	switch {
 	case strings.HasSuffix(name, ".gz"):
@@ -47,7 +47,7 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 			}
 			// The program did not start: the built-in decoder reads.
 		}
-		zr, err := gzip.NewReader(counted)
+		zr, err := newGzipMembers(counted, func() int64 { return cr.got - int64(counted.Buffered()) })
 		if err != nil {
 			closeFile()
 			switch {
@@ -80,10 +80,12 @@ type countingReader struct {
 	r     io.Reader
 	n     *atomic.Int64 // bytes read, or nil
 	total *atomic.Int64 // progress's count, added to as well, or nil
+	got   int64         // bytes read, for offsets in the file
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	c.got += int64(n)
 	if c.n != nil {
 		c.n.Add(int64(n))
 	}
