@@ -99,11 +99,18 @@ func collectField(ctx context.Context, ref rules.Reference, rd Reader) (set rule
 	}
 	b := rules.NewSetBuilder(0)
 	found := false
+	var events int64
 	for _, s := range sinks {
 		found = found || s.found
+		events += s.events
 		for _, v := range s.values {
 			b.Add(v)
 		}
+	}
+	if events == 0 {
+		// A header without blocks (an export that wrote nothing): an empty
+		// set would fail every in_reference check, so say why.
+		return nil, fmt.Errorf("%s: the file has no records", ref.Path)
 	}
 	if !found {
 		return nil, fmt.Errorf("%s: no record has field %q", ref.Path, ref.Field)
@@ -116,11 +123,13 @@ type fieldSink struct {
 	shape   *rules.Shape
 	index   int
 	found   bool
+	events  int64
 	values  []string
 	textBuf []byte
 }
 
 func (s *fieldSink) Event(e *Event) {
+	s.events++
 	if e.Shape() != s.shape {
 		s.shape, s.index = e.Shape(), e.Shape().Index(s.field)
 	}

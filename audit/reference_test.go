@@ -62,3 +62,31 @@ func TestLoadReferencesFromCSVAndAvroField(t *testing.T) {
 		t.Errorf("missing field: %v; want an error naming it", err)
 	}
 }
+
+// TestAvroReferenceWithoutRecords: a header-only .avro export is named as
+// having no records, not as lacking the field its schema has.
+func TestAvroReferenceWithoutRecords(t *testing.T) {
+	dir := t.TempDir()
+	var buf strings.Builder
+	w, err := avro.NewWriter(&buf, `{"type":"record","name":"User","fields":[{"name":"id","type":"string"}]}`, "deflate", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "users-empty.avro")
+	if err := os.WriteFile(path, []byte(buf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"id", "userId"} {
+		cfg := &rules.Config{File: "config.yaml", References: []rules.Reference{
+			{Name: "users", Path: "users-empty.avro", Field: field, Pos: rules.Pos{Line: 4, Column: 5}},
+		}}
+		_, err := audit.LoadReferences(context.Background(), cfg, dir, time.Time{}, map[string]audit.Reader{"avro": avro.New()})
+		want := `config.yaml:4:5: reference "users": ` + path + `: the file has no records`
+		if err == nil || err.Error() != want {
+			t.Errorf("field %s: got %v, want %s", field, err, want)
+		}
+	}
+}
