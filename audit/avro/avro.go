@@ -10,7 +10,8 @@
 // corrupt file delivers exactly the events of the blocks before the first
 // bad one, whatever the number of workers. Every size a file claims is
 // checked before anything is allocated for it: block counts and sizes
-// against MaxBlockBytes and the fewest bytes a record can take, and, for
+// against MaxBlockBytes and the fewest bytes a record can take (records
+// of no bytes against a bound on the file's total), and, for
 // schemas with arrays, maps or recursion, each record's items (at most
 // 1<<20) and nesting (at most 500 deep) before goavro sees it.
 //
@@ -24,6 +25,8 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/linkedin/goavro/v2"
@@ -41,6 +44,14 @@ const DefaultMaxBlockBytes = 64 << 20
 // check them, once to emit them.
 const stagingValues = 1 << 19
 
+// maxZeroByteValues bounds the records of a file whose records encode to
+// no bytes at all (a record of null fields only, say): a block of a few
+// bytes can claim millions of those, and each costs its decoding, about
+// 100 ns a field. The bound is on records times fields (at least one), so
+// that a file may cost a few tenths of a second: a million records of two
+// null fields, or two thousand of a thousand.
+const maxZeroByteValues = 1 << 21
+
 // Reader reads Avro Object Container Files. Its zero value is ready to
 // use; a Reader may read several files at once.
 type Reader struct {
@@ -50,6 +61,11 @@ type Reader struct {
 	// MaxBlockBytes bounds a block's size both as stored and decompressed,
 	// and the size of the file header. Zero means DefaultMaxBlockBytes.
 	MaxBlockBytes int64
+	// Events are the event types besides the built-in ones that rules may
+	// name (the config's events:). A record whose name is none of these
+	// nor a built-in type, but whose aliases name one, is audited as that
+	// type: see eventType.
+	Events []string
 
 	staging int // stagingValues unless set (by tests)
 }
@@ -85,7 +101,9 @@ type fileSchema struct {
 	info     audit.WriterSchema
 }
 
-func compileSchema(schema string) (fs *fileSchema, err error) {
+// compileSchema compiles a writer schema; events are the event types
+// besides the built-in ones that its record's aliases may name.
+func compileSchema(schema string, events []string) (fs *fileSchema, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			fs, err = nil, fmt.Errorf("schema: %w", recovered{p})
@@ -117,7 +135,13 @@ func compileSchema(schema string) (fs *fileSchema, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
-	shape := rules.NewShape(shortName(root.name), fields)
+	event, err := eventType(root, events)
+	if err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	// The fingerprint stays that of the schema as written, name included:
+	// a renamed record is a new writer schema of its event type.
+	shape := rules.NewShape(event, fields)
 	return &fileSchema{
 		fields:   codecs,
 		root:     root,
@@ -134,6 +158,48 @@ func compileSchema(schema string) (fs *fileSchema, err error) {
 	}, nil
 }
 
+// eventType returns the event type of the records of root: the record's
+// name without its namespace (events are matched by that alone), unless
+// it names no type that rules may name (a built-in one or one of events)
+// and its aliases do. A record renamed with an alias (WatchEvent, aliased
+// MovieWatchEvent) keeps the rules of its old name; its own name wins over
+// its aliases, as an alias is a name the type is also known by. Aliases
+// of two event types are an error: the records cannot be both. Only the
+// top-level record's aliases are checked, since only they are used.
+func eventType(root *node, events []string) (string, error) {
+	known := func(s string) bool {
+		_, ok := rules.BuiltinFields(s)
+		return ok || slices.Contains(events, s)
+	}
+	if root.badAliases {
+		return "", fmt.Errorf("record %q: aliases must be a list of names", root.name)
+	}
+	for _, a := range root.aliases {
+		if !validFullName(a) {
+			return "", fmt.Errorf("record %q: alias %q is not an Avro name", root.name, a)
+		}
+	}
+	name := shortName(root.name)
+	if known(name) {
+		return name, nil
+	}
+	var found []string
+	for _, a := range root.aliases {
+		if s := shortName(a); known(s) && !slices.Contains(found, s) {
+			found = append(found, s)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return name, nil
+	case 1:
+		return found[0], nil
+	}
+	slices.Sort(found)
+	return "", fmt.Errorf("record %q has aliases of %d event types, %s: its events cannot be all of them",
+		root.name, len(found), strings.Join(found, ", "))
+}
+
 // Read reads one file from in and hands its events to sinks made by
 // newSink, one per decoding goroutine. See the package comment for what
 // reaches the sinks when the file is corrupt. Errors are *audit.ReadError,
@@ -147,11 +213,11 @@ func (r *Reader) Read(ctx context.Context, in io.Reader, file int32, newSink fun
 	cr := newCountingReader(in)
 	h, err := readHeader(cr, maxBlock)
 	if err != nil {
-		return info, &audit.ReadError{Offset: 0, Block: -1, Err: err}
+		return info, err
 	}
-	fs, err := compileSchema(h.schema)
+	fs, err := compileSchema(h.schema, r.Events)
 	if err != nil {
-		return info, &audit.ReadError{Offset: 0, Block: -1, Err: err}
+		return info, &audit.ReadError{Offset: h.schemaAt, Block: -1, Err: err}
 	}
 	info.Schemas = []audit.WriterSchema{fs.info}
 
@@ -234,6 +300,10 @@ func (p *pipeline) frame(cr *countingReader) {
 	// The most records a block can hold, so that a corrupt count is caught
 	// before any work is sized by it.
 	maxRecords := p.maxBlock / int64(max(p.fs.minBytes, 1))
+	// Records of no bytes: a bound on the file's total, since no block
+	// size bounds them (see maxZeroByteValues).
+	zeroLimit := maxZeroByteValues / int64(max(len(p.fs.shape.Fields()), 1))
+	var records int64
 	for ; ; index++ {
 		if p.ctx.Err() != nil || p.gate.abandoned(index) {
 			return
@@ -251,6 +321,12 @@ func (p *pipeline) frame(cr *countingReader) {
 			fail("record count %d out of bounds (at most %d)", count, maxRecords)
 			return
 		}
+		if p.fs.minBytes == 0 && count > zeroLimit-records {
+			fail("record count %d brings the file to %d records, more than the %d a file may hold when its records encode to no bytes (%d field values in all)",
+				count, records+count, zeroLimit, maxZeroByteValues)
+			return
+		}
+		records += count
 		size, err := cr.readLong()
 		if err != nil {
 			fail("read block size: %w", noEOF(err))

@@ -2,8 +2,11 @@ package avro
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,89 +91,98 @@ func TestCorruptFiles(t *testing.T) {
 		// error's offset (-1 for the header, len(blocks) for the end).
 		corrupt func(file []byte, head int, b []span) ([]byte, int)
 		want    string // in the error text
+		// at returns the offset a header error names (block -1): that
+		// of the part that is wrong or cut short.
+		at func(bad []byte, head int) int
 	}{
 		{"truncated in data", nil, func(f []byte, _ int, b []span) ([]byte, int) {
 			return f[:b[3].data+5], 3
-		}, "unexpected EOF"},
+		}, "unexpected EOF", nil},
 		{"truncated in sync", nil, func(f []byte, _ int, b []span) ([]byte, int) {
 			return f[:b[7].end+3], 7
-		}, "read sync marker: unexpected EOF"},
+		}, "read sync marker: unexpected EOF", nil},
 		{"truncated in count", []string{CodecNull}, func(f []byte, _ int, b []span) ([]byte, int) {
 			return append(bytes.Clone(f[:b[4].start]), 0x80), 4
-		}, "read record count: unexpected EOF"},
+		}, "read record count: unexpected EOF", nil},
 		{"truncated header", nil, func(f []byte, head int, _ []span) ([]byte, int) {
 			return f[:head-3], -1
-		}, "read sync marker"},
+		}, "read sync marker: unexpected EOF", func(_ []byte, head int) int { return head - syncLength }},
+		{"truncated in schema", nil, func(f []byte, _ int, _ []span) ([]byte, int) {
+			return f[:bytes.Index(f, []byte(`{"type"`))+10], -1
+		}, "read metadata value: unexpected EOF", func(bad []byte, _ int) int { return bytes.Index(bad, []byte(`{"type"`)) }},
+		{"huge metadata length", []string{CodecNull}, func(f []byte, _ int, _ []span) ([]byte, int) {
+			return append([]byte(magic), appendLong(appendLong(nil, 1), 1<<40)...), -1
+		}, "metadata key length 1099511627776 out of bounds", func([]byte, int) int { return len(magic) + 1 }},
 		{"empty file", []string{CodecNull}, func([]byte, int, []span) ([]byte, int) {
 			return nil, -1
-		}, "empty file: not an Avro object container file"},
+		}, "empty file: not an Avro object container file", func([]byte, int) int { return 0 }},
 		{"cut in the magic", []string{CodecNull}, func(f []byte, _ int, _ []span) ([]byte, int) {
 			return f[:2], -1
-		}, "read magic: unexpected EOF"},
+		}, "read magic: unexpected EOF", func([]byte, int) int { return 0 }},
 		{"bad magic", nil, func(f []byte, _ int, _ []span) ([]byte, int) {
 			return splice(f, 3, 4, []byte{2}), -1
-		}, "not an Avro object container file"},
+		}, "not an Avro object container file", func([]byte, int) int { return 0 }},
 		{"bad sync", nil, func(f []byte, _ int, b []span) ([]byte, int) {
 			bad := bytes.Clone(f)
 			bad[b[4].end+9] ^= 0x40
 			return bad, 4
-		}, "sync marker mismatch"},
+		}, "sync marker mismatch", nil},
 		{"unknown codec", []string{CodecNull}, func(f []byte, head int, _ []span) ([]byte, int) {
 			return append(appendHeader(nil, watchSchema, "brotli", [16]byte{}), f[head:]...), -1
-		}, `unsupported codec "brotli"`},
+		}, `unsupported codec "brotli"`, func(bad []byte, _ int) int { return bytes.Index(bad, []byte("brotli")) }},
 		{"no schema", []string{CodecNull}, func(f []byte, _ int, _ []span) ([]byte, int) {
 			return append([]byte(magic), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), -1
-		}, "no avro.schema"},
+		}, "no avro.schema", func([]byte, int) int { return len(magic) }},
 		{"bad schema", []string{CodecNull}, func(f []byte, head int, _ []span) ([]byte, int) {
 			return append(appendHeader(nil, `{"type":"record","name":"X","fields":[{"name":"a","type":"nope"}]}`, "null", [16]byte{}), f[head:]...), -1
-		}, "schema"},
+		}, "schema", func(bad []byte, _ int) int { return bytes.Index(bad, []byte(`{"type":"record","name":"X"`)) }},
 		{"not a record", []string{CodecNull}, func(f []byte, head int, _ []span) ([]byte, int) {
 			return appendHeader(nil, `"string"`, "null", [16]byte{}), -1
-		}, "not a record"},
+		}, "not a record", func(bad []byte, _ int) int { return bytes.LastIndex(bad, []byte(`"string"`)) }},
 		{"corrupt deflate", []string{CodecDeflate}, func(f []byte, _ int, b []span) ([]byte, int) {
 			return splice(f, b[5].data, b[5].end, bytes.Repeat([]byte{0xff}, b[5].end-b[5].data)), 5
-		}, "deflate"},
+		}, "deflate", nil},
 		{"corrupt zstandard", []string{CodecZstandard}, func(f []byte, _ int, b []span) ([]byte, int) {
 			return splice(f, b[5].data, b[5].end, bytes.Repeat([]byte{0xff}, b[5].end-b[5].data)), 5
-		}, "zstandard"},
+		}, "zstandard", nil},
 		{"corrupt snappy", []string{CodecSnappy}, func(f []byte, _ int, b []span) ([]byte, int) {
 			return splice(f, b[5].data, b[5].end, bytes.Repeat([]byte{0xff}, b[5].end-b[5].data)), 5
-		}, "snappy"},
+		}, "snappy", nil},
 		{"snappy checksum", []string{CodecSnappy}, func(f []byte, _ int, b []span) ([]byte, int) {
 			bad := bytes.Clone(f)
 			bad[b[2].end-1] ^= 1
 			return bad, 2
-		}, "snappy checksum mismatch"},
+		}, "snappy checksum mismatch", nil},
 		{"snappy without checksum", []string{CodecSnappy}, func(f []byte, _ int, b []span) ([]byte, int) {
 			return reframe(splice(f, b[2].data, b[2].end, []byte{1, 2}), b[2], b[2].count, 2), 2
-		}, "shorter than its checksum"},
+		}, "shorter than its checksum", nil},
 		{"huge count", nil, func(f []byte, _ int, b []span) ([]byte, int) {
 			return reframe(f, b[6], 1<<40, int64(b[6].end-b[6].data)), 6
-		}, "record count 1099511627776 out of bounds"},
+		}, "record count 1099511627776 out of bounds", nil},
 		{"negative count", nil, func(f []byte, _ int, b []span) ([]byte, int) {
 			return reframe(f, b[6], -3, int64(b[6].end-b[6].data)), 6
-		}, "record count -3 out of bounds"},
+		}, "record count -3 out of bounds", nil},
 		{"count too big for bytes", nil, func(f []byte, _ int, b []span) ([]byte, int) {
 			return reframe(f, b[1], 1_000_000, int64(b[1].end-b[1].data)), 1
-		}, "records cannot fit in"},
+		}, "records cannot fit in", nil},
 		{"huge size", nil, func(f []byte, _ int, b []span) ([]byte, int) {
 			return reframe(f, b[6], b[6].count, 1<<40), 6
-		}, "block size 1099511627776 out of bounds"},
+		}, "block size 1099511627776 out of bounds", nil},
 		{"size past end", nil, func(f []byte, _ int, b []span) ([]byte, int) {
 			return reframe(f, b[6], b[6].count, DefaultMaxBlockBytes-1), 6
-		}, "read block data: unexpected EOF"},
+		}, "read block data: unexpected EOF", nil},
 		{"count one short", []string{CodecNull}, func(f []byte, _ int, b []span) ([]byte, int) {
 			return reframe(f, b[8], b[8].count-1, int64(b[8].end-b[8].data)), 8
-		}, "bytes left in block after its 99 records"},
+		}, "bytes left in block after its 99 records", nil},
 		{"count one long", []string{CodecNull}, func(f []byte, _ int, b []span) ([]byte, int) {
 			return reframe(f, b[8], b[8].count+1, int64(b[8].end-b[8].data)), 8
-		}, "record 100"},
+		}, "record 100", nil},
 		{"bad string length", []string{CodecNull}, func(f []byte, _ int, b []span) ([]byte, int) {
 			return splice(f, b[2].data, b[2].data+1, []byte{0x7f}), 2 // record 0's time claims -64 bytes
-		}, "record 0"},
+		}, "record 0", nil},
 		{"garbage after last block", nil, func(f []byte, _ int, b []span) ([]byte, int) {
 			return append(bytes.Clone(f), "trailing garbage"...), len(b)
-		}, ""},
+		}, "", nil},
 	}
 	for _, tc := range tests {
 		codecs := tc.codecs
@@ -186,8 +198,10 @@ func TestCorruptFiles(t *testing.T) {
 				}
 				_, all := mustRead(t, New(), file)
 				bad, block := tc.corrupt(file, head, spans)
-				wantOffset, wantBlock := int64(0), int64(-1)
-				if block >= 0 {
+				wantOffset, wantBlock := int64(-1), int64(-1)
+				if block < 0 {
+					wantOffset = int64(tc.at(bad, head))
+				} else {
 					wantBlock = int64(block)
 					if block < len(spans) {
 						wantOffset = int64(spans[block].start)
@@ -256,6 +270,125 @@ func TestDecompressedSizeBound(t *testing.T) {
 			}
 			if _, got := mustRead(t, &Reader{MaxBlockBytes: 128 << 10}, file); len(got) != 2000 {
 				t.Fatalf("%d events under a big enough limit", len(got))
+			}
+		})
+	}
+}
+
+// tally counts events.
+type tally struct{ n int64 }
+
+func (s *tally) Event(*audit.Event)                       { s.n++ }
+func (s *tally) Malformed(audit.Position, string, []byte) {}
+
+// TestZeroByteRecordBound: records that encode to no bytes cost nothing to
+// claim, so a file's blocks may claim only so many of them in all; files
+// of a few thousand such records still read.
+func TestZeroByteRecordBound(t *testing.T) {
+	schema := func(fields int) string {
+		var b strings.Builder
+		b.WriteString(`{"type":"record","name":"Ping","fields":[`)
+		for i := range fields {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name":"f%d","type":"null"}`, i)
+		}
+		b.WriteString(`]}`)
+		return b.String()
+	}
+	nulls := func(fields, n int) []map[string]any {
+		out := make([]map[string]any, n)
+		for i := range out {
+			out[i] = map[string]any{}
+			for k := range fields {
+				out[i][fmt.Sprintf("f%d", k)] = nil
+			}
+		}
+		return out
+	}
+	// blocks makes a file of blocks that claim counts of records of no bytes.
+	blocks := func(schema string, counts ...int64) ([]byte, []int64) {
+		var sync [syncLength]byte
+		sync[3] = 7
+		file := appendHeader(nil, schema, CodecNull, sync)
+		var starts []int64
+		for _, c := range counts {
+			starts = append(starts, int64(len(file)))
+			file = append(appendLong(appendLong(file, c), 0), sync[:]...)
+		}
+		return file, starts
+	}
+	count := func(r *Reader, file []byte) (int64, error) {
+		var sinks []*tally
+		_, err := r.Read(context.Background(), bytes.NewReader(file), 0, func() audit.Sink {
+			s := &tally{}
+			sinks = append(sinks, s)
+			return s
+		})
+		var n int64
+		for _, s := range sinks {
+			n += s.n
+		}
+		return n, err
+	}
+
+	t.Run("legitimate files", func(t *testing.T) {
+		for _, tc := range []struct {
+			fields, records, perBlock int
+			codec                     string
+		}{
+			{2, 5000, 5000, CodecNull},
+			{2, 5000, 1000, CodecDeflate},
+			{0, 5000, 5000, CodecSnappy},
+		} {
+			file := writeFile(t, schema(tc.fields), tc.codec, tc.perBlock, nulls(tc.fields, tc.records))
+			if n, err := count(New(), file); err != nil || n != int64(tc.records) {
+				t.Errorf("%d records of %d null fields, %d a block: got %d events, %v", tc.records, tc.fields, tc.perBlock, n, err)
+			}
+		}
+		// As a writer frames them, without encoding a thousand nulls 2000 times.
+		file, _ := blocks(schema(1000), 2000)
+		if n, err := count(New(), file); err != nil || n != 2000 {
+			t.Errorf("2000 records of 1000 null fields: got %d events, %v", n, err)
+		}
+	})
+
+	const quarter = maxZeroByteValues / 2 / 4 // of the records of two fields a file may hold
+	tests := []struct {
+		name    string
+		fields  int
+		counts  []int64
+		block   int64 // that fails
+		records int64 // the file claims there
+		limit   int64
+	}{
+		{"one block claims the most a block may", 2, []int64{DefaultMaxBlockBytes}, 0, DefaultMaxBlockBytes, maxZeroByteValues / 2},
+		{"many blocks", 2, slices.Repeat([]int64{quarter}, 10), 4, 5 * quarter, maxZeroByteValues / 2},
+		{"wide records", 1000, []int64{2000, 97, 1}, 2, 2098, maxZeroByteValues / 1000},
+		{"no fields", 0, []int64{maxZeroByteValues - 1, 2}, 1, maxZeroByteValues + 1, maxZeroByteValues},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file, starts := blocks(schema(tc.fields), tc.counts...)
+			for _, workers := range []int{1, 2} {
+				n, err := count(&Reader{Workers: workers}, file)
+				var re *audit.ReadError
+				if !errors.As(err, &re) || re.Block != tc.block || re.Offset != starts[tc.block] {
+					t.Fatalf("workers=%d: got %v, want an error in block %d at offset %d", workers, err, tc.block, starts[tc.block])
+				}
+				want := fmt.Sprintf("record count %d brings the file to %d records, more than the %d a file may hold when its records encode to no bytes",
+					tc.counts[tc.block], tc.records, tc.limit)
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("workers=%d: error %q does not say %q", workers, err, want)
+				}
+				var before int64
+				for _, c := range tc.counts[:tc.block] {
+					before += c
+				}
+				if n != before {
+					t.Errorf("workers=%d: %d events, want the %d of the blocks before", workers, n, before)
+				}
 			}
 		})
 	}

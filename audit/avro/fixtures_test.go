@@ -311,8 +311,9 @@ func TestFixtureUnsupportedCodec(t *testing.T) {
 	var c collector
 	_, err = New().Read(t.Context(), bytes.NewReader(data), 0, c.newSink)
 	var re *audit.ReadError
-	if !errors.As(err, &re) || re.Block != -1 || re.Offset != 0 || !strings.Contains(err.Error(), `unsupported codec "lzma"`) {
-		t.Fatalf("got %v", err)
+	at := int64(bytes.Index(data, []byte("\x08lzma")) + 1) // the codec's value, after its length
+	if !errors.As(err, &re) || re.Block != -1 || re.Offset != at || !strings.Contains(err.Error(), `unsupported codec "lzma"`) {
+		t.Fatalf("got %v, want the error at offset %d", err, at)
 	}
 	if len(c.sinks) != 0 {
 		t.Errorf("made %d sinks for a file it could not open", len(c.sinks))

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/dqaudit/dqaudit/audit"
 )
 
 const (
@@ -100,29 +102,39 @@ func (c *countingReader) readLong() (int64, error) {
 
 // header is what an OCF header declares.
 type header struct {
-	schema string
-	codec  string
-	sync   [syncLength]byte
+	schema   string
+	schemaAt int64 // offset of the schema's text, where its errors are
+	codec    string
+	sync     [syncLength]byte
 }
 
 // readHeader reads the magic, the metadata map and the sync marker. limit
 // bounds the metadata's size so that a corrupt length allocates nothing
-// large.
+// large. Its errors are *audit.ReadError at the offset of the part that is
+// wrong or cut short (the magic, a metadata length or value, the sync
+// marker), as a block's errors are at the block's start.
 func readHeader(c *countingReader, limit int64) (header, error) {
 	var h header
+	at := int64(0) // start of the part being read
+	fail := func(err error) (header, error) {
+		return h, &audit.ReadError{Offset: at, Block: -1, Err: err}
+	}
 	var m [4]byte
 	if err := c.readFull(m[:]); err != nil {
 		if c.off == 0 && errors.Is(err, io.ErrUnexpectedEOF) {
-			return h, errors.New("empty file: not an Avro object container file")
+			return fail(errors.New("empty file: not an Avro object container file"))
 		}
-		return h, fmt.Errorf("read magic: %w", err)
+		return fail(fmt.Errorf("read magic: %w", err))
 	}
 	if string(m[:]) != magic {
-		return h, fmt.Errorf("not an Avro object container file (magic %q)", m[:])
+		return fail(fmt.Errorf("not an Avro object container file (magic %q)", m[:]))
 	}
 	meta := map[string][]byte{}
+	valueAt := map[string]int64{}
+	metaAt := c.off
 	budget := limit
 	readBytes := func(what string) ([]byte, error) {
+		at = c.off
 		n, err := c.readLong()
 		if err != nil {
 			return nil, fmt.Errorf("read metadata %s length: %w", what, noEOF(err))
@@ -132,15 +144,17 @@ func readHeader(c *countingReader, limit int64) (header, error) {
 		}
 		budget -= n
 		b := make([]byte, n)
+		at = c.off
 		if err := c.readFull(b); err != nil {
 			return nil, fmt.Errorf("read metadata %s: %w", what, err)
 		}
 		return b, nil
 	}
 	for {
+		at = c.off
 		count, err := c.readLong()
 		if err != nil {
-			return h, fmt.Errorf("read metadata: %w", noEOF(err))
+			return fail(fmt.Errorf("read metadata: %w", noEOF(err)))
 		}
 		if count == 0 {
 			break
@@ -148,42 +162,46 @@ func readHeader(c *countingReader, limit int64) (header, error) {
 		if count < 0 {
 			count = -count
 			if count < 0 {
-				return h, errors.New("bad metadata entry count")
+				return fail(errors.New("bad metadata entry count"))
 			}
 			if _, err := c.readLong(); err != nil { // block size, not needed
-				return h, fmt.Errorf("read metadata: %w", noEOF(err))
+				return fail(fmt.Errorf("read metadata: %w", noEOF(err)))
 			}
 		}
 		if count > budget/2 { // each entry takes two length bytes at least
-			return h, fmt.Errorf("metadata entry count %d out of bounds", count)
+			return fail(fmt.Errorf("metadata entry count %d out of bounds", count))
 		}
 		for range count {
 			k, err := readBytes("key")
 			if err != nil {
-				return h, err
+				return fail(err)
 			}
 			v, err := readBytes("value")
 			if err != nil {
-				return h, err
+				return fail(err)
 			}
 			budget -= 2
 			meta[string(k)] = v
+			valueAt[string(k)] = at
 		}
 	}
 	schema, ok := meta["avro.schema"]
 	if !ok {
-		return h, errors.New("header has no avro.schema")
+		at = metaAt
+		return fail(errors.New("header has no avro.schema"))
 	}
-	h.schema = string(schema)
+	h.schema, h.schemaAt = string(schema), valueAt["avro.schema"]
 	h.codec = CodecNull
 	if codec, ok := meta["avro.codec"]; ok {
 		h.codec = string(codec)
 	}
 	if !knownCodec(h.codec) {
-		return h, fmt.Errorf("unsupported codec %q", h.codec)
+		at = valueAt["avro.codec"]
+		return fail(fmt.Errorf("unsupported codec %q", h.codec))
 	}
+	at = c.off
 	if err := c.readFull(h.sync[:]); err != nil {
-		return h, fmt.Errorf("read sync marker: %w", err)
+		return fail(fmt.Errorf("read sync marker: %w", err))
 	}
 	return h, nil
 }

@@ -45,17 +45,19 @@ func primitive(s string) (typ, bool) {
 // node is one type of a parsed writer schema. goavro parses the schema
 // too, but does not expose its tree, which flattening needs.
 type node struct {
-	typ       typ
-	name      string // full name of a named type
-	logical   string // logicalType, if any
-	scale     int    // decimal
-	precision int    // decimal, for reports: a change of it is a retype
-	size      int    // fixed
-	symbols   []string
-	fields    []recField
-	items     *node    // array items, map values
-	branches  []*node  // union
-	keys      []string // union: goavro's name for each branch
+	typ        typ
+	name       string   // full name of a named type
+	aliases    []string // full names of a named type's aliases
+	badAliases bool     // its aliases are not a list of strings
+	logical    string   // logicalType, if any
+	scale      int      // decimal
+	precision  int      // decimal, for reports: a change of it is a retype
+	size       int      // fixed
+	symbols    []string
+	fields     []recField
+	items      *node    // array items, map values
+	branches   []*node  // union
+	keys       []string // union: goavro's name for each branch
 
 	minSize int  // fewest bytes one value encodes to
 	sizing  bool // minSize is being computed (recursion guard)
@@ -176,6 +178,17 @@ func (p *schemaParser) object(raw json.RawMessage, ns string) (*node, error) {
 	case "record", "error", "enum", "fixed":
 		n := &node{name: fullName(str("name"), str("namespace"), ns), logical: logical}
 		p.named[n.name] = n
+		if v, ok := obj["aliases"]; ok {
+			// The canonical form drops aliases, so goavro never checks
+			// them; eventType checks those it uses.
+			var aliases []string
+			n.badAliases = json.Unmarshal(v, &aliases) != nil
+			for _, a := range aliases {
+				// An alias without a namespace is relative to the
+				// namespace of the name it aliases (Avro specification).
+				n.aliases = append(n.aliases, fullName(a, "", namespaceOf(n.name)))
+			}
+		}
 		switch t {
 		case "enum":
 			n.typ = tEnum
@@ -250,6 +263,25 @@ func fullName(name, namespace, enclosing string) string {
 		return name
 	}
 	return namespace + "." + name
+}
+
+// validFullName reports whether s is a valid Avro full name: dotted
+// parts of letters, digits and _, none starting with a digit.
+func validFullName(s string) bool {
+	for part := range strings.SplitSeq(s, ".") {
+		if part == "" {
+			return false
+		}
+		for i, c := range part {
+			switch {
+			case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			case '0' <= c && c <= '9' && i > 0:
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func namespaceOf(full string) string {

@@ -66,7 +66,7 @@ func TestEverythingFields(t *testing.T) {
 		f("arr", rules.KindString, false, `{"type":"array","items":"test.ns.R"}`),
 		f("m", rules.KindString, false, `{"type":"map","values":["null","double"]}`),
 	}
-	fs, err := compileSchema(everythingSchema)
+	fs, err := compileSchema(everythingSchema, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestRecursiveSchema(t *testing.T) {
 	const schema = `{"type":"record","name":"LongList","fields":[
 	  {"name":"value","type":"int"},
 	  {"name":"next","type":["null","LongList"]}]}`
-	fs, err := compileSchema(schema)
+	fs, err := compileSchema(schema, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +357,7 @@ func TestFixedDecimalTypeText(t *testing.T) {
 		{"decimal(18,4)", `,"logicalType":"decimal","precision":18,"scale":4`, `{"type":"Money","logicalType":"decimal","precision":18,"scale":4}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs, err := compileSchema(schema(tc.logical))
+			fs, err := compileSchema(schema(tc.logical), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -400,5 +400,79 @@ func TestDecimalExactText(t *testing.T) {
 		if want, _ := strconv.ParseFloat(tc.want, 64); f != want {
 			t.Errorf("decimal(%s, scale %d) = %v, want the float %v", tc.n, tc.scale, f, want)
 		}
+	}
+}
+
+// TestAliasEventType: a record renamed with an alias is audited as the
+// event type its alias names, so that the rules of that type check it.
+func TestAliasEventType(t *testing.T) {
+	schema := func(name, extra string) string {
+		return `{"type":"record","name":"` + name + `"` + extra + `,"fields":[{"name":"time","type":"string"},{"name":"minute","type":"int"}]}`
+	}
+	tests := []struct {
+		name   string
+		schema string
+		events []string // Reader.Events
+		want   string   // event type, or an error's text when err
+		err    bool
+	}{
+		{"alias of a built-in type", schema("WatchEvent", `,"aliases":["MovieWatchEvent"]`), nil, "MovieWatchEvent", false},
+		{"full name, short alias", schema("com.x.WatchEvent", `,"aliases":["MovieWatchEvent"]`), nil, "MovieWatchEvent", false},
+		{"namespace, short alias", schema("WatchEvent", `,"namespace":"com.x","aliases":["Old","MovieWatchEvent"]`), nil, "MovieWatchEvent", false},
+		{"alias in another namespace", schema("com.x.WatchEvent", `,"aliases":["org.y.MovieWatchEvent"]`), nil, "MovieWatchEvent", false},
+		{"alias of no known type", schema("com.x.WatchEvent", `,"aliases":["OldWatch"]`), nil, "WatchEvent", false},
+		{"alias's namespace is not a name", schema("WatchEvent", `,"aliases":["MovieWatchEvent.V1"]`), nil, "WatchEvent", false},
+		{"the record's own name wins", schema("MovieRatingEvent", `,"aliases":["MovieWatchEvent"]`), nil, "MovieRatingEvent", false},
+		{"alias of a configured type", schema("Failure", `,"aliases":["PlaybackError"]`), []string{"PlaybackError"}, "PlaybackError", false},
+		{"same, unconfigured", schema("Failure", `,"aliases":["PlaybackError"]`), nil, "Failure", false},
+		{"configured name wins over a built-in alias", schema("PlaybackError", `,"aliases":["MovieWatchEvent"]`), []string{"PlaybackError"}, "PlaybackError", false},
+		{"one type under two namespaces", schema("a.W", `,"aliases":["MovieWatchEvent","b.MovieWatchEvent"]`), nil, "MovieWatchEvent", false},
+		{"aliases of two types", schema("a.W", `,"aliases":["MovieWatchEvent","MovieRatingEvent"]`), nil,
+			`record "a.W" has aliases of 2 event types, MovieRatingEvent, MovieWatchEvent: its events cannot be all of them`, true},
+		{"alias not a name", schema("W", `,"aliases":["9lives"]`), nil, `record "W": alias "9lives" is not an Avro name`, true},
+		{"alias with an empty part", schema("W", `,"aliases":["a..MovieWatchEvent"]`), nil, `alias "a..MovieWatchEvent" is not an Avro name`, true},
+		{"aliases not a list", schema("W", `,"aliases":"MovieWatchEvent"`), nil, `record "W": aliases must be a list of names`, true},
+	}
+	plain, err := compileSchema(schema("MovieWatchEvent", ""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// One record: time "x", minute 2.
+			file := appendHeader(nil, tc.schema, CodecNull, [16]byte{})
+			file = append(appendLong(appendLong(file, 1), 3), 2, 'x', 4)
+			file = append(file, make([]byte, 16)...)
+			info, recs, err := read(t, &Reader{Events: tc.events}, file)
+			if tc.err {
+				var re *audit.ReadError
+				if !errors.As(err, &re) || re.Block != -1 || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("got %v, want a header error saying %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(info.Schemas) != 1 || info.Schemas[0].Event != tc.want || info.Schemas[0].Shape.Event() != tc.want {
+				t.Fatalf("schemas %+v, want event %s", info.Schemas, tc.want)
+			}
+			if len(recs) != 1 || recs[0].Event != tc.want || recs[0].Vals[0].String() != "x" || recs[0].Vals[1].String() != "2" {
+				t.Fatalf("events %v, want one %s", recs, tc.want)
+			}
+			// The fingerprint is the schema's as written: a renamed record
+			// is a new writer schema of its type, which drift reports.
+			if tc.want == "MovieWatchEvent" && info.Schemas[0].Fingerprint == plain.info.Fingerprint {
+				t.Errorf("fingerprint %s is that of the record named MovieWatchEvent", plain.info.Fingerprint)
+			}
+		})
+	}
+	// Nested named types are fields, not events: their aliases, even
+	// malformed, decide nothing and fail nothing.
+	nested := `{"type":"record","name":"WatchEvent","aliases":["MovieWatchEvent"],"fields":[
+	 {"name":"k","type":{"type":"enum","name":"K","symbols":["A"],"aliases":["9x", "MovieRatingEvent"]}},
+	 {"name":"r","type":{"type":"record","name":"MovieRatingEvent","aliases":7,"fields":[]}}]}`
+	if fs, err := compileSchema(nested, nil); err != nil || fs.info.Event != "MovieWatchEvent" {
+		t.Errorf("nested aliases: %v, %+v", err, fs)
 	}
 }

@@ -41,7 +41,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	var sizes string
 	if *refs {
-		_, readers := readersFor(0, 1)
+		_, readers := readersFor(0, 1, cfg.Events)
 		sets, err := audit.LoadReferences(ctx, cfg, filepath.Dir(*config), day, readers)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -153,7 +153,7 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if j.plan, err = audit.NewPlan(ctx, j.cfg, j.day, j.base); err != nil {
 		return nil, audit.ExitUsage, err
 	}
-	j.workers, j.readers = readersFor(f.workers, len(j.plan.Files))
+	j.workers, j.readers = readersFor(f.workers, len(j.plan.Files), j.cfg.Events)
 	j.decoders = max(f.workers, 0)
 	if j.decoders == 0 {
 		j.decoders = runtime.GOMAXPROCS(0)
@@ -448,15 +448,16 @@ const maxWorkers = 256
 
 // readersFor splits the CPU budget (--workers, default GOMAXPROCS) between
 // files read at once and the goroutines that decode one file, so that the
-// total stays within the budget however many files there are.
-func readersFor(workers, files int) (int, map[string]audit.Reader) {
+// total stays within the budget however many files there are. events are
+// the config's own event types, which an Avro record's aliases may name.
+func readersFor(workers, files int, events []string) (int, map[string]audit.Reader) {
 	if workers <= 0 {
 		workers = min(runtime.GOMAXPROCS(0), maxWorkers)
 	}
 	fileWorkers := max(1, min(workers, files))
 	inner := max(1, workers/fileWorkers)
 	return fileWorkers, map[string]audit.Reader{
-		rules.FormatAvro:     &avro.Reader{Workers: inner},
+		rules.FormatAvro:     &avro.Reader{Workers: inner, Events: events},
 		rules.FormatKafkaLog: kafkalog.New(kafkalog.Options{Workers: inner}),
 	}
 }
