@@ -23,6 +23,10 @@ const (
 	DriftMalformed    = "malformed"    // share of malformed lines
 	DriftSchema       = "schema"       // writer schemas: fields added, removed, retyped
 	DriftAnomaly      = "anomaly"      // a rule's failed share against its history
+	// DriftHistoryEntry is not a check: it says that the day's own
+	// history entry was not written (its files could not all be read),
+	// and whether an earlier run's entry of the date was kept instead.
+	DriftHistoryEntry = "history"
 )
 
 // DriftResult is one drift check's verdict.
@@ -174,9 +178,13 @@ func (d *drifter) distributions() {
 			if bf == nil || cf == nil {
 				continue
 			}
-			if dist, err := profile.Distributions(bf, cf); err == nil {
+			// A field that cannot be compared is left out, as ids of
+			// many values are every day, unless it changed in kind:
+			// retyped, or grown from few values to too many to count.
+			_, err := profile.Distributions(bf, cf)
+			if err == nil || profile.Retyped(bf, cf) != "" || profile.Outgrown(bf, cf) != "" {
 				m := profile.MetricLInf
-				if dist.Numeric {
+				if profile.Binned(bf, cf) {
 					m = profile.MetricPSI
 				}
 				w, f := rules.DefaultThresholds(m.String())
@@ -204,27 +212,42 @@ func noDataNote(event, field string, base, cur *profile.FieldProfile) string {
 	return "no values on one side"
 }
 
-// field compares one field with metric m. An explicit check (one the
-// config names) that cannot be computed today although the baseline had
-// values of the field warns, with a note saying why: the field vanished,
-// went all-null, was retyped or took too many values, which is drift in
-// itself.
+// field compares one field with metric m. A check on a field the
+// baseline had values of that cannot be computed today warns, with a note
+// saying why: an explicit check (one the config names) whatever the
+// reason (the field vanished, went all-null, was retyped or took too many
+// values), a default check when the field changed in kind (retyped, or
+// too many values where it had few), which is drift in itself. A retyped
+// field that can still be measured keeps its measure, says so, and warns
+// at least.
 func (d *drifter) field(name, event, field string, m profile.Metric, q, warn, fail float64, explicit bool) {
 	res := DriftResult{Name: name, Kind: DriftDistribution, Event: event, Field: field, Metric: m.String(), Warn: warn, Fail: fail,
 		BaselineEvents: d.baseEvents(event), CurrentEvents: d.r.Events[event]}
 	bf, cf := d.base.Profile.Field(event, field), d.r.Profile.Field(event, field)
 	v, err := profile.Compare(m, bf, cf, q)
+	distribution := m == profile.MetricPSI || m == profile.MetricJS || m == profile.MetricLInf
+	retyped := ""
+	if distribution || err != nil {
+		// A null share means the same whatever the kind of the values.
+		retyped = profile.Retyped(bf, cf)
+	}
+	changed := retyped != ""
 	switch {
+	case err == nil:
+		res.Value, res.Note = v, retyped
+	case changed:
+		res.Value, res.Note = math.NaN(), retyped
 	case errors.Is(err, profile.ErrNoData):
 		res.Value, res.Note = math.NaN(), noDataNote(event, field, bf, cf)
 	case errors.Is(err, profile.ErrHighCardinality):
 		res.Value, res.Note = math.NaN(), "too many distinct values for a frequency comparison"
-	case err != nil:
-		res.Value, res.Note = math.NaN(), err.Error()
+		if note := profile.Outgrown(bf, cf); note != "" {
+			res.Note, changed = note, true
+		}
 	default:
-		res.Value = v
+		res.Value, res.Note = math.NaN(), err.Error()
 	}
-	if m == profile.MetricPSI || m == profile.MetricJS || m == profile.MetricLInf {
+	if distribution {
 		if dist, err := profile.Distributions(bf, cf); err == nil {
 			res.Dist = &dist
 		}
@@ -233,13 +256,14 @@ func (d *drifter) field(name, event, field string, m profile.Metric, q, warn, fa
 		res.Metric = fmt.Sprintf("quantile_change(p%g)", q*100)
 	}
 	small := bf == nil || cf == nil || bf.Count/int64(d.base.Days()) < d.cfg.MinEvents || cf.Count < d.cfg.MinEvents
-	lost := explicit && (warn > 0 || fail > 0) && math.IsNaN(res.Value) && bf != nil && bf.Count > bf.Nulls &&
+	gated := (warn > 0 || fail > 0) && bf != nil && bf.Count > bf.Nulls &&
 		bf.Count/int64(d.base.Days()) >= d.cfg.MinEvents && d.r.Events[event] >= d.cfg.MinEvents
+	lost := gated && math.IsNaN(res.Value) && (explicit || changed)
 	if lost {
 		res.Note = "not computable: " + res.Note
 	}
 	d.add(res, small, false)
-	if lost {
+	if lost || gated && changed {
 		res := &d.out[len(d.out)-1]
 		res.Status = max(res.Status, StatusWarn)
 	}
@@ -508,7 +532,7 @@ func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys
 
 // sortDrift orders drift results by kind, then name.
 func sortDrift(rs []DriftResult) {
-	order := map[string]int{DriftBaseline: 0, DriftDistribution: 1, DriftVolume: 2, DriftOutlier: 3, DriftHours: 4, DriftMalformed: 5, DriftSchema: 6, DriftAnomaly: 7}
+	order := map[string]int{DriftBaseline: 0, DriftDistribution: 1, DriftVolume: 2, DriftOutlier: 3, DriftHours: 4, DriftMalformed: 5, DriftSchema: 6, DriftAnomaly: 7, DriftHistoryEntry: 8}
 	slices.SortStableFunc(rs, func(a, b DriftResult) int {
 		return cmp.Or(cmp.Compare(order[a.Kind], order[b.Kind]), cmp.Compare(a.Name, b.Name))
 	})

@@ -339,3 +339,68 @@ func TestHistoryEntryUnderAnotherDatesName(t *testing.T) {
 		t.Errorf("problems %q, want one naming the copy", problems)
 	}
 }
+
+// clicks builds a result of n events of a generic type Click: a time
+// spread over the hours, and fields userId and status whose values val
+// gives for event i.
+func clicks(date string, n int, val func(i int) (userID, status rules.Value)) *Result {
+	shape := rules.NewShape("Click", []rules.Field{{Name: "time", Kind: rules.KindString}, {Name: "userId"}, {Name: "status"}})
+	b := profile.NewBuilder()
+	for i := range n {
+		u, s := val(i)
+		b.Observe(&testEvent{shape, []rules.Value{rules.Str(fmt.Sprintf("%sT%02d:00:00", date, i%24)), u, s}})
+	}
+	p := b.Profile()
+	p.Dates = []string{date}
+	return &Result{Date: date, Events: map[string]int64{"Click": int64(n)}, Profile: p}
+}
+
+// TestDefaultChecksNoticeRetypeAndManyValues: a field retyped (userId int
+// yesterday, string today) or a categorical field that took too many
+// values to compare frequencies (status: 3 values, then thousands) cannot
+// be compared, and the default checks say so with a warning, as explicit
+// checks do, instead of leaving the field out. A retype that can still be
+// measured (few values) keeps its measure and says it was retyped.
+func TestDefaultChecksNoticeRetypeAndManyValues(t *testing.T) {
+	cfg := rules.DefaultDrift()
+	statuses := []string{"ok", "ok", "ok", "ok", "redirect", "error"}
+	usual := func(i int) (rules.Value, rules.Value) {
+		return rules.Int(int64(1 + i*7919%5000)), rules.Str(statuses[i%len(statuses)])
+	}
+	base := clicks("2024-03-18", 5000, usual)
+	tests := []struct {
+		name   string
+		cur    func(i int) (rules.Value, rules.Value)
+		check  string
+		status Status
+		note   string
+	}{
+		{name: "userId int, then string", check: "Click.userId:psi", status: StatusWarn,
+			cur: func(i int) (rules.Value, rules.Value) {
+				u, s := usual(i)
+				return rules.Str(fmt.Sprintf("u-%d", u.Int)), s
+			},
+			note: "not computable: retyped: int in the baseline, string today"},
+		{name: "status of 3 values, then thousands", check: "Click.status:linf", status: StatusWarn,
+			cur: func(i int) (rules.Value, rules.Value) {
+				u, _ := usual(i)
+				return u, rules.Str(fmt.Sprintf("error %d", i))
+			},
+			note: "not computable: too many distinct values to compare frequencies: 3 in the baseline, about 5"},
+		{name: "status string, then int: measured, and said", check: "Click.status:linf", status: StatusFail,
+			cur: func(i int) (rules.Value, rules.Value) {
+				u, _ := usual(i)
+				return u, rules.Int(200)
+			},
+			note: "retyped: string in the baseline, int today"},
+		{name: "an ordinary day is quiet", check: "Click.status:linf", status: StatusPass, cur: usual},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := find(t, Drift(&cfg, clicks("2024-03-19", 5000, tc.cur), baselineOf(base)), tc.check)
+			if got.Status != tc.status || !strings.Contains(got.Note, tc.note) {
+				t.Errorf("status %v, note %q; want %v and a note saying %q", got.Status, got.Note, tc.status, tc.note)
+			}
+		})
+	}
+}

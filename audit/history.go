@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -291,6 +292,8 @@ func (h *DriftHistory) Apply(ctx context.Context, cfg *rules.Drift, r *Result) {
 	bl, problems := h.LoadBaseline(ctx, h.Baseline, r.Date)
 	r.DriftEnabled = true
 	r.Drift = Drift(cfg, r, bl)
+	keptOut := r.InputErrors() > 0
+	kept := keptOut && h.hasEntry(ctx, r.Date)
 	if bl == nil {
 		// Say why there is none: the default note is for a history that
 		// has no earlier day, and that this run starts.
@@ -298,7 +301,9 @@ func (h *DriftHistory) Apply(ctx context.Context, cfg *rules.Drift, r *Result) {
 		switch {
 		case len(problems) > 0:
 			note = "no usable baseline: the history could not be read (see the history warnings); drift is not checked until it can be"
-		case r.InputErrors() > 0:
+		case kept:
+			note = "no baseline yet: the history has no day before " + r.Date
+		case keptOut:
 			note = "no baseline yet, and this day is not added to the history either, since its files could not all be read"
 		}
 		for i := range r.Drift {
@@ -310,15 +315,64 @@ func (h *DriftHistory) Apply(ctx context.Context, cfg *rules.Drift, r *Result) {
 	for _, p := range problems {
 		r.Drift = append(r.Drift, DriftResult{Name: "history", Kind: DriftBaseline, Value: math.NaN(), Status: StatusWarn, Note: p})
 	}
+	if keptOut {
+		// Record will not write this day: say so in the reports, and
+		// above all that a re-run leaves the earlier run's entry in place.
+		r.Drift = append(r.Drift, DriftResult{Name: HistoryEntryName, Kind: DriftHistoryEntry, Value: math.NaN(), Status: StatusWarn,
+			Note: h.keptOutNote(r.Date, kept)})
+	}
 	if bl != nil {
 		r.BaselineSource, r.BaselineDates = bl.Source, bl.Dates
 	}
 	r.RuleTrends = h.RuleTrends(ctx, r, TrendDays)
 }
 
+// HistoryEntryName is the name of the drift entry that says a day with
+// input errors was kept out of the history (kind DriftHistoryEntry).
+const HistoryEntryName = "history entry"
+
+// ErrKeptOut is Record's answer for a day whose files could not all be
+// read: nothing is written, and the history keeps what it had of the date.
+var ErrKeptOut = errors.New("input errors: the day is kept out of the history")
+
+// hasEntry reports whether the history has a file for date, readable or
+// not: either way it stays as it is when this run is kept out.
+func (h *History) hasEntry(ctx context.Context, date string) bool {
+	dates, err := h.Dates(ctx)
+	return err == nil && slices.Contains(dates, date)
+}
+
+// keptOutNote says that date's run is not recorded, and whether an
+// earlier run's entry of the date stays in its place.
+func (h *History) keptOutNote(date string, kept bool) string {
+	if kept {
+		return fmt.Sprintf("the history keeps its earlier entry of %s, not this run's: input errors would skew later baselines; a run that reads every file replaces it (%s)",
+			date, store.Join(h.dir, date+".json"))
+	}
+	return date + " is not added to the history: input errors would skew later baselines"
+}
+
+// HistoryNote returns the note of r's history entry warning (see Apply):
+// what happened to the day's entry when it was kept out of the history,
+// or "" when it was not.
+func HistoryNote(r *Result) string {
+	for _, d := range r.Drift {
+		if d.Kind == DriftHistoryEntry {
+			return d.Note
+		}
+	}
+	return ""
+}
+
 // Record saves r's day in the history; a failure becomes an input error
-// of r (exit 3), so that the reports tell it, and is returned.
+// of r (exit 3), so that the reports tell it, and is returned. A day with
+// input errors is not saved, so that it cannot overwrite a clean run's
+// entry or skew later baselines: Record returns ErrKeptOut, and Apply has
+// already told the reports.
 func (h *DriftHistory) Record(ctx context.Context, r *Result) error {
+	if r.InputErrors() > 0 {
+		return ErrKeptOut
+	}
 	err := h.Save(ctx, NewHistoryEntry(r))
 	if err != nil {
 		r.Inputs = append(r.Inputs, FileResult{Input: "history", Format: "history", Path: h.Dir(), Err: err.Error(), ErrOffset: -1, ErrBlock: -1})

@@ -3,6 +3,7 @@ package audit
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,17 +17,28 @@ import (
 
 // PartialVersion is the version of a partial file's layout. Version 2
 // streams the keys of unique rules after the document, one per line,
-// instead of holding them in it.
-const PartialVersion = 2
+// instead of holding them in it; version 3 hashes the parsed config (see
+// ConfigHash), not the file's bytes.
+const PartialVersion = 3
 
 // PartialMeta identifies a partial: which run of which config it belongs
 // to and which shard it is.
 type PartialMeta struct {
-	ConfigHash string `json:"config_hash"` // of the config file's bytes
+	ConfigHash string `json:"config_hash"` // see ConfigHash
 	Date       string `json:"date"`
 	PlanHash   string `json:"plan_hash"` // of the planned files, so all shards saw one archive
 	Shard      int    `json:"shard"`
 	Shards     int    `json:"shards"`
+}
+
+// ConfigHash is the SHA-256 of the config's canonical text (see
+// rules.Config.Canonical): the same for configs that differ only in
+// comments, layout, quoting or key order, which give the same results,
+// and different when a setting differs, so that merge refuses the shards
+// of another config and accepts those of a copy whose comments were
+// edited.
+func ConfigHash(cfg *rules.Config) string {
+	return fmt.Sprintf("%x", sha256.Sum256(cfg.Canonical()))
 }
 
 // partialDoc is a Part on disk. Positions are indices into the plan, which

@@ -132,6 +132,19 @@ func historyProblems(r *audit.Result) []audit.DriftResult {
 	return out
 }
 
+// historyEntryNotes are the entries that say the day was kept out of the
+// history because of its input errors (and whether an earlier entry of
+// the date stays).
+func historyEntryNotes(r *audit.Result) []audit.DriftResult {
+	var out []audit.DriftResult
+	for _, d := range r.Drift {
+		if d.Kind == audit.DriftHistoryEntry {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // baselineDays is "1 day" or "7 days".
 func baselineDays(dates []string) string {
 	return plural(len(dates), "day", "days")

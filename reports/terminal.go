@@ -143,7 +143,7 @@ func WriteSummary(w io.Writer, r *audit.Result, written []string, color bool) er
 func writeDriftSummary(ew *errWriter, r *audit.Result, paint func(audit.Status, string) string) error {
 	if noBaseline(r) {
 		ew.printf("Drift: %s.\n", visible(baselineNote(r)))
-		for _, d := range historyProblems(r) {
+		for _, d := range append(historyProblems(r), historyEntryNotes(r)...) {
 			l := lookOf(d.Status)
 			ew.printf("  %s %s\n", paint(d.Status, l.Icon+" "+l.Word), show(d.Note, termMaxErr))
 		}
@@ -196,6 +196,11 @@ func writeDriftSummary(ew *errWriter, r *audit.Result, paint func(audit.Status, 
 func WriteInputErrors(w io.Writer, r *audit.Result) error {
 	ew := &errWriter{w: w}
 	writeInputErrors(ew, r, func(_ audit.Status, text string) string { return text })
+	// What the errors did to the history: an earlier run's entry of the
+	// day may be what later baselines still use.
+	for _, d := range historyEntryNotes(r) {
+		ew.printf("%s\n", show(sentence(d.Note), termMaxErr))
+	}
 	return ew.err
 }
 

@@ -134,6 +134,37 @@ func TestSummaryDrift(t *testing.T) {
 	}
 }
 
+// A re-run with input errors keeps the day's earlier history entry: the
+// summary says so even without a baseline (when drift shows one line),
+// and so does what --quiet prints to stderr.
+func TestSummaryHistoryEntryKept(t *testing.T) {
+	const note = "the history keeps its earlier entry of 2025-03-14, not this run's: input errors would skew later baselines"
+	kept := audit.DriftResult{Name: audit.HistoryEntryName, Kind: audit.DriftHistoryEntry, Status: audit.StatusWarn, Value: math.NaN(), Note: note}
+	first := fixture.Result() // two input errors
+	first.Drift = []audit.DriftResult{
+		{Name: "baseline", Kind: audit.DriftBaseline, Status: audit.StatusNoBaseline, Value: math.NaN(), Note: "no baseline yet: the history has no day before 2025-03-14"},
+		kept,
+	}
+	first.BaselineSource, first.BaselineDates = "", nil
+	beside := fixture.Result()
+	beside.Drift = append(beside.Drift, kept)
+	for _, r := range []*audit.Result{first, beside} {
+		if out := renderSummary(t, r, false); !strings.Contains(out, "▲ WARN") || !strings.Contains(out, "the history keeps its earlier entry of 2025-03-14") {
+			t.Errorf("summary does not say the history entry was kept:\n%s", out)
+		}
+		if out := renderSummary(t, r, false); strings.Contains(out, "no usable") {
+			t.Errorf("a kept entry is not an unreadable history:\n%s", out)
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteInputErrors(&b, first); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "2 input errors:") || !strings.Contains(out, "The history keeps its earlier entry of 2025-03-14, not this run's") {
+		t.Errorf("--quiet's input errors do not say the history entry was kept:\n%s", out)
+	}
+}
+
 func TestSummaryWithoutRules(t *testing.T) {
 	r := &audit.Result{Status: audit.StatusPass}
 	out := renderSummary(t, r, false)

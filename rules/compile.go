@@ -48,11 +48,11 @@ type Check struct {
 }
 
 // Compile turns a validated config into a Book for the audit of day (a
-// UTC date; on_day rules compare with it, and need it set). refs holds
-// the loaded reference sets by name; every reference an in_reference rule
-// names must be there. Compile returns an ErrorList when it cannot
-// compile a rule, which happens only for configs that Parse did not
-// validate, or for an on_day rule without a day.
+// date; on_day rules compare with it, whatever its clock and zone). The
+// zero Time is 0001-01-01, a day like any other. refs holds the loaded
+// reference sets by name; every reference an in_reference rule names
+// must be there. Compile returns an ErrorList when it cannot compile a
+// rule, which happens only for configs that Parse did not validate.
 func Compile(cfg *Config, refs map[string]Set, day time.Time) (*Book, error) {
 	b := &Book{file: cfg.File}
 	var errs ErrorList
@@ -114,9 +114,7 @@ func Compile(cfg *Config, refs map[string]Set, day time.Time) (*Book, error) {
 		case RuleRowCount:
 			c.rowMin, c.rowMax = r.RowCount.Min, r.RowCount.Max
 		case RuleOnDay:
-			if day.IsZero() {
-				fail("on_day needs the audited day, and none was given")
-			}
+			// No sentinel: --date 0001-01-01 is the zero Time, and a day.
 			d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 			c.day, c.dayNum = d.Format(time.DateOnly), DayNumber(d.Unix(), 3600)
 		case RuleExpr:

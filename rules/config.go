@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -679,14 +681,44 @@ func shellProblem(what, s string) string {
 	if s == "~" || strings.HasPrefix(s, "~/") {
 		return fmt.Sprintf("%s %q starts with ~, which is not expanded; write the absolute path", what, s)
 	}
-	if v := envVar.FindString(s); v != "" {
+	if v := shellVar(s); v != "" {
 		return fmt.Sprintf("%s %q holds %s, which is not expanded: environment variables are not read; write the path itself", what, s, v)
 	}
 	return ""
 }
 
-// envVar matches $NAME and ${NAME}.
-var envVar = regexp.MustCompile(`\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)`)
+// bracedVar matches ${NAME}, and ${NAME:-word} and its kin, at the start
+// of a string.
+var bracedVar = regexp.MustCompile(`^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=?+][^}]*)?\}`)
+
+// plainVar matches $NAME at the start of a string.
+var plainVar = regexp.MustCompile(`^\$[A-Za-z_][A-Za-z0-9_]*`)
+
+// shellVar returns the first part of s that reads as a shell variable, or
+// "". ${NAME} does wherever it is. $NAME does where a variable is meant:
+// at the start of a word (of s, or after a character that is not a
+// letter, digit or _, such as / or -) and not closed by another $. Other
+// $ are a key's own: Hadoop's "dir_$folder$" markers, "x$y", "Outer$Inner".
+func shellVar(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' {
+			continue
+		}
+		if v := bracedVar.FindString(s[i:]); v != "" {
+			return v
+		}
+		v := plainVar.FindString(s[i:])
+		if v == "" || i > 0 && isNameByte(s[i-1]) || strings.HasPrefix(s[i+len(v):], "$") {
+			continue
+		}
+		return v
+	}
+	return ""
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // closingBrace returns the index of the '}' that closes the '{' at s[0],
 // counting nested braces, or -1.
@@ -1066,5 +1098,91 @@ func (p *parser) report(n *yaml.Node, rep *Report) {
 		default:
 			p.unknownKey(sc, kv.key, keys, "report takes "+list(keys, "and"))
 		}
+	}
+}
+
+// Canonical returns the config as a canonical text of everything it says
+// that can change what a scan finds: the settings as parsed, in their
+// order, without the comments, layout, quoting, key order and anchors of
+// the file, or the name it was read under. Two configs with the same
+// canonical text give the same results on the same archive, so the shards
+// of a run may be merged under either (see audit.ConfigHash). A rule's
+// position stays in it, since an input error of a writer schema that
+// does not fit the rule cites it; the positions of the other sections
+// reach no result.
+func (c *Config) Canonical() []byte {
+	var b bytes.Buffer
+	canonical(&b, reflect.ValueOf(*c), false)
+	return b.Bytes()
+}
+
+var posType = reflect.TypeFor[Pos]()
+
+// canonical writes v to b: structs as {Name:value ...}, lists as [...],
+// maps by sorted keys, strings quoted, floats in the shortest form that
+// reads back exactly (NaN and infinities included). keepPos keeps a Pos
+// field of the struct v.
+func canonical(b *bytes.Buffer, v reflect.Value, keepPos bool) {
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		b.WriteString(t.Name() + "{")
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() || f.Type == posType && !keepPos || t == reflect.TypeFor[Config]() && f.Name == "File" {
+				continue
+			}
+			b.WriteString(f.Name + ":")
+			canonical(b, v.Field(i), f.Type == reflect.TypeFor[Rule]() || f.Type == reflect.TypeFor[[]Rule]())
+			b.WriteByte(' ')
+		}
+		b.WriteByte('}')
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			b.WriteString("nil")
+			return
+		}
+		canonical(b, v.Elem(), keepPos)
+	case reflect.Slice, reflect.Array:
+		b.WriteByte('[')
+		for i := range v.Len() {
+			canonical(b, v.Index(i), keepPos)
+			b.WriteByte(' ')
+		}
+		b.WriteByte(']')
+	case reflect.Map:
+		keys := v.MapKeys()
+		texts := make([]string, len(keys))
+		for i, k := range keys {
+			var kb bytes.Buffer
+			canonical(&kb, k, false)
+			texts[i] = kb.String()
+		}
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(i, j int) int { return strings.Compare(texts[i], texts[j]) })
+		b.WriteString("map[")
+		for _, i := range order {
+			b.WriteString(texts[i] + ":")
+			canonical(b, v.MapIndex(keys[i]), keepPos)
+			b.WriteByte(' ')
+		}
+		b.WriteByte(']')
+	case reflect.String:
+		b.WriteString(strconv.Quote(v.String()))
+	case reflect.Float32, reflect.Float64:
+		b.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, 64))
+	case reflect.Bool:
+		b.WriteString(strconv.FormatBool(v.Bool()))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		b.WriteString(strconv.FormatInt(v.Int(), 10))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		b.WriteString(strconv.FormatUint(v.Uint(), 10))
+	default:
+		// No config field is of another kind; should one be, it must
+		// not drop out of the comparison unseen.
+		fmt.Fprintf(b, "%#v", v)
 	}
 }

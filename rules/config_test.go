@@ -600,3 +600,56 @@ func TestParseAliasedKeys(t *testing.T) {
 		t.Errorf("field %q, want minute", cfg.Rules[0].Field)
 	}
 }
+
+// TestDollarInPaths: a path is refused for a $ only where a shell would
+// read a variable ($NAME starting a word, ${NAME}); a $ that is part of an
+// object's key (Hadoop's _$folder$ markers, x$y) is the key's own, in the
+// config and in the paths of flags alike.
+func TestDollarInPaths(t *testing.T) {
+	tests := []struct {
+		path string
+		want string // the variable named in the error; "" when accepted
+		glob bool   // a glob only: {a,b} is an alternation there
+	}{
+		{path: "$ARCHIVE/{date}/*.avro", want: "$ARCHIVE"},
+		{path: "/srv/$ENV/{date}/*.avro", want: "$ENV"},
+		{path: "s3://$BUCKET/{date}/*.avro", want: "$BUCKET"},
+		{path: "/srv/logs-$ENV/*.avro", want: "$ENV"},
+		{path: "/srv/$ENV", want: "$ENV"},
+		{path: "${HOME}/x/*.avro", want: "${HOME}"},
+		{path: "/srv/data${SUFFIX}/*.avro", want: "${SUFFIX}"},
+		{path: "${DATA:-/srv}/*.avro", want: "${DATA:-/srv}"},
+		{path: "s3://b/x$y/*.avro"},
+		{path: "s3://b/logs/{date}/_$folder$"},
+		{path: "s3://b/logs/{date}_$folder$/*.avro"},
+		{path: "/srv/a/$folder$/*.avro"},
+		{path: "/srv/Outer$Inner.avro"},
+		{path: "/srv/price$/*.avro"},
+		{path: "/srv/$1/*.avro"},
+		{path: "/srv/x${a,b}.avro", glob: true},
+		{path: "/srv/$$/*.avro"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			yaml := "version: 1\ninputs:\n  - {name: a, format: avro, paths: ['" + tc.path + "']}\n"
+			_, err := Parse(strings.NewReader(yaml), "c.yaml")
+			var flagErr error
+			if !tc.glob {
+				flagErr = CheckPlaceholders("--out", tc.path)
+			}
+			if tc.want == "" {
+				if err != nil || flagErr != nil {
+					t.Errorf("refused: %v; as a flag: %v", err, flagErr)
+				}
+				return
+			}
+			holds := "holds " + tc.want + ", which is not expanded"
+			if err == nil || !strings.Contains(err.Error(), holds) {
+				t.Errorf("config: got %v, want an error saying it %s", err, holds)
+			}
+			if !tc.glob && (flagErr == nil || !strings.Contains(flagErr.Error(), holds)) {
+				t.Errorf("flag: got %v, want an error saying it %s", flagErr, holds)
+			}
+		})
+	}
+}

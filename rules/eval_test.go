@@ -470,15 +470,40 @@ func TestCompileMissingReference(t *testing.T) {
 	}
 }
 
-func TestCompileOnDayNeedsDay(t *testing.T) {
+// TestCompileOnDayAnyDay: every date is a day to audit, the zero Time's
+// 0001-01-01 (--date 0001-01-01) included, which once meant "no day".
+func TestCompileOnDayAnyDay(t *testing.T) {
 	cfg, err := Parse(strings.NewReader(minimal+"rules:\n  - {name: r, event: '*', field: time, on_day: true}\n"), "c.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Compile(cfg, nil, time.Time{})
-	want := `c.yaml:7:5: rule "r": on_day needs the audited day, and none was given`
-	if err == nil || err.Error() != want {
-		t.Errorf("got %v, want %s", err, want)
+	for _, tc := range []struct {
+		day        time.Time
+		on, before string // a time on the day, and one the day before
+	}{
+		{time.Time{}, "0001-01-01T08:15:00", "0000-12-31T23:59:59"},
+		{time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC), "0001-01-02T00:00:00", "0001-01-01T23:59:59"},
+		{time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC), "0000-12-31T12:00:00", "0000-12-30T12:00:00"},
+		{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), "9999-12-31T23:59:59", "9999-12-30T00:00:00"},
+	} {
+		b, err := Compile(cfg, nil, tc.day)
+		if err != nil {
+			t.Errorf("%s: %v", tc.day.Format(time.DateOnly), err)
+			continue
+		}
+		c := b.Checks[0]
+		if want := "on_day " + tc.day.Format(time.DateOnly); c.Params() != want {
+			t.Errorf("Params %q, want %q", c.Params(), want)
+		}
+		on, before := Str(tc.on), Str(tc.before)
+		if !c.onDay(&on, 0) || c.onDay(&before, 0) {
+			t.Errorf("%s: %s on the day: %v, %s: %v; want true, false", tc.day.Format(time.DateOnly), tc.on, c.onDay(&on, 0), tc.before, c.onDay(&before, 0))
+		}
+		// An integer timestamp of the day, in milliseconds.
+		ms := Int(tc.day.UnixMilli() + 8*3_600_000)
+		if !c.onDay(&ms, 3_600_000) {
+			t.Errorf("%s: timestamp %d not on the day", tc.day.Format(time.DateOnly), ms.Int)
+		}
 	}
 	// The day is the date as given, wherever its clock is.
 	b, err := Compile(cfg, nil, time.Date(2024, 3, 19, 23, 0, 0, 0, time.FixedZone("UTC-5", -5*3600)))

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/dqaudit/dqaudit/rules"
 )
@@ -165,6 +166,132 @@ func Distributions(base, cur *FieldProfile) (Distribution, error) {
 		return Distribution{}, ErrHighCardinality
 	}
 	return categorical(base, cur, DefaultTopK)
+}
+
+// Binned reports whether Distributions compares base and cur by quantile
+// bins (PSI is their default metric) rather than by value (L∞).
+func Binned(base, cur *FieldProfile) bool {
+	return base != nil && cur != nil && base.mostlyNumeric() && !(smallInts(base) && smallInts(cur))
+}
+
+// retypedShare is the largest share of the baseline's values that today's
+// main kind may have held for the field to count as retyped: a field that
+// mixes kinds every day does not flip between them.
+const retypedShare = 0.1
+
+// outgrownFactor is how many times the baseline's distinct values a field
+// must hold today, too many to count exactly, for Outgrown to say so: a
+// field that always had nearly MaxDistinct values may cross it on a busy
+// day.
+const outgrownFactor = 10
+
+// Retyped describes a change in the kind of a field's values, such as
+// "retyped: int in the baseline, string today": the kind that holds most
+// of today's values (numbers, strings or booleans) is not the baseline's
+// and held less than a tenth of its values. It returns "" when either
+// side has no values, and on a field whose values keep their kind.
+func Retyped(base, cur *FieldProfile) string {
+	if base == nil || cur == nil {
+		return ""
+	}
+	bg, bn := base.mainGroup()
+	cg, cn := cur.mainGroup()
+	if bn == 0 || cn == 0 || bg == cg {
+		return ""
+	}
+	if float64(base.groupCount(cg)) >= retypedShare*float64(base.nonNull()) {
+		return ""
+	}
+	return fmt.Sprintf("retyped: %s in the baseline, %s today", base.groupKinds(bg), cur.groupKinds(cg))
+}
+
+// Outgrown describes a field whose values the baseline counted exactly
+// and that today holds so many distinct values (at least ten times as
+// many) that their frequencies were dropped, so that no frequency can be
+// compared: "too many distinct values to compare frequencies: 3 in the
+// baseline, about 5,000 today". It returns "" otherwise, and for a field
+// that is high-cardinality on both sides, as ids are every day.
+func Outgrown(base, cur *FieldProfile) string {
+	if base == nil || cur == nil || base.high || !cur.high {
+		return ""
+	}
+	b, _ := base.Distinct()
+	c, _ := cur.Distinct()
+	if c < outgrownFactor*max(b, 1) {
+		return ""
+	}
+	return fmt.Sprintf("too many distinct values to compare frequencies: %d in the baseline, about %s today", b, groupDigits(c))
+}
+
+// groupDigits writes n with commas between thousands.
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// kindGroup is what Retyped compares: numbers (ints and floats),
+// strings and booleans.
+type kindGroup uint8
+
+const (
+	groupBool kindGroup = iota
+	groupNumber
+	groupString
+)
+
+func groupOf(k rules.Kind) kindGroup {
+	switch k {
+	case rules.KindBool:
+		return groupBool
+	case rules.KindString:
+		return groupString
+	}
+	return groupNumber
+}
+
+func (f *FieldProfile) nonNull() int64 {
+	var n int64
+	for _, k := range f.Kinds() {
+		n += f.kinds[k]
+	}
+	return n
+}
+
+func (f *FieldProfile) groupCount(g kindGroup) int64 {
+	var n int64
+	for _, k := range f.Kinds() {
+		if groupOf(k) == g {
+			n += f.kinds[k]
+		}
+	}
+	return n
+}
+
+// mainGroup returns the group of most of f's non-null values and how
+// many values f has; ties go to the group listed first.
+func (f *FieldProfile) mainGroup() (kindGroup, int64) {
+	best, bestN := groupBool, int64(-1)
+	for _, g := range []kindGroup{groupBool, groupNumber, groupString} {
+		if n := f.groupCount(g); n > bestN {
+			best, bestN = g, n
+		}
+	}
+	return best, f.nonNull()
+}
+
+// groupKinds names the kinds of f's values in group g: "int", "string",
+// "int and float".
+func (f *FieldProfile) groupKinds(g kindGroup) string {
+	var names []string
+	for _, k := range f.Kinds() {
+		if groupOf(k) == g {
+			names = append(names, k.String())
+		}
+	}
+	return strings.Join(names, " and ")
 }
 
 func (f *FieldProfile) mostlyNumeric() bool {

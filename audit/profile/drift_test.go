@@ -409,3 +409,63 @@ func TestLInfOfManyValuesIsPerValue(t *testing.T) {
 		t.Errorf("linf = %v, want %v", got, want)
 	}
 }
+
+// TestRetypedAndOutgrown: a field counts as retyped when most of today's
+// values are of a kind the baseline barely had, not when it mixes kinds
+// every day; as outgrown when it goes from values counted exactly to ten
+// times as many, not when it crosses MaxDistinct on a busier day or is
+// high-cardinality on both sides.
+func TestRetypedAndOutgrown(t *testing.T) {
+	shape := rules.NewShape("Click", fields("v"))
+	field := func(n int, val func(i int) rules.Value) *FieldProfile {
+		b := NewBuilder()
+		for i := range n {
+			b.Observe(ev(shape, val(i)))
+		}
+		return b.Profile().Field("Click", "v")
+	}
+	ints := func(k int) func(int) rules.Value { return func(i int) rules.Value { return rules.Int(int64(i % k)) } }
+	strs := func(k int) func(int) rules.Value {
+		return func(i int) rules.Value { return rules.Str("s" + strconv.Itoa(i%k)) }
+	}
+	mixed := func(strShare int) func(int) rules.Value {
+		return func(i int) rules.Value {
+			if i%100 < strShare {
+				return rules.Str("x")
+			}
+			return rules.Int(int64(i % 7))
+		}
+	}
+	nulls := func(int) rules.Value { return rules.Value{} }
+	tests := []struct {
+		name              string
+		base, cur         *FieldProfile
+		retyped, outgrown string
+	}{
+		{name: "int to string", base: field(2000, ints(1500)), cur: field(2000, strs(1500)), retyped: "retyped: int in the baseline, string today"},
+		{name: "string to int and float", base: field(100, strs(3)), cur: field(100, func(i int) rules.Value {
+			if i%2 == 0 {
+				return rules.Float(0.5)
+			}
+			return rules.Int(1)
+		}), retyped: "retyped: string in the baseline, int and float today"},
+		{name: "half-way retype", base: field(1000, ints(5)), cur: field(1000, mixed(60)), retyped: "retyped: int in the baseline, string today"},
+		{name: "kinds mixed every day", base: field(1000, mixed(45)), cur: field(1000, mixed(55))},
+		{name: "int to float is a number still", base: field(100, ints(5)), cur: field(100, func(i int) rules.Value { return rules.Float(float64(i)) })},
+		{name: "all null today", base: field(100, ints(5)), cur: field(100, nulls)},
+		{name: "few values to thousands", base: field(5000, strs(3)), cur: field(5000, strs(5000)), outgrown: "too many distinct values to compare frequencies: 3 in the baseline, about 5,0"},
+		{name: "a busier day crosses the limit", base: field(5000, strs(600)), cur: field(20000, strs(2500))},
+		{name: "ids every day", base: field(5000, strs(5000)), cur: field(5000, strs(5000))},
+		{name: "fewer values today", base: field(5000, strs(5000)), cur: field(5000, strs(3))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Retyped(tc.base, tc.cur); got != tc.retyped {
+				t.Errorf("Retyped = %q, want %q", got, tc.retyped)
+			}
+			if got := Outgrown(tc.base, tc.cur); !strings.HasPrefix(got, tc.outgrown) || (got == "") != (tc.outgrown == "") {
+				t.Errorf("Outgrown = %q, want %q", got, tc.outgrown)
+			}
+		})
+	}
+}
