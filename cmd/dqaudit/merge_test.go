@@ -99,10 +99,17 @@ func TestMergeRefusesMismatchedPartials(t *testing.T) {
 	dir := t.TempDir()
 	parts := runShards(t, cfg, 3, dir)
 
+	// A setting that changes the report (how many samples it keeps),
+	// the rules' lines unmoved.
 	other := shardConfig(t)
 	b, _ := os.ReadFile(other)
-	os.WriteFile(other, append(b, []byte("# edited\n")...), 0o644)
+	os.WriteFile(other, append(b, []byte("  samples: 3\n")...), 0o644)
 	otherParts := runShards(t, other, 3, t.TempDir())
+	// Only a comment differs: the same results, so its shards fit.
+	commented := shardConfig(t)
+	b, _ = os.ReadFile(commented)
+	os.WriteFile(commented, append(b, []byte("# edited\n")...), 0o644)
+	commentedParts := runShards(t, commented, 3, t.TempDir())
 	// A config with other rules: its partials do not fit this one's
 	// layout, and must still be refused as another config's.
 	fewer := runShards(t, writeConfig(t, "  - name: r\n    event: MovieRatingEvent\n    field: rating\n    between: [1, 5]\n", ""), 3, t.TempDir())
@@ -142,6 +149,7 @@ func TestMergeRefusesMismatchedPartials(t *testing.T) {
 		{"missing shard", parts[:2], "missing shard(s) 2/3"},
 		{"extra shard of another config", []string{parts[0], parts[1], parts[2], otherParts[1]}, "another config"},
 		{"same shard twice", []string{parts[0], parts[1], parts[1], parts[2]}, ""},
+		{"a config that differs by a comment", []string{commentedParts[0], parts[1], parts[2]}, ""},
 		{"other config", []string{otherParts[0], parts[1], parts[2]}, "another config"},
 		{"other config with other rules", []string{fewer[0], parts[1], parts[2]}, fewer[0] + ": written with another config"},
 		{"other date", []string{otherDate, parts[1], parts[2]}, "is for 2024-03-18, not 2024-03-19"},
@@ -155,7 +163,7 @@ func TestMergeRefusesMismatchedPartials(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
 			code, _, stderr := runCLI(t, append([]string{"merge", "--config", cfg, "--date", sampleDate, "--out", out, "--quiet"}, tc.parts...)...)
-			if tc.want == "" { // repeated paths collapse: the merge succeeds
+			if tc.want == "" { // the merge succeeds
 				if code != 1 {
 					t.Errorf("exit %d: %s", code, stderr)
 				}

@@ -91,7 +91,6 @@ const minLockStale = 500 * time.Millisecond
 type job struct {
 	f        scanFlags
 	cfg      *rules.Config
-	cfgBytes []byte
 	day      time.Time
 	base     string
 	policy   audit.Policy
@@ -132,9 +131,6 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 		return nil, audit.ExitUsage, err
 	}
 	if j.day, err = dayFrom(f.date); err != nil {
-		return nil, audit.ExitUsage, err
-	}
-	if j.cfgBytes, err = os.ReadFile(f.config); err != nil {
 		return nil, audit.ExitUsage, err
 	}
 	if j.cfg, err = rules.Load(f.config); err != nil {
@@ -199,7 +195,7 @@ func (j *job) meta(shard, shards int) audit.PartialMeta {
 		fmt.Fprintf(h, "%s\x00%s\x00%d\n", pf.Input, pf.Path, pf.Size)
 	}
 	return audit.PartialMeta{
-		ConfigHash: fmt.Sprintf("%x", sha256.Sum256(j.cfgBytes)),
+		ConfigHash: audit.ConfigHash(j.cfg),
 		Date:       j.plan.Date,
 		PlanHash:   fmt.Sprintf("%x", h.Sum(nil)),
 		Shard:      shard,
@@ -386,11 +382,12 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 		}
 		j.hist.Apply(ctx, j.cfg.Drift, res)
 		// A day whose files could not all be read would make a skewed
-		// baseline: it is kept out of the history until a clean re-run.
-		if res.InputErrors() > 0 {
-			fmt.Fprintf(stderr, "dqaudit: input errors: %s not added to the history %s\n", res.Date, j.hist.Dir())
-		} else {
-			recorded = j.hist.Record(ctx, res) == nil
+		// baseline: Record keeps it out of the history until a clean
+		// re-run, and Apply has put what that means in the reports.
+		err = j.hist.Record(ctx, res)
+		recorded = err == nil
+		if errors.Is(err, audit.ErrKeptOut) {
+			fmt.Fprintf(stderr, "dqaudit: input errors: %s\n", audit.HistoryNote(res))
 		}
 	}
 	res.Status, res.ExitCode = audit.Gate(res.Findings(), j.policy)
