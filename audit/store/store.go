@@ -144,8 +144,9 @@ func Open(ctx context.Context, p string) (io.ReadCloser, int64, error) {
 	}
 	r, err := b.NewReader(ctx, u.key, nil)
 	if err != nil {
+		err = u.wrapRead(ctx, b, err)
 		b.Close()
-		return nil, 0, u.wrap(err)
+		return nil, 0, err
 	}
 	return &object{Reader: r, bucket: b}, r.Size(), nil
 }
@@ -316,7 +317,7 @@ func Glob(ctx context.Context, pattern string) ([]File, error) {
 			break
 		}
 		if err != nil {
-			return nil, u.wrap(err)
+			return nil, u.wrapBucketOp(err)
 		}
 		if obj.IsDir || strings.HasSuffix(obj.Key, "/") {
 			continue
@@ -374,7 +375,7 @@ func List(ctx context.Context, dir string) ([]string, error) {
 			break
 		}
 		if err != nil {
-			return nil, u.wrap(err)
+			return nil, u.wrapBucketOp(err)
 		}
 		if !obj.IsDir {
 			names = append(names, strings.TrimPrefix(obj.Key, prefix))
@@ -421,14 +422,14 @@ func WriteAtomic(ctx context.Context, p string, write func(io.Writer) error) err
 	defer cancel()
 	w, err := b.NewWriter(wctx, u.key, nil)
 	if err != nil {
-		return u.wrap(err)
+		return u.wrapBucketOp(err)
 	}
 	if err := write(w); err != nil {
 		cancel()
 		w.Close()
 		return err
 	}
-	return u.wrap(w.Close())
+	return u.wrapBucketOp(w.Close())
 }
 
 // CreateNew writes content to p unless p exists, in one step that two
@@ -465,7 +466,7 @@ func CreateNew(ctx context.Context, p string, content []byte) (bool, error) {
 	if conditionFailed(err) {
 		return false, nil
 	}
-	return err == nil, u.wrap(err)
+	return err == nil, u.wrapBucketOp(err)
 }
 
 // conditionFailed reports whether err is a conditional write's refusal.
@@ -707,9 +708,36 @@ func (l location) bucketURL() string {
 	return s
 }
 
-func (l location) bucket(ctx context.Context) (*blob.Bucket, error) {
+// CheckURL returns an error when p is an object-storage URL that names no
+// bucket (s3:///key, s3://, gs://?query), which no store can open; local
+// paths and URLs with a bucket pass. It sends no request, so that such a
+// URL can be refused before anything is read.
+func CheckURL(p string) error {
+	if !IsRemote(p) {
+		return nil
+	}
+	return parse(p).check(Name(p))
+}
+
+// check is CheckURL of l, which was written as name.
+func (l location) check(name string) error {
 	if l.bucketName == "" {
-		return nil, fmt.Errorf("%s: no bucket in URL", l)
+		return fmt.Errorf("%s: no %s in URL; write %s://%s/...", name, l.bucketWord(), l.scheme, strings.ToUpper(l.bucketWord()))
+	}
+	return nil
+}
+
+// bucketWord is what the store calls a bucket.
+func (l location) bucketWord() string {
+	if l.scheme == "azblob" {
+		return "container"
+	}
+	return "bucket"
+}
+
+func (l location) bucket(ctx context.Context) (*blob.Bucket, error) {
+	if err := l.check(l.name()); err != nil {
+		return nil, err
 	}
 	b, err := blob.OpenBucket(ctx, l.bucketURL())
 	if err != nil {
@@ -718,15 +746,75 @@ func (l location) bucket(ctx context.Context) (*blob.Bucket, error) {
 	return b, nil
 }
 
+// name is l without its query, for messages.
+func (l location) name() string { return l.scheme + "://" + l.bucketName + "/" + l.key }
+
 // wrap names the object in err, and keeps "not found" recognisable as
-// fs.ErrNotExist.
+// fs.ErrNotExist, unless the store said that the bucket itself does not
+// exist: then the error says so, and is not fs.ErrNotExist, so that no
+// caller takes a wrong bucket name for an object that is merely absent.
 func (l location) wrap(err error) error {
-	if err == nil {
+	switch {
+	case err == nil:
 		return nil
+	case bucketMissing(err):
+		return &missingBucketError{l, err}
+	case gcerrors.Code(err) == gcerrors.NotFound:
+		return &fs.PathError{Op: "open", Path: l.name(), Err: fs.ErrNotExist}
 	}
-	name := l.scheme + "://" + l.bucketName + "/" + l.key
-	if gcerrors.Code(err) == gcerrors.NotFound {
-		return &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-	}
-	return fmt.Errorf("%s: %w", name, err)
+	return fmt.Errorf("%s: %w", l.name(), err)
 }
+
+// wrapBucketOp is wrap for a listing or a write, which no missing object
+// can make fail: "not found" there means the bucket is missing, whatever
+// the store's error says (GCS answers a write to a missing bucket with a
+// bare 404).
+func (l location) wrapBucketOp(err error) error {
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return &missingBucketError{l, err}
+	}
+	return l.wrap(err)
+}
+
+// wrapRead is wrap for a read of an object of b. GCS answers the read of
+// an object in a missing bucket as it answers a missing object, so a
+// "not found" from it costs one more request, asking for the bucket.
+func (l location) wrapRead(ctx context.Context, b *blob.Bucket, err error) error {
+	err = l.wrap(err)
+	var gcs *storage.Client
+	if errors.Is(err, fs.ErrNotExist) && b.As(&gcs) {
+		if _, aerr := gcs.Bucket(l.bucketName).Attrs(ctx); errors.Is(aerr, storage.ErrBucketNotExist) {
+			return &missingBucketError{l, aerr}
+		}
+	}
+	return err
+}
+
+// bucketMissing reports whether a store's error says that the bucket (an
+// Azure container) does not exist, as opposed to an object in it.
+func bucketMissing(err error) bool {
+	var api interface{ ErrorCode() string } // AWS SDK
+	var az *azcore.ResponseError
+	switch {
+	case errors.Is(err, storage.ErrBucketNotExist):
+		return true
+	case errors.As(err, &az):
+		return az.ErrorCode == "ContainerNotFound"
+	case errors.As(err, &api):
+		return api.ErrorCode() == "NoSuchBucket"
+	}
+	return false
+}
+
+// missingBucketError is the error of a request to a bucket that does not
+// exist: its name in the URL is likely wrong, or it was never created.
+type missingBucketError struct {
+	at    location
+	cause error // the store's own error
+}
+
+func (e *missingBucketError) Error() string {
+	return fmt.Sprintf("%s: the %s %s://%s does not exist", e.at.name(), e.at.bucketWord(), e.at.scheme, e.at.bucketName)
+}
+
+func (e *missingBucketError) Unwrap() error { return e.cause }

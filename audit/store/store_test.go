@@ -301,3 +301,34 @@ func TestWriteAtomicWritesBesideTheTarget(t *testing.T) {
 		t.Errorf("report.html: %q, %v", b, err)
 	}
 }
+
+func TestCheckURL(t *testing.T) {
+	tests := []struct {
+		path string
+		want string // "" for no error
+	}{
+		{"/data/archive/*.log", ""},
+		{"relative/x.log", ""},
+		{"s3://bucket/key", ""},
+		{"s3://bucket", ""},
+		{"gs://bucket/k?x=1", ""},
+		{"s3:///key", "s3:///key: no bucket in URL; write s3://BUCKET/..."},
+		{"s3://", "s3://: no bucket in URL; write s3://BUCKET/..."},
+		{"gs://?endpoint=http://127.0.0.1:1", "gs://: no bucket in URL; write gs://BUCKET/..."},
+		{"azblob:///c/k", "azblob:///c/k: no container in URL; write azblob://CONTAINER/..."},
+	}
+	for _, tc := range tests {
+		err := CheckURL(tc.path)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("CheckURL(%q) = %v, want nil", tc.path, err)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("CheckURL(%q) = %v, want %q", tc.path, err, tc.want)
+		}
+	}
+	// Every operation refuses such a URL with the same words, before any
+	// request.
+	if _, _, err := Open(context.Background(), "s3:///key"); err == nil || err.Error() != "s3:///key: no bucket in URL; write s3://BUCKET/..." {
+		t.Errorf("Open(s3:///key) = %v", err)
+	}
+}

@@ -119,6 +119,11 @@ func TestFlagMistakesAreUsageErrors(t *testing.T) {
 		// A CPU budget with an extra zero or two must not start millions
 		// of goroutines.
 		{"huge workers", []string{"--workers", "10000000"}, "--workers 10000000: want 0 (one per CPU, "},
+		// A URL without a bucket can never be written: refused before the
+		// scan rather than after it, when the reports are lost.
+		{"--out without a bucket", []string{"--out", "s3:///reports"}, "--out: s3:///reports: no bucket in URL; write s3://BUCKET/..."},
+		{"--partial without a bucket", []string{"--shard", "0/2", "--partial", "gs://?x=1"}, "--partial: gs://: no bucket in URL"},
+		{"--history without a bucket", []string{"--history", "s3:///h"}, "--history: s3:///h: no bucket in URL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,5 +213,45 @@ func TestRuleFieldMissingFromWriterSchema(t *testing.T) {
 	}
 	if strings.Join(flagged, ",") != "watch.avro" {
 		t.Errorf("files flagged %v, want only watch.avro (the evolved schema has subtitles)", flagged)
+	}
+}
+
+// TestFlagKeywordsInAnyCase: every flag whose value is a keyword reads it
+// in any case, as --fail-on always did: --format, --gunzip, --baseline.
+func TestFlagKeywordsInAnyCase(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		files []string // the reports written (report.formats is [html])
+	}{
+		{"fail-on", []string{"--fail-on", "WARN"}, []string{"report.html"}},
+		{"format", []string{"--format", "JSON, Markdown"}, []string{"report.json", "report.md"}},
+		{"gunzip auto", []string{"--gunzip", "AUTO"}, []string{"report.html"}},
+		{"gunzip go", []string{"--gunzip", "Go"}, []string{"report.html"}},
+		{"baseline previous", []string{"--baseline", "PREVIOUS"}, []string{"report.html"}},
+		{"baseline window", []string{"--baseline", "Window:3"}, []string{"report.html"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := smallConfig(t, "day.log", "drift:\n  history: hist\nreport:\n  formats: [html]\n")
+			out := t.TempDir()
+			args := append([]string{"scan", "--config", cfg, "--date", sampleDate, "--out", out, "--quiet"}, tc.args...)
+			code, _, stderr := runCLI(t, args...)
+			if code == int(audit.ExitUsage) {
+				t.Fatalf("%v: exit 2: %s", tc.args, stderr)
+			}
+			for _, f := range tc.files {
+				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+					t.Errorf("%v: %v", tc.args, err)
+				}
+			}
+		})
+	}
+	// A keyword in another case is still a keyword, not a file, and a
+	// file keeps its case.
+	cfg := smallConfig(t, "day.log", "drift:\n  history: hist\n")
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--quiet", "--baseline", "hist/PREVIOUS.json")
+	if code != int(audit.ExitUsage) || !strings.Contains(stderr, "hist/PREVIOUS.json") {
+		t.Errorf("--baseline hist/PREVIOUS.json: exit %d, stderr %q; want 2 naming the file as written", code, stderr)
 	}
 }

@@ -23,7 +23,7 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	addReportFlags(fs, &f)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: dqaudit merge --config FILE --date YYYY-MM-DD [flags] PARTIAL...\n\nPARTIAL are files or globs written by dqaudit scan --shard i/n --partial.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: dqaudit merge --config FILE --date YYYY-MM-DD [flags] [--] PARTIAL...\n\nPARTIAL are files or globs written by dqaudit scan --shard i/n --partial;\nafter --, one may start with -.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\n%s\n", audit.ExitCodeTable)
 	}
@@ -32,7 +32,7 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	f.partials = fs.Args()
 	for _, p := range f.partials {
-		if strings.HasPrefix(p, "-") {
+		if strings.HasPrefix(p, "-") && !flagsEnded(fs, args) {
 			// The flag package stops at the first PARTIAL: a flag after
 			// one would otherwise read as a partial file, or as missing.
 			fmt.Fprintf(stderr, "dqaudit merge: %s comes after a PARTIAL file; flags go before them\n", p)
@@ -44,6 +44,30 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "dqaudit merge: %v\n", err)
 	}
 	return int(code)
+}
+
+// flagsEnded reports whether fs, having parsed args, stopped at "--",
+// the conventional end of flags, after which every argument is an
+// operand, one that starts with - too. It walks the parsed flags as the
+// flag package does, so that a "--" taken as a flag's value (--config --)
+// is not mistaken for the end.
+func flagsEnded(fs *flag.FlagSet, args []string) bool {
+	parsed := args[:len(args)-fs.NArg()]
+	for i := 0; i < len(parsed); i++ {
+		if parsed[i] == "--" {
+			return true
+		}
+		name := strings.TrimLeft(parsed[i], "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if fl := fs.Lookup(name); fl != nil {
+			if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++ // the next argument is its value
+			}
+		}
+	}
+	return false
 }
 
 func merge(ctx context.Context, f scanFlags, stdout, stderr io.Writer) (audit.ExitCode, error) {

@@ -203,3 +203,43 @@ func TestShardFlagsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeTakesPartialsAfterDoubleDash: after --, the conventional end of
+// flags, a PARTIAL may start with -; without it, such an argument after a
+// PARTIAL is still taken for a misplaced flag.
+func TestMergeTakesPartialsAfterDoubleDash(t *testing.T) {
+	cfg := smallConfig(t, "day.log", "report:\n  formats: [json]\n")
+	dir := t.TempDir()
+	t.Chdir(dir) // a name that starts with - is relative
+	for i := range 2 {
+		code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--shard", fmt.Sprintf("%d/2", i), "--partial", fmt.Sprintf("-part-%d.json", i), "--quiet")
+		if code != 0 {
+			t.Fatalf("shard %d/2: exit %d: %s", i, code, stderr)
+		}
+	}
+	out := filepath.Join(dir, "out")
+	code, _, stderr := runCLI(t, "merge", "--config", cfg, "--date", sampleDate, "--out", out, "--quiet", "--", "-part-0.json", "-part-1.json")
+	if code == int(audit.ExitUsage) {
+		t.Fatalf("merge -- -part-0.json -part-1.json: exit 2: %s", stderr)
+	}
+	if rep, _ := readReport(t, out); rep.Events["MovieRatingEvent"] == 0 {
+		t.Errorf("merged report has no rating events: %v", rep.Events)
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"flag after a PARTIAL", []string{"p.json", "--quiet"}, "dqaudit merge: --quiet comes after a PARTIAL file"},
+		{"-- taken as --out's value", []string{"--out", "--", "p.json", "-part-1.json"}, "dqaudit merge: -part-1.json comes after a PARTIAL file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"merge", "--config", cfg, "--date", sampleDate}, tc.args...)
+			if code, _, stderr := runCLI(t, args...); code != int(audit.ExitUsage) || !strings.Contains(stderr, tc.want) {
+				t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+			}
+		})
+	}
+}

@@ -410,3 +410,71 @@ func TestObjectStorageFailedRenderKeepsPreviousReports(t *testing.T) {
 		t.Errorf("writeReports: %v, %v; want report.json written last", paths, err)
 	}
 }
+
+// TestObjectStorageMissingBucketIsNamed: a bucket (an Azure container)
+// that does not exist is named as such in every error, rather than taken
+// for a missing file; an object missing from a bucket that exists is
+// still fs.ErrNotExist.
+func TestObjectStorageMissingBucketIsNamed(t *testing.T) {
+	stores := []struct {
+		scheme string
+		start  func(t *testing.T, bucket string) string
+		word   string
+	}{
+		{"s3", startS3, "bucket"},
+		{"gs", startGCS, "bucket"},
+		{"azblob", startAzurite, "container"},
+	}
+	for _, st := range stores {
+		t.Run(st.scheme, func(t *testing.T) {
+			query := st.start(t, "dqaudit-test")
+			there := testBucket{st.scheme + "://dqaudit-test/", query}
+			missing := testBucket{st.scheme + "://no-such-bucket/", query}
+			want := "the " + st.word + " " + st.scheme + "://no-such-bucket does not exist"
+			ctx := context.Background()
+			write := func(w io.Writer) error { _, err := w.Write([]byte("x")); return err }
+			ops := map[string]func() error{
+				"open":         func() error { _, _, err := store.Open(ctx, missing.url("day.log")); return err },
+				"read":         func() error { _, err := store.ReadFile(ctx, missing.url("h/2024-03-19.json")); return err },
+				"glob":         func() error { _, err := store.Glob(ctx, missing.url("{date}/*.log")); return err },
+				"list":         func() error { _, err := store.List(ctx, missing.url("history")); return err },
+				"write":        func() error { return store.WriteAtomic(ctx, missing.url("reports/report.json"), write) },
+				"create new":   func() error { _, err := store.CreateNew(ctx, missing.url("history/.lock"), []byte("{}")); return err },
+				"read version": func() error { _, _, err := store.ReadVersioned(ctx, missing.url("history/.lock")); return err },
+			}
+			for name, op := range ops {
+				err := op()
+				if err == nil || !strings.Contains(err.Error(), want) || errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s: %v; want an error saying %q, not fs.ErrNotExist", name, err, want)
+				}
+			}
+			if _, err := store.ReadFile(ctx, there.url("no-such-key.json")); !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "the "+st.word) {
+				t.Errorf("missing key in a bucket that exists: %v; want fs.ErrNotExist, the bucket not blamed", err)
+			}
+		})
+	}
+
+	// Through the command: the input's error in the report, check
+	// --references and the reports' write name the bucket.
+	query := startS3(t, "dqaudit-test")
+	missing := testBucket{"s3://no-such-bucket/", query}
+	const want = "the bucket s3://no-such-bucket does not exist"
+	cfg := smallConfig(t, missing.url("{date}/*.log"), "references:\n  users: {path: \""+missing.url("users.csv")+"\", column: user_id}\nreport:\n  formats: [json]\n")
+	if code, _, stderr := runCLI(t, "check", "--config", cfg, "--references"); code != int(audit.ExitUsage) || !strings.Contains(stderr, `reference "users": s3://no-such-bucket/users.csv: `+want) {
+		t.Errorf("check --references: exit %d, stderr %q; want 2 and %q", code, stderr, want)
+	}
+	cfg = smallConfig(t, missing.url("{date}/*.log"), "report:\n  formats: [json]\n")
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", out, "--quiet")
+	if code != int(audit.ExitInput) || !strings.Contains(stderr, want) {
+		t.Errorf("scan of an input on a missing bucket: exit %d, stderr %q; want 3 and %q", code, stderr, want)
+	}
+	if rep, _ := readReport(t, out); len(rep.Inputs) != 1 || rep.Inputs[0].Error == nil || !strings.Contains(*rep.Inputs[0].Error, want) {
+		t.Errorf("report.json inputs: %+v; want the input's error to say %q", rep.Inputs, want)
+	}
+	cfg = smallConfig(t, "day.log", "report:\n  formats: [json]\n")
+	code, _, stderr = runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--out", missing.url("reports"), "--quiet")
+	if code != int(audit.ExitInput) || !strings.Contains(stderr, "write reports: ") || !strings.Contains(stderr, want) {
+		t.Errorf("scan with reports to a missing bucket: exit %d, stderr %q; want 3 and %q", code, stderr, want)
+	}
+}

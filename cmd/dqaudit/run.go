@@ -55,13 +55,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "generate":
 		return runGenerate(args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "dqaudit", toolVersion())
-		return 0
+		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage+audit.ExitCodeTable+"\n")
-		return 0
+		return runHelp(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "dqaudit: unknown command %q\n\n%s", args[0], usage)
+	return int(audit.ExitUsage)
+}
+
+// runVersion prints the version; it takes no arguments.
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: dqaudit version") }
+	if ok, code := parseFlags(fs, args, false, stderr); !ok {
+		return code
+	}
+	fmt.Fprintln(stdout, "dqaudit", toolVersion())
+	return 0
+}
+
+// runHelp prints the usage, or with a command's name that command's, as
+// "dqaudit COMMAND --help" does.
+func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, usage+audit.ExitCodeTable+"\n")
+		return 0
+	case len(args) > 1:
+		fmt.Fprintf(stderr, "dqaudit help: unexpected argument %q\n", args[1])
+		return int(audit.ExitUsage)
+	}
+	switch args[0] {
+	case "scan", "merge", "check", "generate", "version":
+		return run(ctx, []string{args[0], "--help"}, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "dqaudit help: unknown command %q\n\n%s", args[0], usage)
 	return int(audit.ExitUsage)
 }
 

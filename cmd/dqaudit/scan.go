@@ -136,11 +136,14 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if j.cfg, err = rules.Load(f.config); err != nil {
 		return nil, audit.ExitUsage, err
 	}
+	if err := vetPlaces(j.cfg, f); err != nil {
+		return nil, audit.ExitUsage, err
+	}
 	formats := j.cfg.Report.Formats
 	if f.formats != "" {
 		formats = nil
 		for _, name := range strings.Split(f.formats, ",") {
-			formats = append(formats, strings.TrimSpace(name))
+			formats = append(formats, strings.ToLower(strings.TrimSpace(name)))
 		}
 	}
 	if j.writers, err = reportWriters(formats); err != nil {
@@ -154,7 +157,7 @@ func prepare(ctx context.Context, f scanFlags) (*job, audit.ExitCode, error) {
 	if j.decoders == 0 {
 		j.decoders = runtime.GOMAXPROCS(0)
 	}
-	if j.gunzip, err = audit.FindGunzip(f.gunzip); err != nil {
+	if j.gunzip, err = audit.FindGunzip(gunzipSpec(f.gunzip)); err != nil {
 		return nil, audit.ExitUsage, err
 	}
 	refs, err := audit.LoadReferences(ctx, j.cfg, j.base, j.day, j.readers)
@@ -475,7 +478,7 @@ func historyFor(ctx context.Context, cfg *rules.Config, f scanFlags, base string
 	}
 	if f.baseline != "" {
 		var err error
-		if spec, err = rules.ParseBaseline(f.baseline); err != nil {
+		if spec, err = rules.ParseBaseline(baselineSpec(f.baseline)); err != nil {
 			return nil, fmt.Errorf("--baseline: %w", err)
 		}
 		if spec.Kind == rules.BaselineFile {
@@ -498,6 +501,63 @@ func historyFor(ctx context.Context, cfg *rules.Config, f scanFlags, base string
 		dir = audit.ExpandDate(f.history, day)
 	}
 	return &audit.DriftHistory{History: audit.OpenHistory(dir), Baseline: spec}, nil
+}
+
+// vetPlaces refuses, before anything is read, the places in the config
+// and the flags that no run can use: an object-storage URL without a
+// bucket. Every one is reported, those in the config at their place in
+// it. scan, merge and check share it, so that check refuses what a run
+// would.
+func vetPlaces(cfg *rules.Config, f scanFlags) error {
+	var errs []error
+	vet := func(pos rules.Pos, what, p string) {
+		if err := store.CheckURL(p); err != nil {
+			errs = append(errs, &rules.Error{File: cfg.File, Line: pos.Line, Column: pos.Column, Msg: what + ": " + err.Error()})
+		}
+	}
+	for _, in := range cfg.Inputs {
+		for _, p := range in.Paths {
+			vet(in.Pos, fmt.Sprintf("input %q", in.Name), p)
+		}
+	}
+	for _, ref := range cfg.References {
+		vet(ref.Pos, fmt.Sprintf("reference %q", ref.Name), ref.Path)
+	}
+	vet(rules.Pos{}, "report.out", cfg.Report.Out)
+	if cfg.Drift != nil {
+		vet(rules.Pos{}, "drift.history", cfg.Drift.History)
+		if cfg.Drift.Baseline.Kind == rules.BaselineFile {
+			vet(rules.Pos{}, "drift.baseline", cfg.Drift.Baseline.Path)
+		}
+	}
+	for _, fl := range []struct{ name, path string }{{"--out", f.out}, {"--partial", f.partial}, {"--history", f.history}, {"--baseline", f.baseline}} {
+		if err := store.CheckURL(fl.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", fl.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// gunzipSpec reads --gunzip's keywords, auto and go, in any case, as the
+// other flags' keywords are; anything else names a program.
+func gunzipSpec(s string) string {
+	if low := strings.ToLower(s); low == "auto" || low == "go" {
+		return low
+	}
+	return s
+}
+
+// baselineSpec reads --baseline's keywords, previous and window:N, in any
+// case, as the other flags' keywords are. A path, which holds a / or a .,
+// keeps its case.
+func baselineSpec(s string) string {
+	if strings.ContainsAny(s, `/\.`) {
+		return s
+	}
+	if low := strings.ToLower(s); low == "previous" || strings.HasPrefix(low, "window:") {
+		return low
+	}
+	return s
 }
 
 func policyFrom(f scanFlags) (audit.Policy, error) {
