@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/dqaudit/dqaudit/audit/store"
+	"github.com/dqaudit/dqaudit/internal/gzmembers"
 	"github.com/dqaudit/dqaudit/rules"
 )
 
@@ -373,7 +374,7 @@ func TestGunzipZeroPadding(t *testing.T) {
 			if err != nil || !bytes.Equal(out, text) {
 				t.Fatalf("read %d bytes, err %v; want %d bytes", len(out), err, len(text))
 			}
-			if got := r.(*gzipMembers).Padding(); got != tc.padding {
+			if got := r.(*gzmembers.Reader).Padding(); got != tc.padding {
 				t.Errorf("padding %d, want %d", got, tc.padding)
 			}
 			if read.Load() != int64(len(tc.in)) {

@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/dqaudit/dqaudit/audit/store"
+	"github.com/dqaudit/dqaudit/internal/gzmembers"
 )
 
 // openFile opens path (a local file read-only, or an object streamed) and
@@ -47,7 +48,7 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 			}
 			// The program did not start: the built-in decoder reads.
 		}
-		zr, err := newGzipMembers(counted, func() int64 { return cr.got - int64(counted.Buffered()) })
+		zr, err := gzmembers.NewReader(counted, func() int64 { return cr.got - int64(counted.Buffered()) })
 		if err != nil {
 			closeFile()
 			switch {

@@ -3,7 +3,6 @@ package rules
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"encoding/csv"
 	"errors"
@@ -15,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/dqaudit/dqaudit/internal/gzmembers"
 )
 
 // Set is a set of known ids that in_reference rules look values up in.
@@ -305,7 +306,11 @@ func ReadSet(ref Reference, f io.Reader, size int64) (Set, error) {
 	var r io.Reader = f
 	var err error
 	if strings.HasSuffix(strings.ToLower(withoutQuery(ref.Path)), ".gz") {
-		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<16))
+		// Member by member, as GNU gzip reads: zero padding after the
+		// last member is skipped, as it is for the inputs.
+		cr := &byteCounter{r: f}
+		src := bufio.NewReaderSize(cr, 1<<16)
+		zr, err := gzmembers.NewReader(src, func() int64 { return cr.n - int64(src.Buffered()) })
 		if err != nil {
 			return nil, fmt.Errorf("%s: not a gzip file: %w", ref.Path, err)
 		}
@@ -483,4 +488,17 @@ func quoteAll(s []string) []string {
 		q[i] = strconv.Quote(x)
 	}
 	return q
+}
+
+// byteCounter counts the bytes read through it, for offsets in a gzip
+// file's errors.
+type byteCounter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *byteCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

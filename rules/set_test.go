@@ -264,3 +264,28 @@ func BenchmarkSetHas(b *testing.B) {
 		}
 	}
 }
+
+// A gzipped reference padded with zeros after its last member loads as
+// GNU gzip reads it, as the inputs do; other trailing bytes are an error
+// that names the byte where they start.
+func TestLoadSetGzipPadding(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "ids.txt.gz", "u1\nu2\n")
+	clean, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	padded := filepath.Join(dir, "padded.txt.gz")
+	os.WriteFile(padded, append(append([]byte{}, clean...), make([]byte, 4096)...), 0o644)
+	set, err := LoadSet(Reference{Name: "ids", Path: padded})
+	if err != nil || set.Len() != 2 || !set.Has(Str("u2")) {
+		t.Fatalf("padded: %v, %v", set, err)
+	}
+	garbage := filepath.Join(dir, "garbage.txt.gz")
+	os.WriteFile(garbage, append(append([]byte{}, clean...), 0, 0, 'x'), 0o644)
+	_, err = LoadSet(Reference{Name: "ids", Path: garbage})
+	want := fmt.Sprintf("gzip: trailing garbage at byte %d of the file, after 2 zero bytes", len(clean)+2)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), garbage) {
+		t.Errorf("garbage: %v; want the file and %q", err, want)
+	}
+}
