@@ -53,7 +53,7 @@ type jsonDrift struct {
 	Warn         *float64          `json:"warn"`  // null when that level is off
 	Fail         *float64          `json:"fail"`
 	Status       string            `json:"status"`
-	Note         string            `json:"note,omitempty"`
+	Note         string            `json:"note"` // "" when the check has none: README lists it for every check
 	Baseline     jsonDriftBaseline `json:"baseline"`
 	Current      jsonDriftCurrent  `json:"current"`
 	Distribution *jsonDistribution `json:"distribution,omitempty"`

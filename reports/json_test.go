@@ -74,3 +74,31 @@ func TestJSONPerTypeCounts(t *testing.T) {
 		t.Errorf("events_other_day %v, events_no_hour %v; want MovieRatingEvent 1 and 2", doc.OtherDay, doc.NoHour)
 	}
 }
+
+// TestJSONDriftKeys: every drift entry carries the keys README lists for
+// it, note included, even when the check has no note; a pipeline reads
+// them without testing for absence.
+func TestJSONDriftKeys(t *testing.T) {
+	r := fixture.Result()
+	r.Drift = append(r.Drift, audit.DriftResult{Name: "MovieWatchEvent:missing_hours", Kind: "hours", Event: "MovieWatchEvent", Metric: "missing_hours", Status: audit.StatusPass})
+	var b bytes.Buffer
+	if err := (JSON{}).Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Drift []map[string]json.RawMessage `json:"drift"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Drift) == 0 {
+		t.Fatal("no drift entries")
+	}
+	for _, d := range doc.Drift {
+		for _, k := range []string{"name", "kind", "event", "field", "metric", "value", "warn", "fail", "status", "note", "baseline", "current"} {
+			if _, ok := d[k]; !ok {
+				t.Errorf("drift entry %s has no key %q", d["name"], k)
+			}
+		}
+	}
+}
