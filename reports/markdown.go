@@ -111,7 +111,11 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 	if m.Total == 0 {
 		ew.printf("No malformed lines.\n")
 	} else {
-		ew.printf("%s lines were not events.\n\n", formatInt(m.Total))
+		if m.Total == 1 {
+			ew.printf("1 line was not an event.\n\n")
+		} else {
+			ew.printf("%s lines were not events.\n\n", formatInt(m.Total))
+		}
 		reasons := sortedKeys(m.ByReason)
 		slices.SortStableFunc(reasons, func(a, b string) int { return -compareInt(m.ByReason[a], m.ByReason[b]) })
 		var rows [][]string
@@ -171,7 +175,11 @@ func (ew *errWriter) samples(r *audit.Result, rules []audit.RuleResult) {
 	ew.printf("\n### Failing samples\n\n")
 	ew.table([]string{"Rule", "Where", "Value"}, nil, rows)
 	if more > 0 {
-		ew.printf("\n%d more samples%s.\n", more, moreWhere(r, "report.json", "report.html"))
+		noun := " more samples"
+		if more == 1 {
+			noun = " more sample"
+		}
+		ew.printf("\n%s%s%s.\n", formatInt(int64(more)), noun, moreWhere(r, "report.json", "report.html"))
 	}
 }
 

@@ -302,7 +302,10 @@ func TestOneMalformedLineIsSingular(t *testing.T) {
 	if md := renderMarkdown(t, r); !strings.Contains(md, " · 1 malformed line") || strings.Contains(md, "1 malformed lines") {
 		t.Errorf("report.md:\n%s", md)
 	}
-	if page := string(renderHTML(t, r)); !strings.Contains(page, "1 line was not events.") {
-		t.Error("report.html does not say 1 line was not events")
+	if md := renderMarkdown(t, r); !strings.Contains(md, "\n1 line was not an event.\n") {
+		t.Errorf("report.md's malformed section is not singular:\n%s", md)
+	}
+	if page := string(renderHTML(t, r)); !strings.Contains(page, "1 line was not an event.") {
+		t.Error("report.html does not say 1 line was not an event")
 	}
 }
