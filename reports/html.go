@@ -352,7 +352,7 @@ func headline(r *audit.Result, c ruleCounts, inputErrors int) string {
 	var s string
 	switch r.Status {
 	case audit.StatusError:
-		s = "Some input could not be read fully: the data of this day is incomplete."
+		s = "Some input could not be read fully, or has a writer schema the rules do not fit: the audit of this day is incomplete."
 	case audit.StatusFail:
 		s = "The data-quality gate failed."
 		if r.ExitCode == audit.ExitPass {

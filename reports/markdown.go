@@ -89,7 +89,7 @@ func (Markdown) Write(w io.Writer, r *audit.Result) error {
 			ew.printf("All %d files were read fully.\n", len(r.Inputs))
 		}
 	} else {
-		ew.printf("%d of %d files or patterns could not be read fully.\n\n", inputErrs, len(r.Inputs))
+		ew.printf("%d of %d files or patterns could not be read fully, or have a writer schema the rules do not fit.\n\n", inputErrs, len(r.Inputs))
 		var rows [][]string
 		for _, f := range r.Inputs {
 			if f.Err == "" {
