@@ -81,6 +81,11 @@ var (
 	// double writes it.
 	ratingDouble = NewShape(MovieRatingEvent, []Field{{Name: "time", Kind: KindString}, {Name: "userId", Kind: KindString},
 		{Name: "movieId", Kind: KindString}, {Name: "rating", Kind: KindFloat, Type: "double"}})
+	// recoNullable is RecommendationRequest as a writer that made status
+	// a union with null writes it.
+	recoNullable = NewShape(RecommendationRequest, []Field{{Name: "time", Kind: KindString}, {Name: "userId", Kind: KindString},
+		{Name: "server", Kind: KindString}, {Name: "status", Kind: KindInt, Nullable: true, Type: `["null","int"]`},
+		{Name: "recommendations", Kind: KindString, Nullable: true, Type: `["null","string"]`}, {Name: "responseTime", Kind: KindInt}})
 	// stamped is a Custom event with an Avro timestamp of each unit, and a
 	// long without a logical type.
 	stamped = NewShape("Custom", []Field{
@@ -163,6 +168,12 @@ func TestEval(t *testing.T) {
 		{"where false skips", "{name: r, event: RecommendationRequest, where: status == 200, field: recommendations, not_null: true}", event(reco, "status", Int(500)), skip},
 		{"where true applies", "{name: r, event: RecommendationRequest, where: status == 200, field: recommendations, not_null: true}", event(reco, "status", Int(200)), fail},
 		{"where run-time error fails", "{name: r, event: RecommendationRequest, where: status > 200, field: recommendations, not_null: true}", event(reco), want{true, true, Str("error: where: status is null: invalid operation: <nil> > int")}},
+		// A nullable field compared for equality: null == "error" is
+		// false, as on a type not built in, not an error of the event.
+		{"where equality on a null skips", "{name: r, event: RecommendationRequest, where: recommendations == \"error\", field: status, in: [500]}", event(reco, "status", Int(200)), skip},
+		{"where inequality on a null applies", "{name: r, event: RecommendationRequest, where: recommendations != \"error\", field: status, in: [500]}", event(reco, "status", Int(200)), want{true, true, Int(200)}},
+		{"expr equality on a null", "{name: r, event: RecommendationRequest, expr: 'recommendations != \"error\" || status == 500'}", event(reco, "status", Int(200)), pass},
+		{"where on a nullable int", "{name: r, event: RecommendationRequest, where: status == 200, field: recommendations, not_null: true}", event(recoNullable, "status", Null()), skip},
 		{"where that gives null fails", "{name: r, event: MovieWatchEvent, where: subtitles, field: minute, min: 0}", event(watch, "minute", Int(5)),
 			want{true, true, Str("error: where: subtitles is null, neither true nor false")}},
 		{"where that negates null fails alike", "{name: r, event: MovieWatchEvent, where: '!subtitles', field: minute, min: 0}", event(watch, "minute", Int(5)),

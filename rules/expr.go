@@ -36,14 +36,21 @@ type program struct {
 
 // forShape returns the program to run on events of shape s: p, or its
 // loose twin when s types a field p reads otherwise than p was compiled
-// for.
+// for, or lets a field that is not boolean be null: the typed program
+// compares ints and strings with ops that fail on a null, where the loose
+// one finds null == 200 false, as on any other event type. (Null
+// booleans are read as unknown by the evaluator, whichever program runs.)
 func (p *program) forShape(s *Shape) *program {
 	if p == nil || p.loose == nil {
 		return p
 	}
 	for _, name := range p.names {
 		want, ok := p.kinds[name]
-		if i := s.Index(name); ok && i >= 0 && s.Fields()[i].Kind != want {
+		i := s.Index(name)
+		if !ok || i < 0 {
+			continue
+		}
+		if f := s.Fields()[i]; f.Kind != want || f.Nullable && f.Kind != KindBool {
 			return p.loose
 		}
 	}
