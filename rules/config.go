@@ -274,7 +274,19 @@ func (p *parser) yamlError(err error, data []byte) {
 		// At the end of the file: what was left open starts before it.
 		e.Line = lines
 	}
+	flowProblem := msg == "did not find expected ',' or ']'" || msg == "did not find expected ',' or '}'" ||
+		msg == "did not find expected key" || msg == "did not find expected '-' indicator"
+	var col int
+	var word string
+	if flowProblem {
+		col, word = placeholderAt(data, e.Line)
+	}
 	switch {
+	case col > 0:
+		// A path such as logs/{date}.log in a [ ] list, or {date}/x at
+		// the start of a value: YAML reads the { as a mapping.
+		e.Column = col
+		e.Msg = fmt.Sprintf("invalid YAML: YAML reads the { of %s as the start of a mapping; quote the value: %q", word, word)
 	case strings.HasPrefix(msg, "exceeded max depth"):
 		e.Msg = "invalid YAML: nested too deeply (" + msg + "); a rule book needs a handful of levels"
 	case msg == "did not find expected ',' or ']'":
@@ -292,6 +304,61 @@ func (p *parser) yamlError(err error, data []byte) {
 		e.Msg = "invalid YAML: " + msg
 	}
 	p.errs = append(p.errs, e)
+}
+
+// placeholderAt finds, on the given line of data, a placeholder such as
+// {date} outside quotes and comments, and returns its column and the
+// plain word around it (logs/{date}.log), or 0 and "".
+func placeholderAt(data []byte, line int) (int, string) {
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return 0, ""
+	}
+	l := string(lines[line-1])
+	stop := func(c byte) bool { return strings.IndexByte(" \t,[]{}\"'", c) >= 0 }
+	placeholder := func(i int) int { // its length at i, or 0
+		for _, ph := range placeholders() {
+			if strings.HasPrefix(l[i:], ph) {
+				return len(ph)
+			}
+		}
+		return 0
+	}
+	var quote byte
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+			continue
+		case c == '"' || c == '\'':
+			quote = c
+			continue
+		case c == '#' && (i == 0 || l[i-1] == ' ' || l[i-1] == '\t'):
+			return 0, ""
+		}
+		if placeholder(i) == 0 {
+			continue
+		}
+		from := i
+		for from > 0 && !stop(l[from-1]) {
+			from--
+		}
+		to := i
+		for to < len(l) {
+			if n := placeholder(to); n > 0 {
+				to += n
+			} else if stop(l[to]) {
+				break
+			} else {
+				to++
+			}
+		}
+		return utf8.RuneCountInString(l[:i]) + 1, l[from:to]
+	}
+	return 0, ""
 }
 
 // aliasAt returns the line and column of the first alias *name in data, or

@@ -240,13 +240,14 @@ var invalidCases = map[string][]string{
 		`9:22: rule "one-rating": MovieRatingEvent has no field "movieID" (did you mean "movieId"?); its fields are time, userId, movieId and rating`,
 		`9:31: rule "one-rating": unique lists userId twice`,
 	},
-	"unknown-event.yaml":   {`8:12: rule "minute-not-negative": unknown event type "MovieWatchEvnt" (did you mean "MovieWatchEvent"?); name MovieRatingEvent, MovieWatchEvent or RecommendationRequest, "*" for every type, or a type listed under events:`},
-	"unknown-field.yaml":   {`9:12: rule "rating-in-range": MovieRatingEvent has no field "ratng" (did you mean "rating"?); its fields are time, userId, movieId and rating`},
-	"unknown-key.yaml":     {`10:5: rule "rating-in-range": unknown key "betwen" (did you mean "between"?)`},
-	"unknown-top-key.yaml": {`6:1: unknown key "rule" (did you mean "rules"?)`},
-	"version.yaml":         {`1:10: version must be 1, the only version dqaudit reads (got 2)`},
-	"wrong-type.yaml":      {`10:10: rule "minute-not-negative": min must be a number, got the string "zero"`},
-	"yaml-syntax.yaml":     {`8: invalid YAML: did not find expected ',' or ']'; is a [ list that starts on this line missing its ]?`},
+	"unquoted-placeholder.yaml": {`5:21: invalid YAML: YAML reads the { of archive/{date}/*.avro as the start of a mapping; quote the value: "archive/{date}/*.avro"`},
+	"unknown-event.yaml":        {`8:12: rule "minute-not-negative": unknown event type "MovieWatchEvnt" (did you mean "MovieWatchEvent"?); name MovieRatingEvent, MovieWatchEvent or RecommendationRequest, "*" for every type, or a type listed under events:`},
+	"unknown-field.yaml":        {`9:12: rule "rating-in-range": MovieRatingEvent has no field "ratng" (did you mean "rating"?); its fields are time, userId, movieId and rating`},
+	"unknown-key.yaml":          {`10:5: rule "rating-in-range": unknown key "betwen" (did you mean "between"?)`},
+	"unknown-top-key.yaml":      {`6:1: unknown key "rule" (did you mean "rules"?)`},
+	"version.yaml":              {`1:10: version must be 1, the only version dqaudit reads (got 2)`},
+	"wrong-type.yaml":           {`10:10: rule "minute-not-negative": min must be a number, got the string "zero"`},
+	"yaml-syntax.yaml":          {`8: invalid YAML: did not find expected ',' or ']'; is a [ list that starts on this line missing its ]?`},
 }
 
 func TestParseInvalid(t *testing.T) {
