@@ -109,6 +109,7 @@ func compileWith(src string, fields []Field, typed bool) (*program, *exprError) 
 			if name, ok := strings.CutPrefix(msg, "unknown name "); ok && typed {
 				msg += didYouMean(name, fieldNames(fields))
 			}
+			msg += sqlHint(msg, src, fe.From)
 			return nil, &exprError{msg: msg, line: fe.Line, column: fe.Column}
 		}
 		msg := err.Error()
@@ -138,6 +139,38 @@ func compileWith(src string, fields []Field, typed bool) (*program, *exprError) 
 	}
 	sort.Strings(lists)
 	return &program{src: src, prog: prog, names: names, lists: lists, native: compileNative(prog.Node(), names)}, nil
+}
+
+// sqlHint says what to write instead of SQL's words and operators, which
+// rule authors reach for: msg is the compile error and from the rune
+// offset in src where it was found.
+func sqlHint(msg, src string, from int) string {
+	prev, next := "", ""
+	if r := []rune(src); from >= 0 && from < len(r) {
+		if from > 0 {
+			prev = string(r[from-1])
+		}
+		if from+1 < len(r) {
+			next = string(r[from+1])
+		}
+	}
+	switch {
+	case msg == "unknown name null" || msg == "unknown name NULL":
+		return "; write nil for null"
+	case msg == `unexpected token Operator("=")` && next == ">":
+		return "; write >= for at least"
+	case msg == `unexpected token Operator("=")`:
+		return "; compare with == (and a regular expression with matches)"
+	case msg == `unexpected token Operator(">")` && prev == "<":
+		return "; write != for not equal"
+	case msg == `unexpected token Identifier("AND")`, msg == `unexpected token Identifier("OR")`:
+		return "; write and, or, not (or &&, ||, !) in lower case"
+	case msg == `unexpected token Identifier("LIKE")`:
+		return "; use startsWith, endsWith, contains or matches"
+	case msg == `unexpected token Operator(",")` && strings.Contains(src, "in ("):
+		return "; a list is written in brackets: in [200, 204]"
+	}
+	return ""
 }
 
 func zeroOf(k Kind) any {
