@@ -282,6 +282,10 @@ type pipeline struct {
 	jobs     chan *job
 	free     chan *job // recycled jobs and their buffers: memory stays flat
 	gate     *gate
+	// zeroItems counts the array and map items of no bytes in the blocks
+	// let out so far, in block order: only the block the gate lets out
+	// touches it.
+	zeroItems int64
 }
 
 // frame reads blocks sequentially, checks their framing and bounds, and
@@ -433,7 +437,7 @@ func (w *worker) block(j *job) {
 			return
 		}
 		release()
-		if !p.gate.wait(p.ctx, index) {
+		if !p.gate.wait(p.ctx, index) || !w.countZero(index, offset) {
 			return
 		}
 		p.gate.ok(index)
@@ -448,13 +452,28 @@ func (w *worker) block(j *job) {
 		fail(err)
 		return
 	}
-	if !p.gate.wait(p.ctx, index) {
+	if !p.gate.wait(p.ctx, index) || !w.countZero(index, offset) {
 		return
 	}
 	p.gate.ok(index)
 	if err := w.decode(data, count, w.vals, emit, index); err != nil {
 		fail(err) // not reachable: the same bytes decoded a moment ago
 	}
+}
+
+// countZero adds the block's array and map items of no bytes to the
+// file's, once every earlier block is let out, so that which block fails
+// does not depend on the workers, and reports whether the file stays within
+// maxZeroByteValues.
+func (w *worker) countZero(index, offset int64) bool {
+	p := w.p
+	p.zeroItems += w.walk.zero
+	if p.zeroItems > maxZeroByteValues {
+		p.gate.fail(index, offset, fmt.Errorf("array and map items that encode to no bytes bring the file to %d, more than the %d a file may hold",
+			p.zeroItems, maxZeroByteValues))
+		return false
+	}
+	return true
 }
 
 func (w *worker) grow(n int) []rules.Value {
@@ -476,6 +495,7 @@ const (
 func (w *worker) decode(data []byte, count int64, vals []rules.Value, mode int, block int64) error {
 	fs := w.p.fs
 	nf := len(fs.shape.Fields())
+	w.walk.zero = 0
 	for i := range count {
 		if fs.walk {
 			if _, err := w.walk.record(fs.root, data); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -475,4 +476,44 @@ func TestAliasEventType(t *testing.T) {
 	if fs, err := compileSchema(nested, nil); err != nil || fs.info.Event != "MovieWatchEvent" {
 		t.Errorf("nested aliases: %v, %+v", err, fs)
 	}
+}
+
+// TestZeroByteItemBound: array items that encode to no bytes (nulls) are
+// bounded by the file, not only by the record: a few bytes a record
+// claiming a million nulls each would otherwise decode to gigabytes of
+// JSON text.
+func TestZeroByteItemBound(t *testing.T) {
+	const schema = `{"type":"record","name":"A","fields":[{"name":"xs","type":{"type":"array","items":"null"}}]}`
+	nulls := append(appendLong(nil, maxItemsPerRecord), 0)
+	for _, workers := range []int{1, 4} {
+		t.Run(fmt.Sprint(workers, " workers"), func(t *testing.T) {
+			data := rawFile(schema, nulls, nulls, nulls, nulls)
+			var err error
+			var recs []rec
+			alloc := allocated(func() { _, recs, err = read(t, &Reader{Workers: workers}, data) })
+			var re *audit.ReadError
+			if !errors.As(err, &re) || re.Block != 2 || !strings.Contains(err.Error(), "encode to no bytes") {
+				t.Fatalf("got %v, want block 2: items that encode to no bytes", err)
+			}
+			if len(recs) != 2 {
+				t.Errorf("got %d records, want the 2 of the blocks before", len(recs))
+			}
+			if alloc > 1<<30 {
+				t.Errorf("allocated %d MiB", alloc>>20)
+			}
+		})
+	}
+	t.Run("one block", func(t *testing.T) {
+		var sync [syncLength]byte
+		data := appendHeader(nil, schema, CodecNull, sync)
+		data = appendLong(data, 3)
+		data = appendLong(data, int64(3*len(nulls)))
+		data = append(data, slices.Repeat(nulls, 3)...)
+		data = append(data, sync[:]...)
+		_, _, err := read(t, New(), data)
+		var re *audit.ReadError
+		if !errors.As(err, &re) || re.Block != 0 || !strings.Contains(err.Error(), "record 2: more than 2097152 array or map items in the block encode to no bytes") {
+			t.Fatalf("got %v, want block 0 record 2: items that encode to no bytes", err)
+		}
+	})
 }

@@ -21,6 +21,10 @@ var errShort = errors.New("record runs past the end of the block")
 // and recursion are within limits.
 type walker struct {
 	items int
+	// zero counts the array and map items of the block that encode to no
+	// bytes (nulls, empty records): no block size bounds them, and each
+	// costs its decoding and a few bytes of JSON text.
+	zero int64
 }
 
 func (w *walker) record(n *node, b []byte) ([]byte, error) {
@@ -95,6 +99,7 @@ func (w *walker) walk(n *node, b []byte, depth int) ([]byte, error) {
 			}
 			w.items += int(count)
 			for range count {
+				before := len(b)
 				if n.typ == tMap {
 					if b, err = skipBytes(b); err != nil {
 						return nil, err
@@ -102,6 +107,11 @@ func (w *walker) walk(n *node, b []byte, depth int) ([]byte, error) {
 				}
 				if b, err = w.walk(n.items, b, depth); err != nil {
 					return nil, err
+				}
+				if len(b) == before {
+					if w.zero++; w.zero > maxZeroByteValues {
+						return nil, fmt.Errorf("more than %d array or map items in the block encode to no bytes", maxZeroByteValues)
+					}
 				}
 			}
 		}
