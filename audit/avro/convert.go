@@ -17,7 +17,15 @@ import (
 // converter belongs to one goroutine: it owns a scratch buffer.
 type converter struct {
 	scratch []byte
+	err     error // set by value for a value it cannot convert
 }
+
+// maxDecimalBytes bounds a decimal's unscaled value: 128 bytes hold 308
+// digits, float64's range and far more than any decimal type's precision
+// (BigQuery's BIGNUMERIC has 77). Its exact text costs time that grows
+// faster than its length (2.8 s for a million bytes), so a longer one is
+// the record's error, not seconds of work for each of a block's records.
+const maxDecimalBytes = 128
 
 // fill writes the values of a decoded nested record to out.
 func (c *converter) fill(p *plan, m map[string]any, out []rules.Value) error {
@@ -47,9 +55,13 @@ func (c *converter) field(f *planField, v any, out []rules.Value) error {
 	}
 	if f.unwrap != nil {
 		out[f.index] = c.value(f.unwrap, unwrap(v))
-		return nil
+	} else {
+		out[f.index] = c.value(f.leaf, v)
 	}
-	out[f.index] = c.value(f.leaf, v)
+	if err := c.err; err != nil {
+		c.err = nil
+		return fmt.Errorf("field %q: %w", f.name, err)
+	}
 	return nil
 }
 
@@ -81,6 +93,10 @@ func (c *converter) value(n *node, v any) rules.Value {
 		return rules.Bool(x)
 	case []byte:
 		if n.logical == "decimal" {
+			if len(x) > maxDecimalBytes {
+				c.err = fmt.Errorf("decimal of %d bytes, more than the %d (308 digits) a decimal may take", len(x), maxDecimalBytes)
+				return rules.Null()
+			}
 			return rules.Decimal(decimal(x, n.scale))
 		}
 		return rules.Str(string(x))

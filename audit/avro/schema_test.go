@@ -1,6 +1,7 @@
 package avro
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -516,4 +517,23 @@ func TestZeroByteItemBound(t *testing.T) {
 			t.Fatalf("got %v, want block 0 record 2: items that encode to no bytes", err)
 		}
 	})
+}
+
+// TestDecimalLengthBound: a decimal's exact text costs time that grows
+// faster than its length, so an unscaled value longer than any decimal
+// type's is the record's error, not seconds of work each.
+func TestDecimalLengthBound(t *testing.T) {
+	const schema = `{"type":"record","name":"D","fields":[{"name":"d","type":{"type":"bytes","logicalType":"decimal","precision":38,"scale":2}}]}`
+	value := func(n int) []byte {
+		b := append(appendLong(nil, int64(n)), 0x7f)
+		return append(b, bytes.Repeat([]byte{0x5a}, n-1)...)
+	}
+	if _, recs := mustRead(t, New(), rawFile(schema, value(128))); len(recs) != 1 {
+		t.Fatalf("got %d records from a decimal of 128 bytes, want 1", len(recs))
+	}
+	_, _, err := read(t, New(), rawFile(schema, value(129), value(1<<20)))
+	var re *audit.ReadError
+	if !errors.As(err, &re) || re.Block != 0 || !strings.Contains(err.Error(), `record 0: field "d": decimal of 129 bytes, more than the 128`) {
+		t.Fatalf("got %v, want block 0: decimal of 129 bytes", err)
+	}
 }
