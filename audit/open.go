@@ -67,14 +67,39 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 			closeFile()
 			return nil, nil, nil, &ReadError{Offset: 0, Block: -1, Err: errors.New("zstd: empty file")}
 		}
-		zr, err := zstd.NewReader(counted, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+		// The window is the history the decoder keeps, allocated for each
+		// file read at once: zstd's own limit, not the 1 GiB a --long=29
+		// file would take.
+		zr, err := zstd.NewReader(counted, zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxMemory(1<<30), zstd.WithDecoderMaxWindow(maxZstdWindow))
 		if err != nil {
 			closeFile()
 			return nil, nil, nil, &ReadError{Offset: 0, Block: -1, Err: fmt.Errorf("zstd: %w", err)}
 		}
-		return zr, func() error { zr.Close(); return closeFile() }, nil, nil
+		return zstdReader{zr}, func() error { zr.Close(); return closeFile() }, nil, nil
 	}
 	return counted, closeFile, nil, nil
+}
+
+// maxZstdWindow is the largest zstd window read, the zstd command's own
+// default limit (--memory=128MB): a file written with --long=28 or more
+// is refused, as zstd -d refuses it.
+const maxZstdWindow = 128 << 20
+
+// zstdReader names the format in the decoder's errors, which do not
+// ("invalid input: magic number mismatch").
+type zstdReader struct{ r *zstd.Decoder }
+
+func (z zstdReader) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	switch {
+	case err == nil || err == io.EOF || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, zstd.ErrWindowSizeExceeded):
+		err = fmt.Errorf("zstd: window size exceeded: the file needs more than %d MiB of history (written with --long=28 or more), which zstd -d refuses too", maxZstdWindow>>20)
+	default:
+		err = fmt.Errorf("zstd: %w", err)
+	}
+	return n, err
 }
 
 type countingReader struct {

@@ -417,11 +417,19 @@ func TestEmptyAndForeignFilesAreNamed(t *testing.T) {
 		"empty.avro":    "empty file: not an Avro object container file",
 		"empty.log.zst": "zstd: empty file",
 		"EMPTY.LOG.GZ":  "gzip: empty file", // the suffix in any case
+		"text.log.zst":  "zstd: invalid input: magic number mismatch",
+		// A frame whose window is 512 MiB (zstd --long=29): the decoder
+		// would keep that much history for the file.
+		"window.log.zst": "zstd: window size exceeded: the file needs more than 128 MiB of history (written with --long=28 or more), which zstd -d refuses too",
 	}
 	for name := range want {
 		content := ""
-		if name == "text.log.gz" {
+		switch name {
+		case "text.log.gz", "text.log.zst":
 			content = sampleDate + "T10:00:00,1,GET /rate/up+2009=4\n"
+		case "window.log.zst":
+			// magic, no flags, window 2^(10+19); a last raw block of one byte
+			content = "\x28\xb5\x2f\xfd\x00\x98\x09\x00\x00x"
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
