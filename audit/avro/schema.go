@@ -202,6 +202,7 @@ func (p *schemaParser) object(raw json.RawMessage, ns string) (*node, error) {
 			}
 			_ = json.Unmarshal(obj["scale"], &n.scale)
 			_ = json.Unmarshal(obj["precision"], &n.precision)
+			ignoreBadDecimal(n)
 			return n, nil
 		}
 		n.typ = tRecord
@@ -247,9 +248,21 @@ func (p *schemaParser) object(raw json.RawMessage, ns string) (*node, error) {
 		c.logical = logical
 		_ = json.Unmarshal(obj["scale"], &c.scale)
 		_ = json.Unmarshal(obj["precision"], &c.precision)
+		ignoreBadDecimal(&c)
 		return &c, nil
 	}
 	return n, nil
+}
+
+// ignoreBadDecimal drops the decimal logical type of n when its precision
+// and scale are not valid (a precision of at least 1, a scale from 0 to
+// the precision): the Avro specification has readers ignore an invalid
+// logical type and read the underlying bytes or fixed, rather than scale
+// every value by a number the writer did not mean.
+func ignoreBadDecimal(n *node) {
+	if n.logical == "decimal" && (n.precision < 1 || n.scale < 0 || n.scale > n.precision) {
+		n.logical, n.precision, n.scale = "", 0, 0
+	}
 }
 
 func fullName(name, namespace, enclosing string) string {

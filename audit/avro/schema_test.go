@@ -537,3 +537,35 @@ func TestDecimalLengthBound(t *testing.T) {
 		t.Fatalf("got %v, want block 0: decimal of 129 bytes", err)
 	}
 }
+
+// TestInvalidDecimalIsIgnored: a decimal whose precision and scale are not
+// valid is read as its bytes or fixed, as the specification asks, not as
+// a number scaled by what the writer did not mean (a scale of 2000 read
+// as 0 made -1e-1950 a -1.87e50 that failed min: 0).
+func TestInvalidDecimalIsIgnored(t *testing.T) {
+	for _, tc := range []struct {
+		name, typ string
+		kind      rules.Kind
+	}{
+		{"valid", `{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}`, rules.KindFloat},
+		{"scale 0", `{"type":"bytes","logicalType":"decimal","precision":9}`, rules.KindFloat},
+		{"scale above precision", `{"type":"bytes","logicalType":"decimal","precision":2,"scale":2000}`, rules.KindString},
+		{"negative scale", `{"type":"bytes","logicalType":"decimal","precision":9,"scale":-2}`, rules.KindString},
+		{"no precision", `{"type":"bytes","logicalType":"decimal","scale":2}`, rules.KindString},
+		{"fixed", `{"type":"fixed","name":"F","size":4,"logicalType":"decimal","precision":0,"scale":2}`, rules.KindString},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, err := compileSchema(`{"type":"record","name":"D","fields":[{"name":"d","type":`+tc.typ+`}]}`, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := fs.shape.Fields()[0]
+			if f.Kind != tc.kind {
+				t.Errorf("kind %v, want %v (type %s)", f.Kind, tc.kind, f.Type)
+			}
+			if tc.kind == rules.KindString && strings.Contains(f.Type, "decimal") {
+				t.Errorf("type %s still says decimal", f.Type)
+			}
+		})
+	}
+}
