@@ -369,6 +369,18 @@ func TestObjectStorageHistoryLock(t *testing.T) {
 	if err == nil || errors.Is(err, context.DeadlineExceeded) || len(waited) > 0 {
 		t.Errorf("lock in a missing bucket: %v, waiting messages %q; want its error, and no waiting", err, waited)
 	}
+	// Nor is a store that refuses the credentials.
+	secret := os.Getenv("AWS_SECRET_ACCESS_KEY")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+	waited = nil
+	short, cancel = context.WithTimeout(ctx, 20*time.Second)
+	_, err = audit.OpenHistory(history).Lock(short, audit.LockOptions{
+		Stale: opts.Stale, Waiting: func(holder string) { waited = append(waited, holder) }})
+	cancel()
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || len(waited) > 0 {
+		t.Errorf("lock with wrong credentials: %v, waiting messages %q; want its error, and no waiting", err, waited)
+	}
 	t.Run("lease", func(t *testing.T) { checkLease(t, testBucket{"s3://dqaudit-test/", q}) })
 	checkConditionalLock(t, testBucket{"s3://dqaudit-test/", q})
 }
