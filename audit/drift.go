@@ -469,11 +469,13 @@ func (d *drifter) anomalies() {
 	for _, rr := range d.r.Rules {
 		var xs []float64
 		var checked, failed int64 // events the rule checked, and failed, in the baseline's days
+		var same []*HistoryEntry  // the days that counted the rule as today
 		for _, e := range d.base.Entries {
-			if c, ok := e.Rules[rr.Name]; ok && c.Checked > 0 {
+			if c, ok := e.Rules[rr.Name]; ok && c.Checked > 0 && sameRule(c, rr) {
 				xs = append(xs, c.FailedRatio())
 				checked += c.Checked
 				failed += c.Failed
+				same = append(same, e)
 			}
 		}
 		if len(xs) < anomalyMinDays || rr.Checked == 0 {
@@ -492,17 +494,21 @@ func (d *drifter) anomalies() {
 		res := DriftResult{Name: rr.Name + ":anomaly", Kind: DriftAnomaly, Event: rr.Event, Field: rr.Field, Metric: "robust_z",
 			Value: z, Warn: d.cfg.Anomalies.Warn, Fail: d.cfg.Anomalies.Fail, BaselineEvents: checked, CurrentEvents: rr.Checked,
 			Note:  fmt.Sprintf("failed share %.3f%% today; median %.3f%% over %d days", 100*cur, 100*med, len(xs)),
-			Trend: d.trend(func(e *HistoryEntry) float64 { return e.Rules[rr.Name].FailedRatio() }, cur)}
+			Trend: trendOf(same, d.r.Date, func(e *HistoryEntry) float64 { return e.Rules[rr.Name].FailedRatio() }, cur)}
 		d.add(res, rr.Checked < d.cfg.MinEvents, true)
 	}
 }
 
 func (d *drifter) trend(f func(*HistoryEntry) float64, today float64) []TrendPoint {
+	return trendOf(d.base.Entries, d.r.Date, f, today)
+}
+
+func trendOf(entries []*HistoryEntry, date string, f func(*HistoryEntry) float64, today float64) []TrendPoint {
 	var t []TrendPoint
-	for _, e := range d.base.Entries {
+	for _, e := range entries {
 		t = append(t, TrendPoint{Date: e.Date, Value: f(e)})
 	}
-	return append(t, TrendPoint{Date: d.r.Date, Value: today})
+	return append(t, TrendPoint{Date: date, Value: today})
 }
 
 // eventTypes are the types seen today or in the baseline, sorted.

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,21 @@ type HistoryEntry struct {
 type RuleCounts struct {
 	Checked int64 `json:"checked"`
 	Failed  int64 `json:"failed"`
+	// Definition is the rule's RuleDefinition on that day; "" in entries
+	// written before it was kept, which are taken as unchanged.
+	Definition string `json:"definition,omitempty"`
+}
+
+// RuleDefinition is a short hash of what r counts (rules.Rule.Definition).
+func RuleDefinition(r rules.Rule) string {
+	return fmt.Sprintf("%x", sha256.Sum256([]byte(r.Definition())))[:16]
+}
+
+// sameRule reports whether c was counted by the rule as rr defines it:
+// a failed share counted under another definition (a threshold, field or
+// where changed) says nothing of today's.
+func sameRule(c RuleCounts, rr RuleResult) bool {
+	return c.Definition == "" || rr.Definition == "" || c.Definition == rr.Definition
 }
 
 // FailedRatio is Failed / Checked, 0 when nothing was checked.
@@ -57,7 +73,7 @@ func NewHistoryEntry(r *Result) *HistoryEntry {
 		Rules: map[string]RuleCounts{}, Schemas: map[string][]HistorySchema{}, Profile: r.Profile,
 	}
 	for _, rr := range r.Rules {
-		e.Rules[rr.Name] = RuleCounts{Checked: rr.Checked, Failed: rr.Failed}
+		e.Rules[rr.Name] = RuleCounts{Checked: rr.Checked, Failed: rr.Failed, Definition: rr.Definition}
 	}
 	for event, list := range r.Schemas {
 		for _, s := range list {
@@ -259,18 +275,20 @@ func (h *History) RuleTrends(ctx context.Context, r *Result, n int) map[string][
 	if err != nil {
 		return nil
 	}
-	trends := map[string][]TrendPoint{}
+	var entries []*HistoryEntry
 	for _, d := range dates {
-		e, err := h.Load(ctx, d)
-		if err != nil {
-			continue
-		}
-		for name, c := range e.Rules {
-			trends[name] = append(trends[name], TrendPoint{Date: d, Value: c.FailedRatio()})
+		if e, err := h.Load(ctx, d); err == nil {
+			entries = append(entries, e)
 		}
 	}
+	trends := map[string][]TrendPoint{}
 	out := map[string][]TrendPoint{}
 	for _, rr := range r.Rules {
+		for _, e := range entries {
+			if c, ok := e.Rules[rr.Name]; ok && sameRule(c, rr) {
+				trends[rr.Name] = append(trends[rr.Name], TrendPoint{Date: e.Date, Value: c.FailedRatio()})
+			}
+		}
 		if len(trends[rr.Name]) > 0 {
 			out[rr.Name] = append(trends[rr.Name], TrendPoint{Date: r.Date, Value: rr.FailedRatio()})
 		}
@@ -305,6 +323,12 @@ func (h *DriftHistory) Apply(ctx context.Context, cfg *rules.Drift, r *Result) {
 			note = "no baseline yet: the history has no day before " + r.Date
 		case keptOut:
 			note = "no baseline yet, and this day is not added to the history either, since its files could not all be read"
+		default:
+			// A backfill that starts with a late day: the history is not
+			// new, it only has nothing before this date.
+			if dates, err := h.Dates(ctx); err == nil && len(dates) > 0 && dates[len(dates)-1] > r.Date {
+				note = "no baseline: the history has no day before " + r.Date + " (its first is " + dates[0] + "); drift is checked once earlier days are in it"
+			}
 		}
 		for i := range r.Drift {
 			if d := &r.Drift[i]; note != "" && d.Kind == DriftBaseline {

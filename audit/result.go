@@ -104,10 +104,14 @@ type RuleResult struct {
 	Severity    string
 	Description string
 	Tolerance   string
-	Status      Status
-	Checked     int64
-	Failed      int64
-	Samples     []Sample
+	// Definition is a hash of what the rule counts (see
+	// rules.Rule.Definition): earlier days counted under another one are
+	// not compared with today.
+	Definition string
+	Status     Status
+	Checked    int64
+	Failed     int64
+	Samples    []Sample
 }
 
 // FailedRatio is Failed / Checked, 0 when nothing was checked.

@@ -469,7 +469,7 @@ func ruleResults(ctx context.Context, a *accumulator, plan *Plan, book *rules.Bo
 		rr := RuleResult{
 			Name: c.Name, Event: c.Event, Field: fieldText(c), Kind: c.Kind.String(), Params: c.Params(),
 			Severity: c.Severity.String(), Description: c.Description, Tolerance: c.Tolerance.String(),
-			Checked: st.checked, Samples: []Sample{},
+			Definition: RuleDefinition(c.Rule), Checked: st.checked, Samples: []Sample{},
 		}
 		rr.Failed = st.failed
 		items := st.samples.items

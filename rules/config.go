@@ -1185,6 +1185,17 @@ func (c *Config) Canonical() []byte {
 
 var posType = reflect.TypeFor[Pos]()
 
+// Definition is the canonical text of what the rule counts: its event,
+// field, where and check, without its name, severity, tolerance,
+// description or position, which change no count. A rule's failed shares
+// on two days compare only when its definition is the same.
+func (r Rule) Definition() string {
+	r.Name, r.Severity, r.Tolerance, r.Description, r.Pos = "", SeverityUnset, Tolerance{}, "", Pos{}
+	var b bytes.Buffer
+	canonical(&b, reflect.ValueOf(r), false)
+	return b.String()
+}
+
 // canonical writes v to b: structs as {Name:value ...}, lists as [...],
 // maps by sorted keys, strings quoted, floats in the shortest form that
 // reads back exactly (NaN and infinities included). keepPos keeps a Pos

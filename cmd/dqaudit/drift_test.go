@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,5 +156,74 @@ func TestDriftOverThreeDays(t *testing.T) {
 	}
 	if after, _ := filepath.Glob(filepath.Join(history, "*.json")); len(after) != 3 {
 		t.Errorf("after re-run: %d history files, want 3", len(after))
+	}
+}
+
+// TestChangedRuleIsNotAnAnomaly: a rule whose threshold was edited counts
+// something else from that day on; its failed share must not be judged
+// against the days counted under the old threshold, nor drawn in one
+// trend with them. A change of severity or tolerance counts the same.
+func TestChangedRuleIsNotAnAnomaly(t *testing.T) {
+	days := map[string]bool{"2024-03-16": false, "2024-03-17": false, "2024-03-18": false, "2024-03-19": false}
+	cfg, _ := writeDays(t, days)
+	base, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withRule := func(rule string) {
+		t.Helper()
+		s := strings.Replace(string(base), "    row_count: {min: 1}\n", "    row_count: {min: 1}\n"+rule, 1)
+		if err := os.WriteFile(cfg, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const rule = "  - name: minute-sane\n    event: MovieWatchEvent\n    field: minute\n    max: %s\n    severity: warn\n    tolerance: %s\n"
+	withRule(fmt.Sprintf(rule, "300", "100%"))
+	for _, date := range []string{"2024-03-16", "2024-03-17", "2024-03-18"} {
+		if code, _ := scanDay(t, cfg, date, "--baseline", "window:3"); code != 0 {
+			t.Fatalf("%s: exit %d, want 0", date, code)
+		}
+	}
+	anomaly := func(r driftReport) string {
+		for _, d := range r.Drift {
+			if d.Name == "minute-sane:anomaly" {
+				return d.Status
+			}
+		}
+		return ""
+	}
+
+	// Only the tolerance changes: the same counts, still compared.
+	withRule(fmt.Sprintf(rule, "300", "50%"))
+	if code, r := scanDay(t, cfg, "2024-03-19", "--baseline", "window:3"); code != 0 || anomaly(r) != "pass" {
+		t.Errorf("tolerance changed: exit %d, anomaly %q; want 0 and a passing anomaly check", code, anomaly(r))
+	}
+
+	// The threshold changes: most minutes now fail, by definition.
+	withRule(fmt.Sprintf(rule, "60", "100%"))
+	code, r := scanDay(t, cfg, "2024-03-19", "--baseline", "window:3")
+	if code != 0 || anomaly(r) != "" {
+		for _, d := range r.Drift {
+			if d.Status != "pass" {
+				t.Logf("%s %s: %s", d.Name, d.Status, d.Note)
+			}
+		}
+		t.Errorf("threshold changed: exit %d, anomaly %q; want 0 and no anomaly check against the old threshold's days", code, anomaly(r))
+	}
+}
+
+// TestBackfillFirstDaySaysSo: in a backfill that ran a later day first, the
+// earliest day has no baseline, but it does not start the history.
+func TestBackfillFirstDaySaysSo(t *testing.T) {
+	cfg, _ := writeDays(t, map[string]bool{"2024-03-17": false, "2024-03-19": false})
+	if code, _ := scanDay(t, cfg, "2024-03-19"); code != 0 {
+		t.Fatalf("2024-03-19: exit %d", code)
+	}
+	code, r := scanDay(t, cfg, "2024-03-17")
+	if code != 0 || len(r.Drift) == 0 || r.Drift[0].Status != "no_baseline" {
+		t.Fatalf("2024-03-17: exit %d, drift %+v; want 0 and no_baseline", code, r.Drift)
+	}
+	if note := r.Drift[0].Note; strings.Contains(note, "starts the history") || !strings.Contains(note, "no day before 2024-03-17") {
+		t.Errorf("note %q: want it to say the history has no day before 2024-03-17, not that this run starts it", note)
 	}
 }
