@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
@@ -28,9 +29,15 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	closeFile := f.Close
 	cr := &countingReader{r: f, n: read, total: total}
-	counted := bufio.NewReaderSize(cr, 256<<10)
+	counted := getReader(cr)
+	// closeFile recycles counted: only where no goroutine can still
+	// read it once the file is closed.
+	closeFile := func() error {
+		err := f.Close()
+		putReader(counted)
+		return err
+	}
 	name := strings.ToLower(store.Name(path)) // events.log.GZ is gzip too
 	switch {
 	case strings.HasSuffix(name, ".gz"):
@@ -38,13 +45,17 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 		// the program's output is refused: it gets the built-in one.
 		if gz != nil && !store.IsNamedPipe(path) {
 			var gr *gunzipReader
+			closeAll := closeFile
 			if osf, ok := store.RegularFile(f); ok {
 				gr, err = startGunzipFile(ctx, gz, osf, read, total)
 			} else {
+				// The program is fed from counted by a goroutine of
+				// its own: the buffer is not recycled.
 				gr, err = startGunzip(ctx, gz, counted)
+				closeAll = f.Close
 			}
 			if err == nil {
-				return gr, func() error { gr.Close(); return closeFile() }, gr, nil
+				return gr, func() error { gr.Close(); return closeAll() }, gr, nil
 			}
 			// The program did not start: the built-in decoder reads.
 		}
@@ -100,6 +111,25 @@ func (z zstdReader) Read(p []byte) (int, error) {
 		err = fmt.Errorf("zstd: %w", err)
 	}
 	return n, err
+}
+
+// readers recycles the buffers files are read through. A day of
+// thousands of small files otherwise allocates 256 KiB a file, and that
+// garbage, at the scan's GOGC of 400, raised peak RSS with the number of
+// files (10,000 files of 20 events: 243-280 MB).
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readerBytes) }}
+
+const readerBytes = 256 << 10
+
+func getReader(r io.Reader) *bufio.Reader {
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+func putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readers.Put(br)
 }
 
 type countingReader struct {

@@ -95,7 +95,7 @@ func newUniqueKeys(limit, keep int) *uniqueKeys {
 func (u *uniqueKeys) add(key [2]uint64, pos Position, n int64) {
 	if len(u.buf) == cap(u.buf) && cap(u.buf) < u.limit {
 		// Grow to at most limit, not past it as append would.
-		u.buf = slices.Grow(u.buf, min(max(2*cap(u.buf), 1024), u.limit)-len(u.buf))
+		u.buf = slices.Grow(u.buf, min(max(2*cap(u.buf), 64), u.limit)-len(u.buf))
 	}
 	u.buf = append(u.buf, keyRec{key, pos, n})
 	if len(u.buf) >= u.limit {
