@@ -41,8 +41,38 @@ type SetBuilder struct {
 	parts    [setParts][][]slot // added slots by hash bucket, in chunks
 	chunk    int                // slots per chunk
 	n        int                // slots added, repeats included
-	arena    []byte             // long ids: uvarint length, then the bytes
+	arena    arena              // long ids
 	hasEmpty bool
+}
+
+// arena holds long ids, each its uvarint length then its bytes, in
+// chunks that are never moved: one growing slice would copy every id
+// each time it grew and leave the old copies to the collector, which
+// for 2M ids of 200 bytes peaked at three times the ids' size. An id's
+// offset is its chunk's index in the top 32 bits and its place in the
+// chunk below.
+type arena [][]byte
+
+// arenaChunk is the size of an arena chunk; a longer id gets a chunk
+// of its own.
+const arenaChunk = 4 << 20
+
+func appendLong[T string | []byte](a *arena, id T) uint64 {
+	need := binary.MaxVarintLen64 + len(id)
+	if n := len(*a); n == 0 || cap((*a)[n-1])-len((*a)[n-1]) < need {
+		*a = append(*a, make([]byte, 0, max(arenaChunk, need)))
+	}
+	c := &(*a)[len(*a)-1]
+	off := uint64(len(*a)-1)<<32 | uint64(len(*c))
+	*c = binary.AppendUvarint(*c, uint64(len(id)))
+	*c = append(*c, id...)
+	return off
+}
+
+func (a arena) id(off uint64) []byte {
+	c := a[off>>32][off&(1<<32-1):]
+	n, k := binary.Uvarint(c)
+	return c[k : k+int(n)]
 }
 
 // slot is an id packed into 16 bytes. An id of 1 to 15 bytes is its
@@ -71,7 +101,7 @@ func (b *SetBuilder) Add(id string) {
 	case len(id) <= maxShort:
 		b.put(pack(id))
 	default:
-		b.put(b.long(xxhash.Sum64String(id), id))
+		b.put(slot{xxhash.Sum64String(id)&^0xff | longTag, appendLong(&b.arena, id)})
 	}
 }
 
@@ -83,15 +113,8 @@ func (b *SetBuilder) AddBytes(id []byte) {
 	case len(id) <= maxShort:
 		b.put(pack(id))
 	default:
-		b.put(b.long(xxhash.Sum64(id), string(id)))
+		b.put(slot{xxhash.Sum64(id)&^0xff | longTag, appendLong(&b.arena, id)})
 	}
-}
-
-func (b *SetBuilder) long(h uint64, id string) slot {
-	off := len(b.arena)
-	b.arena = binary.AppendUvarint(b.arena, uint64(len(id)))
-	b.arena = append(b.arena, id...)
-	return slot{h&^0xff | longTag, uint64(off)}
 }
 
 func (b *SetBuilder) put(s slot) {
@@ -180,7 +203,7 @@ func (b *SetBuilder) Set() Set {
 
 type hashSet struct {
 	table    []slot
-	arena    []byte
+	arena    arena
 	n        int
 	hasEmpty bool
 }
@@ -213,8 +236,7 @@ func (s *hashSet) insert(x slot) bool {
 }
 
 func (s *hashSet) longID(off uint64) []byte {
-	n, k := binary.Uvarint(s.arena[off:])
-	return s.arena[off+uint64(k) : off+uint64(k)+n]
+	return s.arena.id(off)
 }
 
 func (s *hashSet) has(id string) bool {
