@@ -27,12 +27,24 @@ import (
 type Gunzip struct {
 	Path string   // the program
 	Args []string // arguments that make it decompress stdin to stdout
+	// MinBytes is the compressed size below which a file of known size
+	// is decompressed by the built-in decoder instead: starting the
+	// program costs more than inflating a small file, and a day of
+	// thousands of small .gz files ran 3 times slower through igzip.
+	MinBytes int64
 }
 
+// DefaultGunzipMinBytes is Gunzip.MinBytes as FindGunzip sets it. igzip
+// took 1.8 ms of CPU for a 65 KB file, 6.5 ms for 640 KB, against about
+// 0.6 and 6 ms built in; above that the program wins, and it runs beside
+// the scan on a core of its own.
+const DefaultGunzipMinBytes = 256 << 10
+
 // FindGunzip resolves how .gz files are decompressed. spec is "auto" (or
-// empty): igzip when it is on PATH, else the built-in decoder; "go": the
-// built-in decoder; or the name or path of a program that takes "-dc" as
-// gzip does. It returns nil for the built-in decoder.
+// empty): igzip when it is on PATH for files of DefaultGunzipMinBytes
+// and more, else the built-in decoder; "go": the built-in decoder; or the
+// name or path of a program that takes "-dc" as gzip does, used for every
+// file. It returns nil for the built-in decoder.
 //
 // pigz is not chosen by auto: its reader, writer and check threads
 // compete with the scan's, and piped into a scan on two cores it was
@@ -43,7 +55,7 @@ func FindGunzip(spec string) (*Gunzip, error) {
 		return nil, nil
 	case "", "auto":
 		if p, err := exec.LookPath("igzip"); err == nil {
-			return &Gunzip{Path: p, Args: []string{"-dc"}}, nil
+			return &Gunzip{Path: p, Args: []string{"-dc"}, MinBytes: DefaultGunzipMinBytes}, nil
 		}
 		return nil, nil
 	}
@@ -51,7 +63,7 @@ func FindGunzip(spec string) (*Gunzip, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gunzip program %q: %w (use auto, go, or a program that takes -dc)", spec, err)
 	}
-	return &Gunzip{Path: p, Args: []string{"-dc"}}, nil
+	return &Gunzip{Path: p, Args: []string{"-dc"}}, nil // named: used for every file
 }
 
 // pipeBytes is the pipe buffer asked for between the program and the scan.

@@ -25,7 +25,7 @@ import (
 // returned close releases everything. Cancelling ctx makes a blocked read
 // return (see store.Open) and stops the program.
 func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *Gunzip) (io.Reader, func() error, *gunzipReader, error) {
-	f, _, err := store.Open(ctx, path)
+	f, size, err := store.Open(ctx, path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -43,7 +43,9 @@ func openFile(ctx context.Context, path string, read, total *atomic.Int64, gz *G
 	case strings.HasSuffix(name, ".gz"):
 		// A named pipe cannot be read again by the built-in decoder when
 		// the program's output is refused: it gets the built-in one.
-		if gz != nil && !store.IsNamedPipe(path) {
+		// A small file is quicker to inflate here than to start the
+		// program for (see Gunzip.MinBytes).
+		if gz != nil && !store.IsNamedPipe(path) && size >= gz.MinBytes {
 			var gr *gunzipReader
 			closeAll := closeFile
 			if osf, ok := store.RegularFile(f); ok {

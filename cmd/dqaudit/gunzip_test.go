@@ -78,11 +78,13 @@ func TestReportIsTheSameForAnyGunzip(t *testing.T) {
 	decoders := []string{"go", marked, liar}
 	switch _, err := exec.LookPath("igzip"); {
 	case err == nil:
-		decoders = append(decoders, "auto")
+		// Named, so that it decompresses these small files too: auto
+		// leaves files under audit.DefaultGunzipMinBytes built in.
+		decoders = append(decoders, "igzip")
 	case os.Getenv("CI") == "true":
 		t.Fatal("igzip is not on PATH (apt-get install isal)")
 	default:
-		t.Log("igzip is not on PATH: auto is the built-in decoder, not tested apart")
+		t.Log("igzip is not on PATH: not tested")
 	}
 	for name, data := range files {
 		t.Run(name, func(t *testing.T) {

@@ -64,7 +64,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.workers, "workers", 0, "CPU budget: files read at once times decoders per file (default: number of CPUs)")
 	fs.StringVar(&f.shard, "shard", "", "with --partial: scan shard i of n (\"i/n\", i from 0) of the day's files")
 	fs.StringVar(&f.partial, "partial", "", "write a partial result for dqaudit merge to this file ({date} expands) instead of reports")
-	fs.StringVar(&f.gunzip, "gunzip", "auto", "how .gz files are decompressed: auto (igzip when on PATH, else built in), go (built in), or a program that takes -dc")
+	fs.StringVar(&f.gunzip, "gunzip", "auto", "how .gz files are decompressed: auto (igzip when on PATH, for files of 256 KiB and more; else built in), go (built in), or a program that takes -dc (for every file)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: dqaudit scan --config FILE [--date YYYY-MM-DD] [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
