@@ -25,9 +25,10 @@ const ExitCodeTable = `Exit codes:
        (with --fail-on warn, a warning too)
   2    usage or configuration error: nothing was scanned, no report written
   3    input or output error: an input matched no file, a file could not
-       be read fully, the day's files hold no event or malformed line at
-       all, an input's lines are all malformed, or the day's history
-       entry could not be written;
+       be read fully or has a writer schema a rule does not fit, the
+       day's files hold no event or malformed line at all, an input's
+       lines are all malformed, or the day's history entry could not be
+       written;
        reports are still written. Also, with no report written: the
        reports or the --partial file could not be written, the drift
        history stayed locked by another run past --lock-timeout, its lock

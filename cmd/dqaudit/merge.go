@@ -22,6 +22,8 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addReportFlags(fs, &f)
+	// merge has no default day: the shards' day must be named.
+	fs.Lookup("date").Usage = "day the shards scanned, YYYY-MM-DD (required)"
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: dqaudit merge --config FILE --date YYYY-MM-DD [flags] [--] PARTIAL...\n\nPARTIAL are files or globs written by dqaudit scan --shard i/n --partial;\nafter --, one may start with -.\n\nFlags:\n")
 		fs.PrintDefaults()
