@@ -21,21 +21,20 @@ const (
 // ExitCodeTable documents the exit codes, one line each.
 const ExitCodeTable = `Exit codes:
   0    passed: no error-severity rule or drift check failed (warnings allowed)
-  1    data-quality gate failed: an error-severity rule or drift check failed
-       (with --fail-on warn, a warning too)
+  1    data-quality gate failed: an error-severity rule or a drift check
+       failed (with --fail-on warn, a warning too)
   2    usage or configuration error: nothing was scanned, no report written
   3    input or output error: an input matched no file, a file could not
        be read fully or has a writer schema a rule does not fit, the
        day's files hold no event or malformed line at all, an input's
        lines are all malformed, or the day's history entry could not be
-       written;
-       reports are still written. Also, with no report written: the
+       written; reports still written. Also, with no report written: the
        reports or the --partial file could not be written, the drift
        history stayed locked by another run past --lock-timeout, its lock
        could not be taken, was taken over or could not be renewed, or the
        keys of a unique rule could not be spilled to $TMPDIR
   130  interrupted by SIGINT or SIGTERM: the scan stopped, no report
-       written (the message says if the history entry was)
+       written (the message says if the history entry was already written)
   Precedence: 2 > 3 > 1 > 0. --warn-exit-code N maps a warnings-only run to N.`
 
 // Status is the outcome of a run, a rule or a check. The zero Status is

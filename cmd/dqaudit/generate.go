@@ -9,6 +9,13 @@ import (
 	"github.com/dqaudit/dqaudit/audit/generate"
 )
 
+// generateExitCodeTable documents generate's exit codes, a subset of
+// scan's (audit.ExitCodeTable).
+const generateExitCodeTable = `Exit codes:
+  0    the day was written
+  2    usage error: a flag is missing or malformed
+  3    the files could not be written`
+
 // runGenerate writes a sample archive with injected faults and its ground
 // truth.
 func runGenerate(args []string, stdout, stderr io.Writer) int {
@@ -21,6 +28,11 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	users := fs.String("users", "", "also write the known-users reference CSV here")
 	knownUsers := fs.Int("known-users", 5000, "known user ids 1..N; injected unknown users lie above")
 	shift := fs.Bool("shift", false, "make a drifted day: 1-star-heavy ratings, response times tripled")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: dqaudit generate --date YYYY-MM-DD --out DIR [flags]\n\nWrites a day of sample events, with faults injected on purpose, and their\nground truth (truth.json).\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\n%s\n", generateExitCodeTable)
+	}
 	if ok, code := parseFlags(fs, args, false, stderr); !ok {
 		return code
 	}

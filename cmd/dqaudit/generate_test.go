@@ -36,3 +36,16 @@ func TestGenerateCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateHelp: generate --help, as help generate, shows its usage
+// line and exit codes, as the other commands' do.
+func TestGenerateHelp(t *testing.T) {
+	for _, args := range [][]string{{"generate", "--help"}, {"help", "generate"}} {
+		code, stdout, stderr := runCLI(t, args...)
+		help := stdout + stderr
+		if code != 0 || !strings.Contains(help, "Usage: dqaudit generate --date YYYY-MM-DD --out DIR") ||
+			!strings.Contains(help, "Exit codes:\n  0 ") || !strings.Contains(help, "\n  3    the files could not be written") {
+			t.Errorf("%v: exit %d:\n%s", args, code, help)
+		}
+	}
+}

@@ -713,13 +713,27 @@ func TestREADMEDocumentsEveryExitCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, help, _ := runCLI(t, "--help")
+	// The same words, whatever the wrapping and the README's backticks.
+	words := func(s string) string { return strings.Join(strings.Fields(strings.ReplaceAll(s, "`", "")), " ") }
+	rows := regexp.MustCompile(`(?m)^\| (\d+) \| (.*) \|$`).FindAllStringSubmatch(string(readme), -1)
+	entries := regexp.MustCompile(`(?m)^  (\d+) +((?:.*\n?)(?:       .*\n?)*)`).FindAllStringSubmatch(help, -1)
+	inHelp := map[string]string{}
+	for _, e := range entries {
+		inHelp[e[1]] = words(e[2])
+	}
+	inREADME := map[string]string{}
+	for _, r := range rows {
+		inREADME[r[1]] = words(r[2])
+	}
 	for _, code := range []audit.ExitCode{audit.ExitPass, audit.ExitFail, audit.ExitUsage, audit.ExitInput, audit.ExitInterrupted} {
-		row := fmt.Sprintf("| %d |", code)
-		if !strings.Contains(string(readme), row) {
-			t.Errorf("README has no exit-code row %q", row)
-		}
-		if !strings.Contains(help, fmt.Sprintf("  %d ", code)) {
+		key := fmt.Sprint(int(code))
+		switch {
+		case inREADME[key] == "":
+			t.Errorf("README has no exit-code row for %d", code)
+		case inHelp[key] == "":
 			t.Errorf("--help does not list exit code %d", code)
+		case inREADME[key] != inHelp[key]:
+			t.Errorf("exit code %d:\nREADME: %s\n--help: %s", code, inREADME[key], inHelp[key])
 		}
 	}
 }
