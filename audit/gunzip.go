@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/dqaudit/dqaudit/internal/gzmembers"
 )
 
 // Gunzip is an external program that decompresses .gz files faster than
@@ -251,7 +253,7 @@ func (r *gunzipReader) drainZeros() {
 		n, err := r.in.Read(buf)
 		r.head.Write(buf[:n])
 		r.tail.Write(buf[:n])
-		if nonZero(buf[:n]) >= 0 || err != nil {
+		if gzmembers.NonZero(buf[:n]) >= 0 || err != nil {
 			return
 		}
 	}
@@ -476,16 +478,6 @@ type gunzipRefusal struct {
 
 func (e *gunzipRefusal) Error() string { return "gunzip output refused: " + e.err.Error() }
 func (e *gunzipRefusal) Unwrap() error { return e.err }
-
-// nonZero returns the index of the first byte of b that is not zero, or -1.
-func nonZero(b []byte) int {
-	for i, c := range b {
-		if c != 0 {
-			return i
-		}
-	}
-	return -1
-}
 
 // lastNonZero returns the index of the last byte of b that is not zero,
 // or -1.

@@ -327,7 +327,11 @@ func (h *DriftHistory) Apply(ctx context.Context, cfg *rules.Drift, r *Result) {
 			// A backfill that starts with a late day: the history is not
 			// new, it only has nothing before this date.
 			if dates, err := h.Dates(ctx); err == nil && len(dates) > 0 && dates[len(dates)-1] > r.Date {
-				note = "no baseline: the history has no day before " + r.Date + " (its first is " + dates[0] + "); drift is checked once earlier days are in it"
+				first := dates[0]
+				if first == r.Date && len(dates) > 1 {
+					first = dates[1] // this date's own earlier run is no other day
+				}
+				note = "no baseline: the history has no day before " + r.Date + " (its first other day is " + first + "); drift is checked once earlier days are in it"
 			}
 		}
 		for i := range r.Drift {

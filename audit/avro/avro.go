@@ -282,7 +282,7 @@ type pipeline struct {
 	jobs     chan *job
 	free     chan *job // recycled jobs and their buffers: memory stays flat
 	gate     *gate
-	// zeroItems counts the array and map items of no bytes in the blocks
+	// zeroItems counts the array items of no bytes in the blocks
 	// let out so far, in block order: only the block the gate lets out
 	// touches it.
 	zeroItems int64
@@ -461,7 +461,7 @@ func (w *worker) block(j *job) {
 	}
 }
 
-// countZero adds the block's array and map items of no bytes to the
+// countZero adds the block's array items of no bytes to the
 // file's, once every earlier block is let out, so that which block fails
 // does not depend on the workers, and reports whether the file stays within
 // maxZeroByteValues.
@@ -469,7 +469,7 @@ func (w *worker) countZero(index, offset int64) bool {
 	p := w.p
 	p.zeroItems += w.walk.zero
 	if p.zeroItems > maxZeroByteValues {
-		p.gate.fail(index, offset, fmt.Errorf("array and map items that encode to no bytes bring the file to %d, more than the %d a file may hold",
+		p.gate.fail(index, offset, fmt.Errorf("array items that encode to no bytes bring the file to %d, more than the %d a file may hold",
 			p.zeroItems, maxZeroByteValues))
 		return false
 	}

@@ -513,7 +513,7 @@ func TestZeroByteItemBound(t *testing.T) {
 		data = append(data, sync[:]...)
 		_, _, err := read(t, New(), data)
 		var re *audit.ReadError
-		if !errors.As(err, &re) || re.Block != 0 || !strings.Contains(err.Error(), "record 2: more than 2097152 array or map items in the block encode to no bytes") {
+		if !errors.As(err, &re) || re.Block != 0 || !strings.Contains(err.Error(), "record 2: more than 2097152 array items in the block encode to no bytes") {
 			t.Fatalf("got %v, want block 0 record 2: items that encode to no bytes", err)
 		}
 	})

@@ -21,7 +21,7 @@ var errShort = errors.New("record runs past the end of the block")
 // and recursion are within limits.
 type walker struct {
 	items int
-	// zero counts the array and map items of the block that encode to no
+	// zero counts the array items of the block that encode to no
 	// bytes (nulls, empty records): no block size bounds them, and each
 	// costs its decoding and a few bytes of JSON text.
 	zero int64
@@ -99,7 +99,7 @@ func (w *walker) walk(n *node, b []byte, depth int) ([]byte, error) {
 			}
 			w.items += int(count)
 			for range count {
-				before := len(b)
+				before := len(b) // a map item's key takes a byte at least
 				if n.typ == tMap {
 					if b, err = skipBytes(b); err != nil {
 						return nil, err
@@ -110,7 +110,7 @@ func (w *walker) walk(n *node, b []byte, depth int) ([]byte, error) {
 				}
 				if len(b) == before {
 					if w.zero++; w.zero > maxZeroByteValues {
-						return nil, fmt.Errorf("more than %d array or map items in the block encode to no bytes", maxZeroByteValues)
+						return nil, fmt.Errorf("more than %d array items in the block encode to no bytes", maxZeroByteValues)
 					}
 				}
 			}

@@ -389,8 +389,9 @@ func (j *job) finish(ctx context.Context, res *audit.Result, stdout, stderr io.W
 		// re-run, and Apply has put what that means in the reports.
 		err = j.hist.Record(ctx, res)
 		recorded = err == nil
-		if errors.Is(err, audit.ErrKeptOut) {
-			fmt.Fprintf(stderr, "dqaudit: input errors: %s\n", audit.HistoryNote(res))
+		if errors.Is(err, audit.ErrKeptOut) && !j.f.quiet {
+			// --quiet says it with the input errors (WriteInputErrors).
+			fmt.Fprintf(stderr, "dqaudit: %s\n", audit.HistoryNote(res))
 		}
 	}
 	res.Status, res.ExitCode = audit.Gate(res.Findings(), j.policy)
@@ -525,9 +526,9 @@ func vetPlaces(cfg *rules.Config, f scanFlags) error {
 	}
 	vet(rules.Pos{}, "report.out", cfg.Report.Out)
 	if cfg.Drift != nil {
-		vet(rules.Pos{}, "drift.history", cfg.Drift.History)
+		vet(cfg.Drift.Pos, "drift.history", cfg.Drift.History)
 		if cfg.Drift.Baseline.Kind == rules.BaselineFile {
-			vet(rules.Pos{}, "drift.baseline", cfg.Drift.Baseline.Path)
+			vet(cfg.Drift.Pos, "drift.baseline", cfg.Drift.Baseline.Path)
 		}
 	}
 	for _, fl := range []struct{ name, path string }{{"--out", f.out}, {"--partial", f.partial}, {"--history", f.history}, {"--baseline", f.baseline}} {

@@ -79,7 +79,7 @@ func (g *Reader) next() error {
 	start := g.pos()
 	for {
 		b, err := g.src.Peek(g.src.Size())
-		if i := nonZero(b); i >= 0 {
+		if i := NonZero(b); i >= 0 {
 			g.src.Discard(i)
 			return fmt.Errorf("gzip: trailing garbage at byte %d of the file, after %d zero bytes", g.pos(), g.pos()-start)
 		}
@@ -101,8 +101,9 @@ func (g *Reader) Padding() int64 { return g.padding }
 
 func (g *Reader) Close() error { return g.zr.Close() }
 
-// nonZero returns the index of the first byte of b that is not zero, or -1.
-func nonZero(b []byte) int {
+// NonZero returns the index of the first byte of b that is not zero, or
+// -1: where padding ends.
+func NonZero(b []byte) int {
 	for i, c := range b {
 		if c != 0 {
 			return i
