@@ -276,6 +276,17 @@ func (l *objectLock) release(ctx context.Context) error {
 	for range 3 {
 		var gone *LockLostError
 		version, err := l.check(ctx)
+		for try := 1; try < 3 && err != nil && !errors.As(err, &gone) && ctx.Err() == nil; try++ {
+			// A renewal that timed out on this side may still be landing
+			// on the store, and some stores (versitygw's posix backend)
+			// fail a read that meets a write with a checksum error: one
+			// failed read must not leave the lock for others to wait out.
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(try) * 100 * time.Millisecond):
+			}
+			version, err = l.check(ctx)
+		}
 		switch {
 		case errors.As(err, &gone) && gone.Holder == "":
 			return nil // already gone
