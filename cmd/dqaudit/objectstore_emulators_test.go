@@ -253,11 +253,16 @@ func checkLease(t *testing.T, b testBucket) {
 	})
 
 	t.Run("scan takes over a stale lock", func(t *testing.T) {
+		// --lock-stale is also how long the scan's own renewals may take
+		// (Stale/2): with 1.5 s, a scan sharing a loaded 2-core machine
+		// with the emulator missed that 750 ms and lost its lock. 6 s
+		// gives renewals 3 s; the takeover waits 6 s, by design.
+		const scanStale = 6 * time.Second
 		cfg, _ := copyArchive(t, true)
 		put(t, "lease-scan/.lock", deadLock)
 		code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--history", b.url("lease-scan"),
-			"--out", t.TempDir(), "--quiet", "--lock-timeout", "20s", "--lock-stale", stale.String())
-		if code != int(audit.ExitFail) || !strings.Contains(stderr, "took over the lock on "+b.url("lease-scan")+" from a run that had not renewed it for at least 1.5s") ||
+			"--out", t.TempDir(), "--quiet", "--lock-timeout", "30s", "--lock-stale", scanStale.String())
+		if code != int(audit.ExitFail) || !strings.Contains(stderr, "took over the lock on "+b.url("lease-scan")+" from a run that had not renewed it for at least 6s") ||
 			!strings.Contains(stderr, "host gone, pid 7") {
 			t.Errorf("exit %d, stderr %q; want %d and the takeover named", code, stderr, audit.ExitFail)
 		}

@@ -299,7 +299,10 @@ func TestObjectStorageHistoryLock(t *testing.T) {
 	history := "s3://dqaudit-test/history?" + q
 	lockObject := "s3://dqaudit-test/history/.lock?" + q
 	h := audit.OpenHistory(history)
-	opts := audit.LockOptions{Warn: func(msg string) { t.Errorf("warning: %s", msg) }, Stale: 1200 * time.Millisecond}
+	// Each request on the lock may take Stale/6 (10 s here): a shorter
+	// Stale makes one slow answer from the emulator on a loaded machine
+	// fail a Lock or an Unlock. Nothing here waits for a lock to go stale.
+	opts := audit.LockOptions{Warn: func(msg string) { t.Errorf("warning: %s", msg) }, Stale: time.Minute}
 
 	lock, err := h.Lock(ctx, opts)
 	if err != nil {
@@ -310,18 +313,26 @@ func TestObjectStorageHistoryLock(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), `"pid":`+strconv.Itoa(os.Getpid())) {
 		t.Fatalf("lock object: %s, %v; want a record with this pid", b, err)
 	}
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	_, err = h.Lock(short, opts)
+	// Give up as soon as Lock says it waits: it has then read the holder,
+	// however long the emulator took to answer.
+	short, cancel := context.WithCancel(ctx)
+	waiting := opts
+	waiting.Waiting = func(string) { cancel() }
+	_, err = h.Lock(short, waiting)
 	cancel()
 	var locked *audit.LockedError
-	if !errors.As(err, &locked) || !strings.Contains(locked.Holder, pid) || !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.As(err, &locked) || !strings.Contains(locked.Holder, pid) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("a second Lock of the held lock: %v; want a LockedError naming this pid", err)
 	}
 
 	out := t.TempDir()
+	// The lock is held throughout, so the run can only give up; the
+	// timeout need only let it create and read the lock object once to
+	// name the holder, and 3 s leaves room for a loaded machine at the
+	// cost of 3 s.
 	code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--history", history,
-		"--out", out, "--lock-timeout", "500ms", "--quiet")
-	for _, want := range []string{"gave up after --lock-timeout 500ms", "is locked by another dqaudit run (host ", pid,
+		"--out", out, "--lock-timeout", "3s", "--quiet")
+	for _, want := range []string{"gave up after --lock-timeout 3s", "is locked by another dqaudit run (host ", pid,
 		"if no run is using it, delete s3://dqaudit-test/history/.lock"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr %q lacks %q", stderr, want)

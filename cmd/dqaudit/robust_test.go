@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -218,25 +219,33 @@ func TestConcurrentRunsWaitForTheHistoryLock(t *testing.T) {
 }
 
 // runWaitsForLock runs dqaudit with args in the background while the
-// caller holds a history lock, checks that the run is still waiting 1.5 s
-// later, releases the lock with unlock and returns the run's exit code
-// and stderr.
+// caller holds a history lock, waits until the run says it is waiting for
+// the lock (failing if it finishes first), releases the lock with unlock
+// and returns the run's exit code and stderr.
+//
+// It waits for the message rather than for a fixed time: on a loaded
+// machine the run can take longer than any fixed time to load its config
+// and reach the lock, and a lock released before it got there was never
+// waited for.
 func runWaitsForLock(t *testing.T, unlock func() error, args ...string) (int, string) {
 	t.Helper()
 	type result struct {
 		code   int
 		stderr string
 	}
+	stderr := newWatchedBuffer("waiting for another run's lock")
 	done := make(chan result, 1)
 	go func() {
-		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), args, &stdout, &stderr)
+		var stdout bytes.Buffer
+		code := run(context.Background(), args, &stdout, stderr)
 		done <- result{code, stderr.String()}
 	}()
 	select {
 	case r := <-done:
 		t.Fatalf("run finished while the lock was held: exit %d %s", r.code, r.stderr)
-	case <-time.After(1500 * time.Millisecond):
+	case <-stderr.seen:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("run did not say it was waiting for the lock: stderr %q", stderr.String())
 	}
 	if err := unlock(); err != nil {
 		t.Fatal(err)
@@ -248,6 +257,36 @@ func runWaitsForLock(t *testing.T, unlock func() error, args ...string) (int, st
 		t.Fatal("run did not finish after the lock was released")
 	}
 	return 0, ""
+}
+
+// watchedBuffer is a bytes.Buffer safe for one writer and concurrent
+// readers; seen is closed once what was written contains want.
+type watchedBuffer struct {
+	mu   sync.Mutex
+	b    bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func newWatchedBuffer(want string) *watchedBuffer {
+	return &watchedBuffer{want: want, seen: make(chan struct{})}
+}
+
+func (w *watchedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.b.Write(p)
+	if strings.Contains(w.b.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return n, err
+}
+
+func (w *watchedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
 
 // TestLockTimeoutGivesUp: with --lock-timeout, a run that finds the
@@ -281,7 +320,7 @@ func TestSIGTERMStopsPromptlyAndWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	day := filepath.Join(dir, "archive", sampleDate)
 	os.MkdirAll(day, 0o755)
-	stallingFIFO(t, filepath.Join(day, "stream.log"))
+	opened := stallingFIFO(t, filepath.Join(day, "stream.log"))
 	cfg := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfg, []byte(`version: 1
 inputs:
@@ -298,7 +337,16 @@ report: {out: out}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Signal only once the run has opened its input: main has then set up
+	// its handler. A signal sent before (after a fixed sleep on a loaded
+	// machine, say) kills the process with SIGTERM's default action.
+	select {
+	case <-opened:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the run did not open its input\nstderr: %s", stderr.String())
+	}
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
@@ -425,22 +473,27 @@ func TestDamagedHistoryEntryIsSkipped(t *testing.T) {
 
 // stallingFIFO makes a FIFO at path that gives one line of a rating and
 // stays open for writing until the test ends, so that a scan of it blocks
-// mid-file rather than at open. It skips the test where FIFOs cannot be
-// made.
-func stallingFIFO(t *testing.T, path string) {
+// mid-file rather than at open. The channel it returns is closed once a
+// reader has opened the FIFO and the line is written. It skips the test
+// where FIFOs cannot be made.
+func stallingFIFO(t *testing.T, path string) <-chan struct{} {
 	t.Helper()
 	if err := syscall.Mkfifo(path, 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
 	release := make(chan struct{})
+	opened := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	go func() {
+		// Opening for writing waits for a reader.
 		w, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {
 			return
 		}
 		defer w.Close()
 		w.WriteString(sampleDate + "T10:00:00,1,GET /rate/up+2009=4\n")
+		close(opened)
 		<-release
 	}()
+	return opened
 }
