@@ -182,6 +182,53 @@ func TestFailedRenderKeepsPreviousReports(t *testing.T) {
 	}
 }
 
+// tempProbe is a reporter that, while its report is being written, notes
+// where the temporary files of reports are.
+type tempProbe struct {
+	dirs  []string
+	found []string
+}
+
+func (p *tempProbe) Write(w io.Writer, r *audit.Result) error {
+	for _, d := range p.dirs {
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".report.") {
+				p.found = append(p.found, filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	_, err := io.WriteString(w, "{}")
+	return err
+}
+
+// TestReportTempFilesAreBesideTheReports: a run killed while writing
+// leaves its temporary files where the next run's RemoveStaleTemps looks,
+// in the report directory, never in $TMPDIR, even when $TMPDIR is on the
+// same file system (where renameio would choose it).
+func TestReportTempFilesAreBesideTheReports(t *testing.T) {
+	root := t.TempDir()
+	tmp := filepath.Join(root, "tmp")
+	out := filepath.Join(root, "out")
+	for _, d := range []string{tmp, out} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("TMPDIR", tmp)
+	probe := &tempProbe{dirs: []string{tmp, out}}
+	ws := []reportWriter{{reporter: &reports.JSON{}, file: "report.json", last: true}, {reporter: probe, file: "report.html"}}
+	if _, err := writeReports(context.Background(), out, ws, &audit.Result{Date: sampleDate}); err != nil {
+		t.Fatal(err)
+	}
+	if len(probe.found) != 1 || filepath.Dir(probe.found[0]) != out {
+		t.Errorf("temporary files while writing: %v; want one, in %s", probe.found, out)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("%d files left in $TMPDIR", len(ents))
+	}
+}
+
 // TestUnwritableReportsSayTheHistoryWasWritten: the day is recorded before
 // the reports are written; when they then fail, the message says so, so
 // that a re-run is known to replace that entry.

@@ -91,7 +91,10 @@ func writeReports(ctx context.Context, dir string, ws []reportWriter, res *audit
 	var paths []string
 	for _, w := range ws {
 		path := filepath.Join(dir, w.file)
-		p, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+		// Beside the target, never in $TMPDIR (renameio's choice when it is
+		// on the same file system): a killed run's temp file must be where
+		// the next run's RemoveStaleTemps looks.
+		p, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644), renameio.WithTempDir(dir))
 		if err != nil {
 			return nil, err
 		}
