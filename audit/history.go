@@ -194,6 +194,29 @@ func RemoveStaleTemps(dir string) {
 	}
 }
 
+// RemoveStaleTempsOf deletes the temporary files of target (renameio's
+// ".<name><random digits>" beside it) that a killed run left more than a
+// minute ago, as RemoveStaleTemps does for reports and history entries:
+// a partial file's name is the user's, so the pattern is made from it.
+func RemoveStaleTempsOf(target string) {
+	dir, base := filepath.Split(target)
+	if dir == "" {
+		dir = "."
+	}
+	re := regexp.MustCompile(`^\.` + regexp.QuoteMeta(base) + `\d+$`)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !e.IsDir() && re.MatchString(e.Name()) {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Minute {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+}
+
 // Baseline is what today is compared with: one or more earlier days.
 type Baseline struct {
 	Source  string           // "previous", "window:N" or a file path

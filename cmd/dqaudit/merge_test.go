@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,6 +52,35 @@ func runShards(t *testing.T, cfg string, n int, dir string) []string {
 		paths = append(paths, p)
 	}
 	return paths
+}
+
+// TestShardRemovesItsStaleTempFiles: a shard killed while writing its
+// partial leaves renameio's temp file beside it; the next run of the shard
+// removes it (a young one may be a running write, and stays), and leaves
+// other files alone.
+func TestShardRemovesItsStaleTempFiles(t *testing.T) {
+	cfg := shardConfig(t)
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	stale := filepath.Join(dir, ".part-0.json8237461923")
+	young := filepath.Join(dir, ".part-0.json1234")
+	other := filepath.Join(dir, ".part-1.json5550001")
+	for _, p := range []string{stale, young, other} {
+		if err := os.WriteFile(p, []byte(`{"partial_version": `), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chtimes(stale, old, old)
+	os.Chtimes(other, old, old)
+	runShards(t, cfg, 1, dir)
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale temp file of part-0.json was not removed (%v)", err)
+	}
+	for _, p := range []string{young, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v; want it kept", p, err)
+		}
+	}
 }
 
 // TestMergedShardsEqualOneScan: report.json of a merge of n shards is

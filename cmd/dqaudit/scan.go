@@ -352,6 +352,9 @@ func (j *job) scanShard(ctx context.Context, stderr io.Writer) (audit.ExitCode, 
 	}
 	defer part.Close() // Encode consumes it; this covers a write that never began
 	path := audit.ExpandDate(j.f.partial, j.day)
+	if !store.IsRemote(path) {
+		audit.RemoveStaleTempsOf(path) // a killed shard's, which nothing else removes
+	}
 	if err := store.WriteAtomic(ctx, path, func(w io.Writer) error { return part.Encode(ctx, w, j.meta(i, n)) }); err != nil {
 		if ctx.Err() != nil {
 			return audit.ExitInterrupted, errInterrupted
