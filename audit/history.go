@@ -179,39 +179,28 @@ var staleTemp = regexp.MustCompile(`^\.(report\.(html|md|json)|\d{4}-\d{2}-\d{2}
 // RemoveStaleTemps deletes the temporary files that a killed run left in
 // dir more than a minute ago (a younger one may be a running write); it is
 // best-effort.
-func RemoveStaleTemps(dir string) {
+func RemoveStaleTemps(dir string) { removeStale(dir, staleTemp) }
+
+// RemoveStaleTempsOf is RemoveStaleTemps for the temporary files of one
+// target, such as a partial file, whose name is the user's.
+func RemoveStaleTempsOf(target string) {
+	dir, base := filepath.Split(target)
+	if dir == "" {
+		dir = "."
+	}
+	removeStale(dir, regexp.MustCompile(`^\.`+regexp.QuoteMeta(base)+`\d+$`))
+}
+
+func removeStale(dir string, temp *regexp.Regexp) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if !e.IsDir() && staleTemp.MatchString(name) {
+		if !e.IsDir() && temp.MatchString(name) {
 			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Minute {
 				os.Remove(filepath.Join(dir, name))
-			}
-		}
-	}
-}
-
-// RemoveStaleTempsOf deletes the temporary files of target (renameio's
-// ".<name><random digits>" beside it) that a killed run left more than a
-// minute ago, as RemoveStaleTemps does for reports and history entries:
-// a partial file's name is the user's, so the pattern is made from it.
-func RemoveStaleTempsOf(target string) {
-	dir, base := filepath.Split(target)
-	if dir == "" {
-		dir = "."
-	}
-	re := regexp.MustCompile(`^\.` + regexp.QuoteMeta(base) + `\d+$`)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if !e.IsDir() && re.MatchString(e.Name()) {
-			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Minute {
-				os.Remove(filepath.Join(dir, e.Name()))
 			}
 		}
 	}
