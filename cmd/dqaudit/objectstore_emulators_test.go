@@ -302,8 +302,11 @@ drift: {}
 		}
 		done := make(chan result, 1)
 		go func() {
+			// The same 6 s lease as above, so that a loaded machine does
+			// not lose the lock to a slow renewal before the takeover;
+			// the takeover is seen at the next renewal, seconds later.
 			code, _, stderr := runCLI(t, "scan", "--config", cfg, "--date", sampleDate, "--history", b.url("lease-mid"),
-				"--out", out, "--quiet", "--lock-stale", stale.String())
+				"--out", out, "--quiet", "--lock-stale", (6 * time.Second).String())
 			done <- result{code, stderr}
 		}()
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
