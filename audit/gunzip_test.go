@@ -274,6 +274,23 @@ func TestRereadLeavesProgressRight(t *testing.T) {
 	}
 	text := bytes.Repeat([]byte("some line\n"), 100_000)
 	data := append(gz(t, text[:500_000]), gz(t, text[500_000:])...) // two members: refused
+	res, progress := scanOneGzip(t, data, &Gunzip{Path: script(t, "exec gzip -dc")})
+	if len(res.GunzipRereads) != 1 {
+		t.Fatalf("rereads %+v, want the file once", res.GunzipRereads)
+	}
+	if got, want := progress.BytesRead.Load(), int64(len(data)); got != want {
+		t.Errorf("progress read %d bytes, want %d", got, want)
+	}
+	if got := progress.Events.Load(); got != 100_000 || res.TotalEvents() != 100_000 {
+		t.Errorf("progress counted %d events and the result %d, want 100000", got, res.TotalEvents())
+	}
+}
+
+// scanOneGzip scans data as the one .gz file of a day, a line an event,
+// with g (nil: the built-in decoder), and returns the result and the
+// scan's progress counters.
+func scanOneGzip(t *testing.T, data []byte, g *Gunzip) (*Result, *Progress) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "x.gz")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
@@ -293,20 +310,12 @@ func TestRereadLeavesProgressRight(t *testing.T) {
 		Workers:  1,
 		Readers:  map[string]Reader{"lines": lineReader{shape: shape}},
 		Progress: progress,
-		Gunzip:   &Gunzip{Path: script(t, "exec gzip -dc")},
+		Gunzip:   g,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.GunzipRereads) != 1 {
-		t.Fatalf("rereads %+v, want the file once", res.GunzipRereads)
-	}
-	if got, want := progress.BytesRead.Load(), int64(len(data)); got != want {
-		t.Errorf("progress read %d bytes, want %d", got, want)
-	}
-	if got := progress.Events.Load(); got != 100_000 || res.TotalEvents() != 100_000 {
-		t.Errorf("progress counted %d events and the result %d, want 100000", got, res.TotalEvents())
-	}
+	return res, progress
 }
 
 // TestNamedPipeGetsTheBuiltInDecoder: a .gz named pipe can be read only
@@ -462,18 +471,6 @@ func TestGunzipZeroPadding(t *testing.T) {
 func TestGunzipPaddingLeavesProgressRight(t *testing.T) {
 	text := bytes.Repeat([]byte("some line\n"), 100_000)
 	data := append(gz(t, text), make([]byte, 3<<20)...)
-	path := filepath.Join(t.TempDir(), "x.gz")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := rules.Parse(strings.NewReader("version: 1\ninputs: [{name: x, format: kafka-log, paths: [x.gz]}]\n"), "c.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	book, err := rules.Compile(cfg, nil, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	decoders := map[string]*Gunzip{"built in": nil}
 	if g, _ := FindGunzip("auto"); g != nil {
 		g.MinBytes = 0 // these files are small: igzip for them too
@@ -481,18 +478,7 @@ func TestGunzipPaddingLeavesProgressRight(t *testing.T) {
 	}
 	for name, g := range decoders {
 		t.Run(name, func(t *testing.T) {
-			plan := &Plan{Date: "2024-03-19", Files: []PlannedFile{{Input: "x", Format: "lines", Path: path, Size: int64(len(data))}}}
-			progress := NewProgress(plan)
-			shape := rules.NewShape("Line", []rules.Field{{Name: "text", Kind: rules.KindString}})
-			res, err := Scan(context.Background(), plan, book, Options{
-				Workers:  1,
-				Readers:  map[string]Reader{"lines": lineReader{shape: shape}},
-				Progress: progress,
-				Gunzip:   g,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, progress := scanOneGzip(t, data, g)
 			if len(res.GunzipRereads) != 0 {
 				t.Errorf("rereads %+v, want none", res.GunzipRereads)
 			}
