@@ -212,6 +212,12 @@ type Baseline struct {
 	Dates   []string         // the days it covers, oldest first
 	Entries []*HistoryEntry  // one per date (a file baseline has one)
 	Profile *profile.Profile // the entries' profiles merged
+	// Asked is how many days the source asks for: 1 for previous, N for
+	// window:N, 0 for a file, which names its day itself.
+	Asked int
+	// Skipped counts the history entries passed over as unreadable
+	// while the days were picked.
+	Skipped int
 }
 
 // Days is how many days the baseline covers, at least 1.
@@ -231,10 +237,11 @@ func (h *History) earlier(ctx context.Context, date string, n int) ([]string, er
 
 // LoadBaseline picks the baseline of date from the history: the latest
 // readable earlier date (previous), the N latest readable earlier dates
-// (window), or a history file named by path. Unreadable history files are
-// skipped and described in problems, so that one damaged day does not
-// leave a run without a baseline; no readable earlier date gives a nil
-// Baseline.
+// (window), however far back they lie, or a history file named by path;
+// GapNote says when they are not the days just before date. Unreadable
+// history files are skipped and described in problems, so that one
+// damaged day does not leave a run without a baseline; no readable
+// earlier date gives a nil Baseline.
 func (h *History) LoadBaseline(ctx context.Context, spec rules.Baseline, date string) (b *Baseline, problems []string) {
 	if spec.Kind == rules.BaselineFile {
 		e, err := ReadHistoryEntry(ctx, spec.Path)
@@ -264,7 +271,85 @@ func (h *History) LoadBaseline(ctx context.Context, spec rules.Baseline, date st
 		return nil, problems
 	}
 	slices.Reverse(entries)
-	return newBaseline(spec.String(), entries), problems
+	b = newBaseline(spec.String(), entries)
+	b.Asked, b.Skipped = n, len(problems)
+	return b, problems
+}
+
+// GapNote says how b's days differ from the days just before date that
+// its source asks for, and is "" when they are those days: a previous
+// baseline more than a day before date, or a window that holds fewer days
+// than asked or reaches back further than its N days. A window counts
+// history entries, not calendar days, so both happen once the history
+// has a gap. A baseline file, which names its own day, gets no note.
+func (b *Baseline) GapNote(date string) string {
+	if b.Asked == 0 || len(b.Dates) == 0 {
+		return ""
+	}
+	day, err := time.Parse(DateLayout, date)
+	oldest, err1 := time.Parse(DateLayout, b.Dates[0])
+	latest, err2 := time.Parse(DateLayout, b.Dates[len(b.Dates)-1])
+	if err != nil || err1 != nil || err2 != nil {
+		return ""
+	}
+	before := func(t time.Time) int { return int(day.Sub(t).Hours() / 24) } // UTC: every day has 24 hours
+	reach := before(oldest)
+	between := reach - 1            // days after the oldest and before date
+	missing := reach - len(b.Dates) // of those, days the baseline lacks
+	short := len(b.Dates) < b.Asked // the history has no more readable days
+	entry, unread := "history entry", ""
+	if b.Skipped > 0 {
+		entry = "readable history entry"
+		unread = fmt.Sprintf(" (%d could not be read; see the history warnings)", b.Skipped)
+	}
+	if b.Asked == 1 {
+		if reach <= 1 {
+			return ""
+		}
+		return fmt.Sprintf("baseline %s is %d days before %s: no %s for %s between%s",
+			b.Dates[0], reach, date, entry, ofDays(missing, between), unread)
+	}
+	if !short && missing == 0 {
+		return ""
+	}
+	note := "baseline " + b.Source
+	if short {
+		note += fmt.Sprintf(" holds %s, not %d", nDays(len(b.Dates)), b.Asked)
+	}
+	if missing == 0 {
+		return note + ": no " + entry + " before " + b.Dates[0] + unread
+	}
+	if short {
+		note += ", and"
+	}
+	note += fmt.Sprintf(" reaches back to %s, %d days before %s: no %s for %s between", b.Dates[0], reach, date, entry, ofDays(missing, between))
+	if short {
+		note += ", and none before"
+	}
+	if lead := before(latest); lead > 1 {
+		note += fmt.Sprintf("; its latest day, %s, is %d days before", b.Dates[len(b.Dates)-1], lead)
+	}
+	return note + unread
+}
+
+// ofDays is "the day", "the 76 days" or "12 of the 19 days": missing days
+// among n.
+func ofDays(missing, n int) string {
+	switch {
+	case missing == n && n == 1:
+		return "the day"
+	case missing == n:
+		return fmt.Sprintf("the %d days", n)
+	}
+	return fmt.Sprintf("%d of the %d days", missing, n)
+}
+
+// nDays is "1 day" or "7 days".
+func nDays(n int) string {
+	if n == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
 }
 
 func newBaseline(source string, entries []*HistoryEntry) *Baseline {
@@ -362,7 +447,9 @@ func (h *DriftHistory) Apply(ctx context.Context, cfg *rules.Drift, r *Result) {
 			Note: h.keptOutNote(r.Date, kept)})
 	}
 	if bl != nil {
-		r.BaselineSource, r.BaselineDates = bl.Source, bl.Dates
+		// The notes above are for a missing baseline, this one for a
+		// baseline that is not the day, or days, just before.
+		r.BaselineSource, r.BaselineDates, r.BaselineNote = bl.Source, bl.Dates, bl.GapNote(r.Date)
 	}
 	r.RuleTrends = h.RuleTrends(ctx, r, TrendDays)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,5 +108,108 @@ func TestReRunWithInputErrorsSaysTheEntryIsKept(t *testing.T) {
 				t.Errorf("%d input errors after Record, want the one of the scan: refusing is no I/O error", r.InputErrors())
 			}
 		})
+	}
+}
+
+// TestBaselineGapIsSaid: previous takes the latest readable day and
+// window:N the N latest, however far back; when they are not the days
+// just before the audited one, the result says how far they are, and no
+// check's status changes for it. A missing baseline keeps its own note.
+func TestBaselineGapIsSaid(t *testing.T) {
+	ctx := context.Background()
+	cfg := rules.DefaultDrift()
+	previous := rules.Baseline{Kind: rules.BaselinePrevious}
+	window := func(n int) rules.Baseline { return rules.Baseline{Kind: rules.BaselineWindow, Window: n} }
+	tests := []struct {
+		name      string
+		history   []string // dates with an entry
+		damaged   []string // dates with an unreadable entry
+		spec      rules.Baseline
+		wantDates []string
+		wantNote  string
+	}{
+		{name: "previous is the day before", history: []string{"2024-01-02", "2024-03-18"}, spec: previous,
+			wantDates: []string{"2024-03-18"}},
+		{name: "previous after a pause", history: []string{"2024-01-01", "2024-01-02"}, spec: previous,
+			wantDates: []string{"2024-01-02"},
+			wantNote:  "baseline 2024-01-02 is 77 days before 2024-03-19: no history entry for the 76 days between"},
+		{name: "previous two days before", history: []string{"2024-03-17"}, spec: previous,
+			wantDates: []string{"2024-03-17"},
+			wantNote:  "baseline 2024-03-17 is 2 days before 2024-03-19: no history entry for the day between"},
+		{name: "previous past a damaged day", history: []string{"2024-03-17"}, damaged: []string{"2024-03-18"}, spec: previous,
+			wantDates: []string{"2024-03-17"},
+			wantNote:  "baseline 2024-03-17 is 2 days before 2024-03-19: no readable history entry for the day between (1 could not be read; see the history warnings)"},
+		{name: "previous in a backfill", history: []string{"2024-01-02", "2024-03-20"}, spec: previous,
+			wantDates: []string{"2024-01-02"},
+			wantNote:  "baseline 2024-01-02 is 77 days before 2024-03-19: no history entry for the 76 days between"},
+		{name: "whole window", history: []string{"2024-03-15", "2024-03-16", "2024-03-17", "2024-03-18"}, spec: window(3),
+			wantDates: []string{"2024-03-16", "2024-03-17", "2024-03-18"}},
+		{name: "window longer than the history", history: []string{"2024-03-16", "2024-03-17", "2024-03-18"}, spec: window(7),
+			wantDates: []string{"2024-03-16", "2024-03-17", "2024-03-18"},
+			wantNote:  "baseline window:7 holds 3 days, not 7: no history entry before 2024-03-16"},
+		{name: "window with a hole", history: []string{"2024-03-14", "2024-03-15", "2024-03-16", "2024-03-18"}, spec: window(3),
+			wantDates: []string{"2024-03-15", "2024-03-16", "2024-03-18"},
+			wantNote:  "baseline window:3 reaches back to 2024-03-15, 4 days before 2024-03-19: no history entry for 1 of the 3 days between"},
+		{name: "window after a pause", history: []string{"2023-12-30", "2023-12-31", "2024-01-01", "2024-01-02"}, spec: window(3),
+			wantDates: []string{"2023-12-31", "2024-01-01", "2024-01-02"},
+			wantNote:  "baseline window:3 reaches back to 2023-12-31, 79 days before 2024-03-19: no history entry for 76 of the 78 days between; its latest day, 2024-01-02, is 77 days before"},
+		{name: "short window far back", history: []string{"2024-02-08", "2024-03-10", "2024-03-18"}, spec: window(7),
+			wantDates: []string{"2024-02-08", "2024-03-10", "2024-03-18"},
+			wantNote:  "baseline window:7 holds 3 days, not 7, and reaches back to 2024-02-08, 40 days before 2024-03-19: no history entry for 37 of the 39 days between, and none before"},
+		{name: "baseline file names its day", history: []string{"2024-01-02"}, spec: rules.Baseline{Kind: rules.BaselineFile},
+			wantDates: []string{"2024-01-02"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			h := OpenHistory(dir)
+			for _, d := range tc.history {
+				if err := h.Save(ctx, NewHistoryEntry(day(d, 5000, allHours(), []int64{3, 4, 5}, 0))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, d := range tc.damaged {
+				if err := os.WriteFile(filepath.Join(dir, d+".json"), []byte(`{"history_version":`), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.spec.Kind == rules.BaselineFile {
+				tc.spec.Path = filepath.Join(dir, tc.history[0]+".json")
+			}
+			r := day("2024-03-19", 5000, allHours(), []int64{3, 4, 5}, 0)
+			(&DriftHistory{History: h, Baseline: tc.spec}).Apply(ctx, &cfg, r)
+			if !slices.Equal(r.BaselineDates, tc.wantDates) {
+				t.Errorf("baseline dates %v, want %v", r.BaselineDates, tc.wantDates)
+			}
+			if r.BaselineNote != tc.wantNote {
+				t.Errorf("baseline note\n%q, want\n%q", r.BaselineNote, tc.wantNote)
+			}
+			// The same days as the baseline's: a gap is information, and
+			// only the damaged entry's own warning may warn.
+			for _, d := range r.Drift {
+				if d.Status != StatusPass && !(d.Name == "history" && len(tc.damaged) > 0) {
+					t.Errorf("%s: %v (%s), want pass", d.Name, d.Status, d.Note)
+				}
+			}
+		})
+	}
+}
+
+// TestBackfillWithoutBaselineHasOneNote: the first day of a backfill has
+// no baseline, which its "baseline" entry says; no gap note comes with it.
+func TestBackfillWithoutBaselineHasOneNote(t *testing.T) {
+	ctx := context.Background()
+	cfg := rules.DefaultDrift()
+	h := OpenHistory(t.TempDir())
+	if err := h.Save(ctx, NewHistoryEntry(day("2024-06-01", 100, allHours(), []int64{4}, 0))); err != nil {
+		t.Fatal(err)
+	}
+	r := day("2024-03-19", 100, allHours(), []int64{4}, 0)
+	(&DriftHistory{History: h, Baseline: rules.Baseline{Kind: rules.BaselinePrevious}}).Apply(ctx, &cfg, r)
+	if base := find(t, r.Drift, "baseline"); !strings.Contains(base.Note, "no day before 2024-03-19") {
+		t.Errorf("baseline entry %q, want the backfill's note", base.Note)
+	}
+	if r.BaselineNote != "" || r.BaselineSource != "" {
+		t.Errorf("baseline %q, note %q; want neither without a baseline", r.BaselineSource, r.BaselineNote)
 	}
 }

@@ -40,9 +40,12 @@ type Result struct {
 	// DriftEnabled tells "not configured" from "nothing to report".
 	DriftEnabled bool
 	Drift        []DriftResult
-	// Baseline names what drift compared with: its source and dates.
+	// Baseline names what drift compared with: its source and dates, and
+	// in BaselineNote, when they are not the days just before the date,
+	// how far they are (Baseline.GapNote). The note changes no status.
 	BaselineSource string
 	BaselineDates  []string
+	BaselineNote   string
 	// RuleTrends holds, per rule, its failed share over the history's
 	// last days and today (only rules with history).
 	RuleTrends map[string][]TrendPoint

@@ -13,7 +13,7 @@ import (
 const (
 	DefaultHistory   = ".dqaudit/history"
 	DefaultMinEvents = 1000
-	MaxWindow        = 365 // days a window baseline may span
+	MaxWindow        = 365 // history days a window baseline may hold
 )
 
 // Drift is the drift section of a config: how a day's profile is compared
@@ -119,7 +119,7 @@ type BaselineKind uint8
 const (
 	BaselineUnset    BaselineKind = iota
 	BaselinePrevious              // the latest profile in the history before the day
-	BaselineWindow                // the profiles of the Window days before the day, merged
+	BaselineWindow                // the profiles of the Window latest history days before the day, merged
 	BaselineFile                  // a profile JSON file
 )
 
@@ -141,7 +141,7 @@ func (k BaselineKind) String() string {
 // Baseline is the profile a day is compared with.
 type Baseline struct {
 	Kind   BaselineKind
-	Window int    // days, 1 to MaxWindow, for BaselineWindow
+	Window int    // history days, 1 to MaxWindow, for BaselineWindow
 	Path   string // the profile, as written, for BaselineFile; it may contain placeholders
 }
 
@@ -158,8 +158,9 @@ func (b Baseline) String() string {
 }
 
 // ParseBaseline reads a baseline written as a --baseline flag value:
-// "previous", "window:N" for the N days before the scanned one, or the
-// path of a profile JSON file. Any other string is a path, except one
+// "previous", "window:N" for the N latest days of the history before
+// the scanned one (entries, not calendar days), or the path of a profile
+// JSON file. Any other string is a path, except one
 // that looks like a misspelt keyword.
 func ParseBaseline(s string) (Baseline, error) {
 	b, msg := parseBaseline(s, "window:N")
