@@ -108,6 +108,16 @@ func baselineSentence(r *audit.Result) string {
 	return sentence(baselineNote(r)) + "."
 }
 
+// baselineGapSentence says, as a sentence, how far the baseline is when
+// it is not the day, or days, just before the audited one; "" when it
+// is.
+func baselineGapSentence(r *audit.Result) string {
+	if r.BaselineNote == "" || noBaseline(r) {
+		return ""
+	}
+	return sentence(r.BaselineNote) + "."
+}
+
 // sentence is s with its first letter in upper case.
 func sentence(s string) string {
 	first, size := utf8.DecodeRuneInString(s)

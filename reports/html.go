@@ -198,6 +198,7 @@ type htmlDrift struct {
 	Source          string
 	Days            string // "7 days"
 	Dates           string // "2025-03-07 … 2025-03-13"
+	Gap             string // how far the baseline is, when not the days just before
 	Counts          driftCounts
 
 	Rows     []htmlDriftRow
@@ -578,6 +579,7 @@ func (p *htmlPage) addDrift(r *audit.Result, drift []audit.DriftResult, rules []
 		Source:          text(r.BaselineSource, p.lim.name),
 		Days:            baselineDays(r.BaselineDates),
 		Dates:           dateSpan(r.BaselineDates, p.lim.name),
+		Gap:             text(baselineGapSentence(r), p.lim.err),
 		Counts:          countDrift(r.Drift),
 	}
 	if len(historyProblems(r)) > 0 {

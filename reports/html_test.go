@@ -59,7 +59,7 @@ func TestHTMLContent(t *testing.T) {
 		{"failing rules open, others closed", []string{`id="rule-1"`, "<details open>", `id="rule-2"`, "<details open>", `id="rule-3"`, "<details>"}},
 		{"share with fixed decimals and tolerance", []string{"0.64%", "0.5%"}},
 		{"failing rules show their trend", []string{`id="rule-1"`, `id="rule-1-trend"`, "Failed share over the runs in the history", "2025-03-07", "today &lt;0.01%", `id="rule-2-trend"`, "today 0.08%", `id="rule-5"`}},
-		{"drift baseline", []string{`id="drift"`, "Compared with the baseline <code>window:7</code> (7 days: 2025-03-07 … 2025-03-13)", "3 failed · 5 warned · 6 passed"}},
+		{"drift baseline", []string{`id="drift"`, "Compared with the baseline <code>window:14</code> (7 days: 2025-03-07 … 2025-03-13)", "3 failed · 5 warned · 6 passed"}},
 		{"drift rows worst first, then in the Result's order", []string{`id="drift-1"`, "minute-p5-change", `id="drift-2"`, "rating-distribution", `id="drift-3"`, "rating-in-range:<wbr>anomaly",
 			`id="drift-4"`, "RecommendationRequest.<wbr>responseTime:<wbr>psi", "MovieWatchEvent:<wbr>schema", `class="d-pass"`, "MovieRatingEvent.<wbr>movieId:<wbr>linf", `id="drift-14"`, "known-user:<wbr>anomaly", "</table>"}},
 		{"drift values with fixed decimals, n/a and ∞", []string{`id="drift-1"`, `<td class="num bad">∞</td><td class="num">0.200 / 0.500</td>`, `<td class="num bad">0.230</td>`,
@@ -147,6 +147,7 @@ func TestHTMLDriftStates(t *testing.T) {
 		calm.Drift[i].Status = audit.StatusPass
 	}
 	unreadable, damaged := historyTrouble()
+	paused, whole := baselineAfterPause()
 	tests := []struct {
 		name      string
 		r         *audit.Result
@@ -190,6 +191,22 @@ func TestHTMLDriftStates(t *testing.T) {
 			r:     calm,
 			want:  []string{"0 drift checks failed, 0 warned, 14 passed", `<details class="folded"><summary>3 distributions of checks that passed</summary>`, `<details class="folded"><summary>6 trends of checks that passed</summary>`},
 			avoid: []string{`class="d-fail"`, `class="d-warn"`},
+		},
+		{
+			name: "previous baseline after a pause",
+			r:    paused,
+			want: []string{`<p class="baseline">Compared with the baseline <code>previous</code> (1 day: 2025-01-02). <strong>3 failed · 5 warned · 6 passed.</strong></p>
+<p class="baseline gap">Baseline 2025-01-02 is 71 days before 2025-03-14: no history entry for the 70 days between.</p>`},
+			avoid: []string{"NO BASELINE", "no history entry before"},
+			// Information, not a finding: the same checks need attention.
+			attention: []string{"minute-p5-change", "rating-distribution", "rating-in-range:anomaly", "RecommendationRequest.responseTime:psi", "RecommendationRequest:volume", "RecommendationRequest:volume_outlier", "RecommendationRequest:missing_hours", "MovieWatchEvent:schema"},
+		},
+		{
+			name:      "window of the days just before",
+			r:         whole,
+			want:      []string{"Compared with the baseline <code>window:7</code> (7 days: 2025-03-07 … 2025-03-13)"},
+			avoid:     []string{`class="baseline gap"`},
+			attention: []string{"minute-p5-change", "rating-distribution", "rating-in-range:anomaly", "RecommendationRequest.responseTime:psi", "RecommendationRequest:volume", "RecommendationRequest:volume_outlier", "RecommendationRequest:missing_hours", "MovieWatchEvent:schema"},
 		},
 		{
 			name:      "failing and warning drift checks need attention",
@@ -332,7 +349,7 @@ func TestHTMLEscapesEverything(t *testing.T) {
 			// the baseline and of trends.
 			for _, s := range []string{
 				"rating-in-range", "rating-distribution", "no values on one side", "RecommendationRequest:volume",
-				"the+matrix+1999", "> 118", "2025-03-07 … " + pl.shown + "2025-03-13", "2025-03-09: ", "window:7",
+				"the+matrix+1999", "> 118", "2025-03-07 … " + pl.shown + "2025-03-13", "2025-03-09: ", "window:14",
 			} {
 				if want := pl.shown + s; !strings.Contains(texts.String(), want) {
 					t.Errorf("the page does not show %q as text", want)
@@ -476,6 +493,21 @@ func historyTrouble() (unreadable, damaged *audit.Result) {
 	return unreadable, damaged
 }
 
+// baselineAfterPause returns the fixture compared with a previous
+// baseline 71 days back, as Apply notes it, and with a window of the 7
+// days just before, which has no note.
+func baselineAfterPause() (paused, whole *audit.Result) {
+	paused = fixture.Result()
+	paused.BaselineSource, paused.BaselineDates = "previous", []string{"2025-01-02"}
+	for i := range paused.Drift {
+		paused.Drift[i].BaselineDates = []string{"2025-01-02"}
+	}
+	paused.BaselineNote = "baseline 2025-01-02 is 71 days before 2025-03-14: no history entry for the 70 days between"
+	whole = fixture.Result()
+	whole.BaselineSource, whole.BaselineNote = "window:7", ""
+	return paused, whole
+}
+
 // manyDriftChecks returns n drift checks, a third of each status, each
 // with a 21-bucket distribution and a 30-day trend, whose strings are all
 // text. The slices are shared between checks to keep the test small.
@@ -559,7 +591,7 @@ func TestHTMLInChromium(t *testing.T) {
 		{"a sample", "kafka-00.log.gz:2210</span>"},
 		{"chart", `<svg class="chart"`},
 		{"chart bars", `<rect class="bar"`},
-		{"drift baseline", "Compared with the baseline <code>window:7</code>"},
+		{"drift baseline", "Compared with the baseline <code>window:14</code>"},
 		{"drift table", `<table class="data drift">`},
 		{"a failing drift row", `<tr id="drift-1" class="d-fail">`},
 		{"a distribution chart", `<svg class="chart dist"`},

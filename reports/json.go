@@ -41,6 +41,7 @@ type jsonReport struct {
 type jsonBaseline struct {
 	Source string   `json:"source"`
 	Dates  []string `json:"dates"`
+	Note   string   `json:"note,omitempty"` // how far the days are, when not the ones just before
 }
 
 type jsonDrift struct {
@@ -259,7 +260,7 @@ func (JSON) Write(w io.Writer, r *audit.Result) error {
 		doc.Rules = append(doc.Rules, jr)
 	}
 	if r.BaselineSource != "" {
-		doc.Baseline = &jsonBaseline{Source: r.BaselineSource, Dates: r.BaselineDates}
+		doc.Baseline = &jsonBaseline{Source: r.BaselineSource, Dates: r.BaselineDates, Note: r.BaselineNote}
 	}
 	for _, d := range r.Drift {
 		jd := jsonDrift{

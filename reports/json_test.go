@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"testing"
 
 	"github.com/dqaudit/dqaudit/audit"
@@ -100,5 +101,46 @@ func TestJSONDriftKeys(t *testing.T) {
 				t.Errorf("drift entry %s has no key %q", d["name"], k)
 			}
 		}
+	}
+}
+
+// TestJSONBaselineNote: a baseline that is not the day, or days, just
+// before the audited one says how far it is in baseline.note; the key is
+// absent otherwise, so older readers see the same document.
+func TestJSONBaselineNote(t *testing.T) {
+	paused, whole := baselineAfterPause()
+	tests := []struct {
+		name string
+		r    *audit.Result
+		want *string
+	}{
+		{"previous after a pause", paused, ptr("baseline 2025-01-02 is 71 days before 2025-03-14: no history entry for the 70 days between")},
+		{"window of the days just before", whole, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := (JSON{}).Write(&b, tc.r); err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Baseline struct {
+					Source string  `json:"source"`
+					Note   *string `json:"note"`
+				} `json:"baseline"`
+			}
+			if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			quote := func(s *string) string {
+				if s == nil {
+					return "absent"
+				}
+				return strconv.Quote(*s)
+			}
+			if got := doc.Baseline.Note; quote(got) != quote(tc.want) {
+				t.Errorf("baseline %s: note %s, want %s", doc.Baseline.Source, quote(got), quote(tc.want))
+			}
+		})
 	}
 }

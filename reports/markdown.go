@@ -199,6 +199,9 @@ func (ew *errWriter) drift(r *audit.Result) {
 			ew.printf(": %s", mdText(dateSpan(r.BaselineDates, mdMaxName)))
 		}
 		ew.printf(") · %s\n", driftText(r))
+		if gap := baselineGapSentence(r); gap != "" {
+			ew.printf("\n%s\n", mdText(gap))
+		}
 	}
 	checks := sortedDrift(r.Drift)
 	if len(checks) == 0 {

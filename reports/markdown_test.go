@@ -38,7 +38,7 @@ func TestMarkdownContent(t *testing.T) {
 		{"status line first", []string{"# dqaudit report: 2025-03-14", "**⊘ ERROR** · exit code 3 · 2,204,469 events", "2 rules failed · 2 warned · 4 passed · 3 drift checks failed, 5 warned, 6 passed · 2 input errors", "## Checks"}},
 		{"failures first", []string{"| ✖ FAIL | `minute-not-negative`", "| ✖ FAIL | `rating-in-range`", "| ▲ WARN | `known-user`", "| ✔ PASS | `movie-id-format`"}},
 		{"samples with provenance", []string{"### Failing samples", "`/data/archive/2025-03-14/watch-01.avro block 112 record 7`", "`/data/archive/2025-03-14/kafka-00.log.gz:2210`"}},
-		{"drift baseline", []string{"## Drift", "Baseline: `window:7` (7 days: 2025-03-07 … 2025-03-13) · 3 drift checks failed, 5 warned, 6 passed", "## Input errors"}},
+		{"drift baseline", []string{"## Drift", "Baseline: `window:14` (7 days: 2025-03-07 … 2025-03-13) · 3 drift checks failed, 5 warned, 6 passed", "## Input errors"}},
 		{"drift checks worst first, in the Result's order within a status", []string{"## Drift", "| Status | Check", "| Kind", "Value |", "Warn / Fail |", " Note ",
 			"| ✖ FAIL | `minute-p5-change`", "| ✖ FAIL | `rating-distribution`", "| ✖ FAIL | `rating-in-range:anomaly`", "| ▲ WARN | `RecommendationRequest.responseTime:psi`",
 			"| ▲ WARN | `MovieWatchEvent:schema`", "| ✔ PASS | `MovieRatingEvent.movieId:linf`", "| ✔ PASS | `known-user:anomaly`", "charts are in report.html", "## Input errors"}},
@@ -205,6 +205,7 @@ func TestMarkdownDriftStates(t *testing.T) {
 	first.Drift = []audit.DriftResult{{Name: "baseline", Kind: audit.DriftBaseline, Status: audit.StatusNoBaseline, Value: math.NaN()}}
 	first.BaselineSource, first.BaselineDates = "", nil
 	unreadable, damaged := historyTrouble()
+	paused, whole := baselineAfterPause()
 	many := fixture.Result()
 	many.Drift = manyDriftChecks(250, "check")
 	tests := []struct {
@@ -216,6 +217,8 @@ func TestMarkdownDriftStates(t *testing.T) {
 		{"no baseline yet", first, []string{"no drift baseline yet · 2 input errors", "## Drift\n\nNo baseline yet: this run starts the history; drift is checked from the next day on.\n\n## Input errors"}, []string{"Warn / Fail", "`baseline`"}},
 		{"history unreadable", unreadable, []string{"no usable drift baseline · 2 input errors", "## Drift\n\nNo usable baseline: the history could not be read (see the history warnings); drift is not checked until it can be.\n", "`history`", "history entry skipped: 2025-03-13.json: unexpected end of JSON input"}, []string{"No baseline yet"}},
 		{"damaged entry beside a baseline", damaged, []string{"| ▲ WARN | `history` ", "history entry skipped: 2025-03-10.json"}, []string{"No baseline", "No usable"}},
+		{"previous baseline after a pause", paused, []string{"## Drift\n\nBaseline: `previous` (1 day: 2025-01-02) · 3 drift checks failed, 5 warned, 6 passed\n\nBaseline 2025-01-02 is 71 days before 2025-03-14: no history entry for the 70 days between.\n\n| Status"}, []string{"No baseline"}},
+		{"window of the days just before", whole, []string{"## Drift\n\nBaseline: `window:7` (7 days: 2025-03-07 … 2025-03-13) · 3 drift checks failed, 5 warned, 6 passed\n\n| Status"}, []string{"history entry before"}},
 		{"bounded", many, []string{"| ✖ FAIL | `check` |", "\n150 more drift checks in report.json.\n"}, nil},
 	}
 	for _, tc := range tests {

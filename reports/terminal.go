@@ -187,6 +187,9 @@ func writeDriftSummary(ew *errWriter, r *audit.Result, paint func(audit.Status, 
 		ew.printf(": %s", dateSpan(r.BaselineDates, termMaxName))
 	}
 	ew.printf(")\n")
+	if gap := baselineGapSentence(r); gap != "" {
+		ew.printf("%s\n", visible(gap))
+	}
 	return ew.err
 }
 

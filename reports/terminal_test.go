@@ -47,7 +47,7 @@ func TestSummary(t *testing.T) {
 			want: []string{"STATUS", "✖ FAIL", "minute-not-negative", "3 / 1,843,112", "<0.01%", "rating-in-range", "▲ WARN", "known-user", "0.64%", "✔ PASS",
 				"DRIFT CHECK", "✖ FAIL │ minute-p5-change", "quantile_change(p5) │      ∞ │ 0.200 / 0.500", "rating-distribution", "│ linf ", "0.230",
 				"rating-in-range:anomaly", "▲ WARN │ RecommendationRequest.responseTime:psi", "│ changes ", "│      2 │         1 / — │ added subtitles",
-				"6 drift checks passed · baseline window:7 (7 days: 2025-03-07 … 2025-03-13)",
+				"6 drift checks passed · baseline window:14 (7 days: 2025-03-07 … 2025-03-13)",
 				"2 input errors:", "watch-03.avro (block 17, byte offset 2,883,584): snappy: corrupt input",
 				"⊘ ERROR · exit 3 · 2025-03-14 · 2,204,469 events · 2 rules failed, 2 warned, 4 passed · 3 drift checks failed, 5 warned, 6 passed · 2 input errors",
 				"Reports:", "/srv/reports/2025-03-14/report.html", "/srv/reports/2025-03-14/report.json"},
@@ -98,6 +98,7 @@ func TestSummaryDrift(t *testing.T) {
 		calm.Drift[i].Status = audit.StatusPass
 	}
 	unreadable, damaged := historyTrouble()
+	paused, whole := baselineAfterPause()
 	many := fixture.Result()
 	many.Drift = manyDriftChecks(90, "check")
 	tests := []struct {
@@ -109,7 +110,9 @@ func TestSummaryDrift(t *testing.T) {
 		{"no baseline yet", first, []string{"Drift: no baseline yet: this run starts the history; drift is checked from the next day on.\n", "4 passed · no drift baseline yet · 2 input errors"}, []string{"DRIFT CHECK", "rating-distribution"}},
 		{"history unreadable", unreadable, []string{"Drift: no usable baseline: the history could not be read (see the history warnings); drift is not checked until it can be.\n  ▲ WARN history entry skipped: 2025-03-13.json: unexpected end of JSON input\n", "no usable drift baseline · 2 input errors"}, []string{"DRIFT CHECK", "no baseline yet"}},
 		{"damaged entry beside a baseline", damaged, []string{"│ ▲ WARN │ history ", "history entry skipped: 2025-03-10.json"}, []string{"no baseline", "no usable"}},
-		{"all passed", calm, []string{"┘\n14 drift checks passed · baseline window:7", "0 drift checks failed, 0 warned, 14 passed"}, []string{"DRIFT CHECK"}},
+		{"all passed", calm, []string{"┘\n14 drift checks passed · baseline window:14", "0 drift checks failed, 0 warned, 14 passed"}, []string{"DRIFT CHECK"}},
+		{"previous baseline after a pause", paused, []string{"6 drift checks passed · baseline previous (1 day: 2025-01-02)\nBaseline 2025-01-02 is 71 days before 2025-03-14: no history entry for the 70 days between.\n"}, []string{"no baseline"}},
+		{"window of the days just before", whole, []string{"6 drift checks passed · baseline window:7 (7 days: 2025-03-07 … 2025-03-13)\n2 input errors"}, nil},
 		{"bounded", many, []string{"DRIFT CHECK", "  … and 40 more drift checks that warned or failed (see report.html)\n30 drift checks passed"}, nil},
 	}
 	for _, tc := range tests {

@@ -18,6 +18,7 @@ type driftReport struct {
 	Baseline *struct {
 		Source string   `json:"source"`
 		Dates  []string `json:"dates"`
+		Note   string   `json:"note"`
 	} `json:"baseline"`
 	Drift []struct {
 		Name   string   `json:"name"`
@@ -225,5 +226,28 @@ func TestBackfillFirstDaySaysSo(t *testing.T) {
 	}
 	if note := r.Drift[0].Note; strings.Contains(note, "starts the history") || !strings.Contains(note, "no day before 2024-03-17") {
 		t.Errorf("note %q: want it to say the history has no day before 2024-03-17, not that this run starts it", note)
+	}
+}
+
+// TestBaselineGapIsSaidNotGated: after weeks without a run, previous is
+// the last day the history has; report.json says how far back it is, and
+// the gap alone warns of nothing, even with --fail-on warn.
+func TestBaselineGapIsSaidNotGated(t *testing.T) {
+	cfg, _ := writeDays(t, map[string]bool{"2024-01-02": false, "2024-03-19": false})
+	if code, _ := scanDay(t, cfg, "2024-01-02"); code != 0 {
+		t.Fatalf("2024-01-02: exit %d", code)
+	}
+	code, r := scanDay(t, cfg, "2024-03-19", "--fail-on", "warn")
+	if code != 0 || r.Status != "pass" {
+		for _, d := range r.Drift {
+			if d.Status != "pass" {
+				t.Logf("%s %s: %s", d.Name, d.Status, d.Note)
+			}
+		}
+		t.Errorf("2024-03-19: exit %d, status %s; want 0 and pass", code, r.Status)
+	}
+	want := "baseline 2024-01-02 is 77 days before 2024-03-19: no history entry for the 76 days between"
+	if r.Baseline == nil || r.Baseline.Note != want {
+		t.Errorf("baseline %+v, want its note %q", r.Baseline, want)
 	}
 }
