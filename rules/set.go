@@ -37,12 +37,20 @@ type Set interface {
 // inserted bucket by bucket, so that building walks the table in order
 // instead of jumping around it: for millions of ids, that is several times
 // faster than a map. 5M ids of 8 bytes take about 100 MB.
+//
+// Ids that are numerals, such as the "1888" of user ids, go in a bitmap
+// instead when there are enough of them for the numbers they span: a
+// lookup then reads the digits and one bit, and 5M users numbered from 1
+// take 625 KB.
 type SetBuilder struct {
 	parts    [setParts][][]slot // added slots by hash bucket, in chunks
 	chunk    int                // slots per chunk
 	n        int                // slots added, repeats included
 	arena    arena              // long ids
 	hasEmpty bool
+	nums     [][]uint64 // numerals (see numeral), in chunks
+	numN     int        // numerals added, repeats included
+	numMax   uint64     // the greatest of them
 }
 
 // arena holds long ids, each its uvarint length then its bytes, in
@@ -82,10 +90,11 @@ func (a arena) id(off uint64) []byte {
 type slot struct{ w0, w1 uint64 }
 
 const (
-	maxShort = 15
-	longTag  = 0x80
-	setBits  = 8
-	setParts = 1 << setBits
+	maxShort   = 15
+	maxNumeral = 1e15 // the least number of more than maxShort digits
+	longTag    = 0x80
+	setBits    = 8
+	setParts   = 1 << setBits
 )
 
 // NewSetBuilder returns a builder expecting about sizeHint ids.
@@ -99,6 +108,10 @@ func (b *SetBuilder) Add(id string) {
 	case id == "":
 		b.hasEmpty = true
 	case len(id) <= maxShort:
+		if x, ok := numeral(id); ok {
+			b.putNum(x)
+			return
+		}
 		b.put(pack(id))
 	default:
 		b.put(slot{xxhash.Sum64String(id)&^0xff | longTag, appendLong(&b.arena, id)})
@@ -111,10 +124,47 @@ func (b *SetBuilder) AddBytes(id []byte) {
 	case len(id) == 0:
 		b.hasEmpty = true
 	case len(id) <= maxShort:
+		if x, ok := numeral(string(id)); ok {
+			b.putNum(x)
+			return
+		}
 		b.put(pack(id))
 	default:
 		b.put(slot{xxhash.Sum64(id)&^0xff | longTag, appendLong(&b.arena, id)})
 	}
+}
+
+// numeral returns the number an id of up to maxShort bytes spells when
+// it is a numeral: decimal digits, without a leading zero unless it is
+// "0", so that each number has one text and Has finds an int by its
+// decimal text.
+func numeral(id string) (uint64, bool) {
+	if len(id) == 0 || len(id) > maxShort || id[0] == '0' && len(id) > 1 {
+		return 0, false
+	}
+	var x uint64
+	for i := 0; i < len(id); i++ {
+		d := id[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		x = x*10 + uint64(d)
+	}
+	return x, true
+}
+
+func (b *SetBuilder) putNum(x uint64) {
+	if n := len(b.nums); n == 0 || len(b.nums[n-1]) == cap(b.nums[n-1]) {
+		size := 64
+		if n > 0 {
+			size = min(2*cap(b.nums[n-1]), 1<<16)
+		}
+		b.nums = append(b.nums, make([]uint64, 0, size))
+	}
+	c := &b.nums[len(b.nums)-1]
+	*c = append(*c, x)
+	b.numN++
+	b.numMax = max(b.numMax, x)
 }
 
 func (b *SetBuilder) put(s slot) {
@@ -180,12 +230,45 @@ func (s slot) hash() uint64 {
 	return hi ^ lo
 }
 
+// Bitmaps of numerals: one is made when its bits are at most
+// bitsPerNumeral per numeral added, or minBitmap bits in all; else the
+// numerals go in the hash table with the other ids.
+const (
+	bitsPerNumeral = 128 // the table takes 170 bits (16 bytes at a load of 3/4)
+	minBitmap      = 1 << 16
+)
+
 // Set returns the set of the ids added so far and empties the builder.
 func (b *SetBuilder) Set() Set {
-	size := b.n + b.n/3 + 1 // load at most 3/4, and one empty slot at least
-	s := &hashSet{table: make([]slot, size), arena: b.arena, hasEmpty: b.hasEmpty}
+	n := b.n
+	var bitmap []uint64
+	if b.numN > 0 {
+		if span := b.numMax + 1; span <= minBitmap || span/bitsPerNumeral <= uint64(b.numN) {
+			bitmap = make([]uint64, span/64+1)
+		} else {
+			n += b.numN
+		}
+	}
+	size := n + n/3 + 1 // load at most 3/4, and one empty slot at least
+	s := &hashSet{table: make([]slot, size), arena: b.arena, hasEmpty: b.hasEmpty, bits: bitmap}
 	if s.hasEmpty {
 		s.n++
+	}
+	for _, chunk := range b.nums {
+		for _, x := range chunk {
+			if bitmap != nil {
+				w, bit := &bitmap[x/64], uint64(1)<<(x%64)
+				if *w&bit == 0 {
+					*w |= bit
+					s.n++
+				}
+				continue
+			}
+			var buf [20]byte
+			if s.insert(pack(strconv.AppendUint(buf[:0], x, 10))) {
+				s.n++
+			}
+		}
 	}
 	for p := range b.parts {
 		for _, chunk := range b.parts[p] {
@@ -206,6 +289,14 @@ type hashSet struct {
 	arena    arena
 	n        int
 	hasEmpty bool
+	// bits holds the numerals when not nil: numeral x is in the set when
+	// its bit x is set, and never in the table.
+	bits []uint64
+}
+
+// hasNumeral reports whether the numeral x is in a set that has a bitmap.
+func (s *hashSet) hasNumeral(x uint64) bool {
+	return x/64 < uint64(len(s.bits)) && s.bits[x/64]>>(x%64)&1 != 0
 }
 
 // start returns the first slot to probe for hash h. The top bits decide,
@@ -242,6 +333,11 @@ func (s *hashSet) longID(off uint64) []byte {
 func (s *hashSet) has(id string) bool {
 	var x slot
 	long := false
+	if s.bits != nil {
+		if n, ok := numeral(id); ok {
+			return s.hasNumeral(n)
+		}
+	}
 	switch {
 	case id == "":
 		return s.hasEmpty
@@ -275,6 +371,9 @@ func (s *hashSet) Has(v Value) bool {
 		if i, whole := v.wholeInt(); whole {
 			v = Int(i)
 		}
+	}
+	if v.Kind == KindInt && v.Int >= 0 && v.Int < maxNumeral && s.bits != nil {
+		return s.hasNumeral(uint64(v.Int)) // its text is a numeral
 	}
 	var buf [32]byte
 	return s.has(string(v.AppendText(buf[:0])))

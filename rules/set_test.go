@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -180,6 +181,92 @@ func TestSetBuilder(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Has allocates %v times", allocs)
+	}
+}
+
+// TestSetNumerals checks that ids that are numerals are found as the
+// other ids are, whether they go in a bitmap (dense) or in the table
+// (sparse, too few for the numbers they span), and that the spellings
+// of a number that are not its numeral stay apart from it.
+func TestSetNumerals(t *testing.T) {
+	ids := []string{"0", "7", "42", "00", "08", "+5", "-3", "5 ", "1e3", "u12",
+		"1000000000000000", "12345678901234567890"}
+	probes := []Value{Str("0"), Str("7"), Str("42"), Str("00"), Str("08"), Str("8"), Str("+5"), Str("5"),
+		Str("-3"), Str("5 "), Str("1e3"), Str("1000"), Str("u12"), Str("12"), Str(""), Str("43"), Str("007"),
+		Str("999999999999999"), Str("99999999999999"), Str("1000000000000000"), Str("12345678901234567890"),
+		Int(0), Int(7), Int(42), Int(8), Int(-3), Int(3), Int(1000), Int(999999999999999), Int(1000000000000000),
+		Float(42), Float(7.5), Decimal(42, "42"), Bool(true), Null()}
+	for _, tc := range []struct {
+		name  string
+		ids   []string // beside ids
+		extra int      // numerals 1000+i*step for i < extra, beside ids
+		step  uint64   // apart
+		bits  bool     // the set keeps its numerals in a bitmap
+	}{
+		{"dense", nil, 5000, 1, true},
+		{"few", []string{"999999999999999"}, 0, 1, false}, // too few for the numbers they span
+		{"sparse", nil, 5000, 1 << 30, false},
+		{"only small numerals", []string{"1", "3"}, 0, 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewSetBuilder(0)
+			want := map[string]bool{}
+			for _, id := range append(tc.ids, ids...) {
+				b.Add(id)
+				want[id] = true
+			}
+			for i := 0; i < tc.extra; i++ {
+				id := strconv.FormatUint(1000+uint64(i)*tc.step, 10)
+				b.AddBytes([]byte(id))
+				b.Add(id) // a repeat
+				want[id] = true
+			}
+			set := b.Set()
+			if got := set.(*hashSet).bits != nil; got != tc.bits {
+				t.Errorf("bitmap: %v, want %v", got, tc.bits)
+			}
+			if set.Len() != len(want) {
+				t.Errorf("Len() = %d, want %d", set.Len(), len(want))
+			}
+			for _, v := range probes {
+				text := v.String()
+				if v.Kind == KindFloat && v.Float == 42 {
+					text = "42"
+				}
+				if got := set.Has(v); got != (want[text] && v.Kind != KindNull) {
+					t.Errorf("Has(%#v) = %v", v, got)
+				}
+			}
+			for id := range want {
+				if !set.Has(Str(id)) {
+					t.Errorf("missing %q", id)
+				}
+			}
+		})
+	}
+}
+
+// TestSetNumeralsAllocate checks that a set of users numbered from 1
+// keeps them in a bitmap, not in 16-byte slots.
+func TestSetNumeralsAllocate(t *testing.T) {
+	const n = 1 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b := NewSetBuilder(n)
+	var buf []byte
+	for i := 1; i <= n; i++ {
+		buf = strconv.AppendInt(buf[:0], int64(i), 10)
+		b.AddBytes(buf)
+	}
+	s := b.Set()
+	runtime.ReadMemStats(&after)
+	if s.Len() != n || !s.Has(Str("1")) || !s.Has(Int(n)) || s.Has(Int(n+1)) || s.Has(Str("0")) {
+		t.Fatalf("Len() = %d, or 1, %d, %d or 0 wrong", s.Len(), n, n+1)
+	}
+	// The builder's 8 bytes an id, and the bitmap.
+	if got := after.TotalAlloc - before.TotalAlloc; got > 10*n {
+		t.Errorf("building a set of %d numerals allocated %d bytes, want at most %d", n, got, 10*n)
 	}
 }
 
