@@ -32,18 +32,20 @@ type Outcome struct {
 // scratch space, so it is for one goroutine; make one per goroutine with
 // Book.NewEvaluator.
 type Evaluator struct {
-	book      *Book
-	plans     map[*Shape]*plan
-	recent    []*plan // the first plans made, searched before plans
-	lastShape *Shape
-	lastPlan  *plan
-	out       []Outcome
-	vm        vm.VM
-	env       map[string]any
-	scratch   []Value // the values of an event without a ValueSlice
-	buf       []byte
-	checked   []int64 // per check: events it applied to
-	digest    xxhash.Digest
+	book  *Book
+	plans map[*Shape]*plan
+	// The first plans made and their shapes, searched before plans.
+	recentShapes [maxRecent]*Shape
+	recentPlans  [maxRecent]*plan
+	nRecent      int
+	last         *plan // the plan of the last event
+	out          []Outcome
+	vm           vm.VM
+	env          map[string]any
+	scratch      []Value // the values of an event without a ValueSlice
+	buf          []byte
+	checked      []int64 // per check: events it applied to
+	digest       xxhash.Digest
 }
 
 // plan is what an Evaluator does with events of one shape: the checks
@@ -56,8 +58,10 @@ type plan struct {
 
 type step struct {
 	check  int
+	count  *int64 // &Evaluator.checked[check]
 	c      *Check
 	kind   RuleKind // c.Kind
+	op     stepOp   // how Run checks it
 	set    *hashSet // c.set when it is one: strings skip the interface
 	field  int      // position of c.Field; -1 when none
 	fields []int    // unique
@@ -68,7 +72,33 @@ type step struct {
 	// per name of where and expr: whether the shape types it boolean
 	whereBool, exprBool []bool
 	unit                int64 // on_day: TimeUnit of the field's type
+
+	// opRange: the bounds of an integer, when the config gave integers
+	// (intBounds); min has no upper one, max no lower one.
+	lo, hi    int64
+	intBounds bool
+	// A where condition that is one comparison of a field with an
+	// integer, for Run to decide without calling the condition when the
+	// field holds an int: the field's position (-1 when the step has no
+	// where condition), the comparison and the integer.
+	whereField int
+	whereOp    condOp
+	whereInt   int64
 }
+
+// stepOp is how Run checks a step: the kinds that most rule books are
+// made of are checked in its loop, without calls through the general
+// path of Evaluator.step.
+type stepOp uint8
+
+const (
+	opGeneral stepOp = iota // Evaluator.step
+	opRange                 // between, min, max
+	opIn
+	opNotIn
+	opNotNull // and max_null_ratio
+	opReference
+)
 
 // valueSlicer is an Event that can hand over all its values at once, in
 // field order, as audit.Event does; Eval then reads them without an
@@ -87,15 +117,14 @@ const maxRecent = 8
 
 // NewEvaluator returns an Evaluator of b's checks.
 func (b *Book) NewEvaluator() *Evaluator {
-	return &Evaluator{book: b, plans: map[*Shape]*plan{}, env: map[string]any{}, checked: make([]int64, len(b.Checks))}
+	return &Evaluator{book: b, plans: map[*Shape]*plan{}, env: map[string]any{}, checked: make([]int64, len(b.Checks)),
+		// A check has one outcome an event at most: out never grows.
+		out: make([]Outcome, 0, len(b.Checks))}
 }
 
+// plan returns the plan of shape s, from the plans map or made anew; the
+// caller has searched the recent plans.
 func (ev *Evaluator) plan(s *Shape) *plan {
-	for _, p := range ev.recent {
-		if p.shape == s {
-			return p
-		}
-	}
 	if p, ok := ev.plans[s]; ok {
 		return p
 	}
@@ -103,14 +132,14 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 		// Sources that make a shape per file would otherwise grow this
 		// without end; plans are cheap to make again.
 		clear(ev.plans)
-		ev.recent = ev.recent[:0]
+		ev.recentShapes, ev.recentPlans, ev.nRecent, ev.last = [maxRecent]*Shape{}, [maxRecent]*plan{}, 0, nil
 	}
 	p := &plan{shape: s, width: len(s.Fields())}
 	for i, c := range ev.book.Checks {
 		if c.Event != "*" && c.Event != s.Event() {
 			continue
 		}
-		st := step{check: i, c: c, kind: c.Kind, field: -1}
+		st := step{check: i, count: &ev.checked[i], c: c, kind: c.Kind, field: -1}
 		st.set, _ = c.set.(*hashSet)
 		ok := true
 		if c.Field != "" {
@@ -147,12 +176,14 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 			st.exprp, st.exprBool = c.expr.forShape(s), bools(st.expr)
 		}
 		if ok {
+			st.fastPath()
 			p.steps = append(p.steps, st)
 		}
 	}
 	ev.plans[s] = p
-	if len(ev.recent) < maxRecent {
-		ev.recent = append(ev.recent, p)
+	if ev.nRecent < maxRecent {
+		ev.recentShapes[ev.nRecent], ev.recentPlans[ev.nRecent] = s, p
+		ev.nRecent++
 	}
 	return p
 }
@@ -167,7 +198,19 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 // event slips through unseen.
 func (ev *Evaluator) Eval(e Event) []Outcome {
 	s := e.Shape()
-	return ev.eval(s, ev.values(s, e), true)
+	vals := ev.values(s, e)
+	p := ev.last
+	if p == nil || p.shape != s {
+		p = ev.findPlan(s)
+	}
+	if len(vals) < p.width {
+		tooFewValues(s, len(vals))
+	}
+	out := ev.out[:0]
+	for i := range p.steps {
+		out = ev.step(out, &p.steps[i], vals, true)
+	}
+	return out
 }
 
 // Run is Eval for the scan's hot path: it runs the same checks, adds one
@@ -176,15 +219,7 @@ func (ev *Evaluator) Eval(e Event) []Outcome {
 // checks. Checks that pass cost no Outcome.
 func (ev *Evaluator) Run(e Event) []Outcome {
 	s := e.Shape()
-	return ev.eval(s, ev.values(s, e), false)
-}
-
-// RunValues is Run for an event given as its shape and its values in the
-// order of s.Fields(), as a source that holds them in a slice has them;
-// it saves the interface calls of Run. vals must hold a value for every
-// field of s.
-func (ev *Evaluator) RunValues(s *Shape, vals []Value) []Outcome {
-	return ev.eval(s, vals, false)
+	return ev.RunValues(s, ev.values(s, e))
 }
 
 // Checked returns, per check of the Book, how many events it applied to
@@ -208,104 +243,254 @@ func (ev *Evaluator) values(s *Shape, e Event) []Value {
 	return ev.scratch
 }
 
-// eval runs the checks that apply to an event of shape s with values
-// vals, counts them in ev.checked, and returns their outcomes: all of
-// them when all is set, else only failures and unique keys.
-func (ev *Evaluator) eval(s *Shape, vals []Value, all bool) []Outcome {
-	p := ev.lastPlan
-	if s != ev.lastShape || p == nil {
+// fastPath sets how Run checks st: its op, and what the op needs.
+func (st *step) fastPath() {
+	st.op, st.whereField = opGeneral, -1
+	c := st.c
+	if c.where != nil {
+		// A where condition of one comparison with an integer, as
+		// status == 200: for an int field it is the comparison, in the
+		// condition's native form as in the VM (see cond.equal and
+		// cond.order).
+		n := st.wherep.native
+		if n == nil || n.op > condGe || n.k.Kind != KindInt {
+			return
+		}
+		st.whereField, st.whereOp, st.whereInt = st.where[n.field], n.op, n.k.Int
+	}
+	if st.field < 0 {
+		return
+	}
+	switch st.kind {
+	case RuleBetween, RuleMin, RuleMax:
+		st.op = opRange
+		st.lo, st.hi = math.MinInt64, math.MaxInt64
+		if c.Kind != RuleMax {
+			if c.loI == nil {
+				return
+			}
+			st.lo = *c.loI
+		}
+		if c.Kind != RuleMin {
+			if c.hiI == nil {
+				return
+			}
+			st.hi = *c.hiI
+		}
+		st.intBounds = true
+	case RuleIn:
+		st.op = opIn
+	case RuleNotIn:
+		st.op = opNotIn
+	case RuleNotNull, RuleMaxNullRatio:
+		st.op = opNotNull
+	case RuleInReference:
+		if st.set != nil {
+			st.op = opReference
+		}
+	}
+}
+
+// holds reports whether x op k, for the comparisons of cond.
+func (op condOp) holds(x, k int64) bool {
+	switch op {
+	case condEq:
+		return x == k
+	case condNe:
+		return x != k
+	case condLt:
+		return x < k
+	case condLe:
+		return x <= k
+	case condGt:
+		return x > k
+	}
+	return x >= k
+}
+
+// findPlan returns the plan for events of shape s when it is not the
+// last one: from the recent plans, from the map, or made anew.
+func (ev *Evaluator) findPlan(s *Shape) *plan {
+	var p *plan
+	for i := 0; i < ev.nRecent; i++ {
+		if ev.recentShapes[i] == s {
+			p = ev.recentPlans[i]
+			break
+		}
+	}
+	if p == nil {
 		p = ev.plan(s)
-		ev.lastShape, ev.lastPlan = s, p
+	}
+	ev.last = p
+	return p
+}
+
+// tooFewValues says that a source gave n values for an event of shape s,
+// too few.
+func tooFewValues(s *Shape, n int) {
+	panic(fmt.Sprintf("rules: %d values for the %d fields of a %s", n, len(s.Fields()), s.Event())) // a broken source
+}
+
+// RunValues is Run for an event given as its shape and its values in the
+// order of s.Fields(), as a source that holds them in a slice has them;
+// it saves the interface calls of Run. vals must hold a value for every
+// field of s.
+func (ev *Evaluator) RunValues(s *Shape, vals []Value) []Outcome {
+	p := ev.last
+	if p == nil || p.shape != s {
+		p = ev.findPlan(s)
 	}
 	if len(vals) < p.width {
-		panic(fmt.Sprintf("rules: %d values for the %d fields of a %s", len(vals), p.width, s.Event())) // a broken source
+		tooFewValues(s, len(vals))
 	}
 	out := ev.out[:0]
-	var tmp Value
-	for i := range p.steps {
-		st := &p.steps[i]
-		c := st.c
-		v := &tmp
-		if st.field >= 0 {
-			v = &vals[st.field]
-		}
-		if c.where != nil {
-			ok, err := ev.run(st.wherep, st.where, st.whereBool, vals)
-			if err != nil {
-				ev.checked[st.check]++
-				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: where: " + errorText(err))})
-				continue
-			}
-			if !ok {
-				continue
-			}
-		}
-		ev.checked[st.check]++
-		failed := false
-		switch st.kind {
-		case RuleBetween, RuleMin, RuleMax:
-			failed = c.outOfRange(v)
-		case RuleIn:
-			failed = v.Kind != KindNull && !c.values.has(*v)
-		case RuleNotIn:
-			failed = v.Kind != KindNull && c.values.has(*v)
-		case RuleNotNull, RuleMaxNullRatio:
-			failed = v.Kind == KindNull
-		case RulePattern:
-			if v.Kind != KindNull {
-				if v.Kind == KindString {
-					failed = !c.re.MatchString(v.Str)
-				} else {
-					ev.buf = v.AppendText(ev.buf[:0])
-					failed = !c.re.Match(ev.buf)
-				}
-			}
-		case RuleInReference:
-			switch {
-			case v.Kind == KindString && st.set != nil:
-				failed = !st.set.has(v.Str)
-			case v.Kind != KindNull:
-				failed = !c.set.Has(*v)
-			}
-		case RuleUnique:
-			o := Outcome{Check: st.check, Key: ev.key(st.fields, vals)}
-			if len(st.fields) > 0 {
-				o.Value = vals[st.fields[0]]
-			}
-			out = append(out, o)
+	// What Evaluator.step does, for the ops of fastPath, with the
+	// outcomes of Run.
+	steps := p.steps
+	for i := range steps {
+		st := &steps[i]
+		if st.op == opGeneral {
+			out = ev.step(out, st, vals, false)
 			continue
-		case RuleRowCount:
-		case RuleOnDay:
-			if v.Kind == KindInt && st.unit == 0 {
-				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str(errNoTimestamp)})
+		}
+		if st.whereField >= 0 {
+			w := &vals[st.whereField]
+			if w.Kind != KindInt {
+				out = ev.step(out, st, vals, false)
 				continue
 			}
-			failed = v.Kind != KindNull && !c.onDay(v, st.unit)
-			if failed && v.Kind == KindInt {
-				// The sample shows the time the number stands for.
-				out = append(out, Outcome{Check: st.check, Failed: true, Value: Str(timestampText(v.Int, st.unit))})
-				continue
-			}
-		case RuleExpr:
-			ok, err := ev.run(st.exprp, st.expr, st.exprBool, vals)
-			switch {
-			case err != nil:
-				out = append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: " + errorText(err))})
-				continue
-			case !ok:
-				failed = true
-			}
-			if (failed || all) && st.field < 0 {
-				// No field named: the sample shows what the expression read.
-				out = append(out, Outcome{Check: st.check, Failed: failed, Value: ev.exprValue(st.exprp, st.expr, vals)})
+			if !st.whereOp.holds(w.Int, st.whereInt) {
 				continue
 			}
 		}
-		if failed || all {
-			out = append(out, Outcome{Check: st.check, Failed: failed, Value: *v})
+		*st.count++
+		v := &vals[st.field]
+		var failed bool
+		switch st.op {
+		case opRange:
+			if v.Kind == KindInt && st.intBounds {
+				failed = v.Int < st.lo || v.Int > st.hi
+			} else {
+				failed = st.c.outOfRange(v)
+			}
+		case opIn, opNotIn:
+			var has bool
+			switch v.Kind {
+			case KindNull:
+				continue
+			case KindInt:
+				has = st.c.values.hasInt(v.Int)
+			default:
+				has = st.c.values.has(*v)
+			}
+			failed = has == (st.op == opNotIn)
+		case opNotNull:
+			failed = v.Kind == KindNull
+		case opReference:
+			switch v.Kind {
+			case KindNull:
+				continue
+			case KindString:
+				failed = !st.set.has(v.Str)
+			default:
+				failed = !st.set.Has(*v)
+			}
+		}
+		if failed {
+			// As append(out, Outcome{...}), without building the
+			// Outcome on the stack first; out has room (see
+			// NewEvaluator).
+			if len(out) == cap(out) {
+				out = append(out, Outcome{})
+			} else {
+				out = out[:len(out)+1]
+			}
+			o := &out[len(out)-1]
+			o.Check, o.Failed, o.Err, o.Value, o.Key = st.check, true, false, *v, [2]uint64{}
 		}
 	}
-	ev.out = out
+	return out
+}
+
+// step runs the check of st on an event with values vals: it counts the
+// event in ev.checked when the check applies, and appends its outcome to
+// out when it fails, has a unique key, or all is set.
+func (ev *Evaluator) step(out []Outcome, st *step, vals []Value, all bool) []Outcome {
+	c := st.c
+	var tmp Value
+	v := &tmp
+	if st.field >= 0 {
+		v = &vals[st.field]
+	}
+	if c.where != nil {
+		ok, err := ev.run(st.wherep, st.where, st.whereBool, vals)
+		if err != nil {
+			*st.count++
+			return append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: where: " + errorText(err))})
+		}
+		if !ok {
+			return out
+		}
+	}
+	*st.count++
+	failed := false
+	switch st.kind {
+	case RuleBetween, RuleMin, RuleMax:
+		failed = c.outOfRange(v)
+	case RuleIn:
+		failed = v.Kind != KindNull && !c.values.has(*v)
+	case RuleNotIn:
+		failed = v.Kind != KindNull && c.values.has(*v)
+	case RuleNotNull, RuleMaxNullRatio:
+		failed = v.Kind == KindNull
+	case RulePattern:
+		if v.Kind != KindNull {
+			if v.Kind == KindString {
+				failed = !c.re.MatchString(v.Str)
+			} else {
+				ev.buf = v.AppendText(ev.buf[:0])
+				failed = !c.re.Match(ev.buf)
+			}
+		}
+	case RuleInReference:
+		switch {
+		case v.Kind == KindString && st.set != nil:
+			failed = !st.set.has(v.Str)
+		case v.Kind != KindNull:
+			failed = !c.set.Has(*v)
+		}
+	case RuleUnique:
+		o := Outcome{Check: st.check, Key: ev.key(st.fields, vals)}
+		if len(st.fields) > 0 {
+			o.Value = vals[st.fields[0]]
+		}
+		return append(out, o)
+	case RuleRowCount:
+	case RuleOnDay:
+		if v.Kind == KindInt && st.unit == 0 {
+			return append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str(errNoTimestamp)})
+		}
+		failed = v.Kind != KindNull && !c.onDay(v, st.unit)
+		if failed && v.Kind == KindInt {
+			// The sample shows the time the number stands for.
+			return append(out, Outcome{Check: st.check, Failed: true, Value: Str(timestampText(v.Int, st.unit))})
+		}
+	case RuleExpr:
+		ok, err := ev.run(st.exprp, st.expr, st.exprBool, vals)
+		switch {
+		case err != nil:
+			return append(out, Outcome{Check: st.check, Failed: true, Err: true, Value: Str("error: " + errorText(err))})
+		case !ok:
+			failed = true
+		}
+		if (failed || all) && st.field < 0 {
+			// No field named: the sample shows what the expression read.
+			return append(out, Outcome{Check: st.check, Failed: failed, Value: ev.exprValue(st.exprp, st.expr, vals)})
+		}
+	}
+	if failed || all {
+		out = append(out, Outcome{Check: st.check, Failed: failed, Value: *v})
+	}
 	return out
 }
 

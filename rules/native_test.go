@@ -186,3 +186,94 @@ func TestEvalNativeSame(t *testing.T) {
 		t.Error("no event made an expression fail")
 	}
 }
+
+// TestRunAsEval checks that Run, which checks the usual kinds of rules in
+// a loop of its own, returns what Eval says it must: the failures and
+// the keys of unique rules, in the same order, and counts the same
+// checked events, over events of every kind of value and shapes that
+// type their fields otherwise.
+func TestRunAsEval(t *testing.T) {
+	src := `  - {name: between, event: "*", field: code, between: [1, 200]}
+  - {name: between-float, event: "*", field: code, between: [0.5, 200.5]}
+  - {name: min, event: "*", field: code, min: 0}
+  - {name: min-float, event: "*", field: code, min: 0.5}
+  - {name: max, event: "*", field: code, max: 200}
+  - {name: max-float, event: "*", field: code, max: 200.5}
+  - {name: in, event: "*", field: code, in: [200, 201.0]}
+  - {name: in-strings, event: "*", field: code, in: [a, "200", x]}
+  - {name: in-many, event: "*", field: code, in: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 200, 2.5, true]}
+  - {name: not-in, event: "*", field: code, not_in: [1, 2.5, "a", true]}
+  - {name: not-in-ints, event: "*", field: code, not_in: [0, 200]}
+  - {name: not-null, event: "*", field: code, not_null: true}
+  - {name: null-ratio, event: "*", field: code, max_null_ratio: 0.5}
+  - {name: reference, event: "*", field: code, in_reference: users}
+  - {name: reference-numbers, event: "*", field: code, in_reference: movies}
+  - {name: where-eq, event: "*", field: code, not_null: true, where: "status == 200"}
+  - {name: where-ne, event: "*", field: code, min: 1, where: "status != 200"}
+  - {name: where-lt, event: "*", field: code, in: [200], where: "status < 300"}
+  - {name: where-ge-swapped, event: "*", field: code, in_reference: users, where: "200 >= status"}
+  - {name: where-float, event: "*", field: code, not_null: true, where: "status == 200.0"}
+  - {name: where-and, event: "*", field: code, not_null: true, where: "status == 200 && code != nil"}
+  - {name: where-string, event: "*", field: code, not_null: true, where: "server == \"s1\""}
+  - {name: status-ok, event: RecommendationRequest, field: status, in: [200]}
+  - {name: recs, event: RecommendationRequest, field: recommendations, not_null: true, where: "status == 200"}
+  - {name: time-of-day, event: RecommendationRequest, field: status, between: [100, 599], where: "status >= 0"}
+  - {name: pattern, event: "*", field: code, pattern: "^[0-9]+$"}
+  - {name: unique, event: "*", unique: [code]}
+  - {name: expr, event: "*", expr: "code > 1"}
+  - {name: rows, event: "*", row_count: {min: 1}}
+`
+	refs := map[string]Set{"users": userSet("a", "b", "200", "1", "2.5", "true"), "movies": userSet("0", "1", "200", "500", "x")}
+	b := book(t, src, refs)
+	// Shapes that hold code, status and server as the Custom event does
+	// (kinds unknown), as typed ints and strings, and as nullable.
+	loose := NewShape("Custom", []Field{{Name: "code"}, {Name: "status"}, {Name: "server"}})
+	typed := NewShape("Custom", []Field{{Name: "code", Kind: KindInt}, {Name: "status", Kind: KindInt},
+		{Name: "server", Kind: KindString}, {Name: "recommendations", Kind: KindString}})
+	nullable := NewShape(RecommendationRequest, []Field{{Name: "code", Kind: KindInt, Nullable: true},
+		{Name: "status", Kind: KindInt, Nullable: true}, {Name: "server", Kind: KindString},
+		{Name: "recommendations", Kind: KindString, Nullable: true}})
+	var events []*testEvent
+	for i, v := range nativeValues {
+		for j, w := range nativeValues {
+			u := nativeValues[(i*7+j*3)%len(nativeValues)]
+			events = append(events,
+				event(loose, "code", v, "status", w, "server", u),
+				event(typed, "code", v, "status", w, "server", u, "recommendations", w),
+				event(nullable, "code", w, "status", v, "server", u, "recommendations", u),
+				event(reco, "status", v, "recommendations", w, "server", u))
+		}
+	}
+	text := func(bk *Book, outs []Outcome, keep func(Outcome) bool) string {
+		var s strings.Builder
+		for _, o := range outs {
+			if !keep(o) {
+				continue
+			}
+			fmt.Fprintf(&s, "%s:%s:%s failed=%v err=%v key=%x; ", bk.Checks[o.Check].Name, o.Value.Kind, o.Value.String(), o.Failed, o.Err, o.Key)
+		}
+		return s.String()
+	}
+	all, run, runValues := b.NewEvaluator(), b.NewEvaluator(), b.NewEvaluator()
+	failures := 0
+	for n, e := range events {
+		want := text(b, all.Eval(e), func(o Outcome) bool { return o.Failed || b.Checks[o.Check].Kind == RuleUnique })
+		got := text(b, run.Run(e), func(Outcome) bool { return true })
+		gotValues := text(b, runValues.RunValues(e.shape, e.vals), func(Outcome) bool { return true })
+		if (got != want || gotValues != want) && !t.Failed() {
+			t.Errorf("event %d %s %v:\nEval      %s\nRun       %s\nRunValues %s", n, e.shape.Event(), e.vals, want, got, gotValues)
+		}
+		failures += strings.Count(want, "failed=true")
+	}
+	if failures == 0 {
+		t.Error("no check failed")
+	}
+	for i, c := range b.Checks {
+		if all.Checked()[i] != run.Checked()[i] || all.Checked()[i] != runValues.Checked()[i] {
+			t.Errorf("%s: checked %d events in Eval, %d in Run, %d in RunValues", c.Name, all.Checked()[i], run.Checked()[i], runValues.Checked()[i])
+		}
+		if all.Checked()[i] == 0 {
+			t.Errorf("%s: checked no event", c.Name)
+		}
+	}
+}
