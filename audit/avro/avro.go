@@ -19,6 +19,7 @@
 package avro
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"fmt"
@@ -53,7 +54,8 @@ const stagingValues = 1 << 19
 const maxZeroByteValues = 1 << 21
 
 // Reader reads Avro Object Container Files. Its zero value is ready to
-// use; a Reader may read several files at once.
+// use; a Reader may read several files at once, and must not be copied
+// after first use.
 type Reader struct {
 	// Workers is the number of goroutines that decode one file's blocks.
 	// Zero means runtime.GOMAXPROCS(0).
@@ -68,6 +70,86 @@ type Reader struct {
 	Events []string
 
 	staging int // stagingValues unless set (by tests)
+
+	// What files share: a day of thousands of small files would
+	// otherwise compile the same writer schema, and make block decoders
+	// (a zstd decoder allocates hundreds of KB) and a read buffer, for
+	// each file, garbage that set the scan's peak RSS. Files of one schema
+	// also share one Shape, so that what is planned per shape downstream
+	// (profiles, rules) is planned once.
+	mu          sync.Mutex
+	schemas     map[string]*cachedSchema // by the schema's text
+	cachedBytes int                      // of the texts in schemas
+	idle        sync.Pool                // *worker
+	bufs        sync.Pool                // *bufio.Reader of readBytes
+}
+
+// readBytes is the buffer a file is read through.
+const readBytes = 64 << 10
+
+// countingReader returns a reader of in, buffered unless in is a buffer
+// large enough already (the scan reads plain files through one of its
+// own). Give it back with recycle.
+func (r *Reader) countingReader(in io.Reader) *countingReader {
+	if br, ok := in.(*bufio.Reader); ok && br.Size() >= readBytes {
+		return &countingReader{r: br}
+	}
+	br, _ := r.bufs.Get().(*bufio.Reader)
+	if br == nil {
+		return &countingReader{r: bufio.NewReaderSize(in, readBytes), pooled: true}
+	}
+	br.Reset(in)
+	return &countingReader{r: br, pooled: true}
+}
+
+func (r *Reader) recycle(cr *countingReader) {
+	if cr.pooled {
+		cr.r.Reset(nil)
+		r.bufs.Put(cr.r)
+	}
+}
+
+// cachedSchema is a compiled schema and the Events it was compiled with.
+type cachedSchema struct {
+	events []string
+	fs     *fileSchema
+}
+
+// Bounds of the schema cache, in schemas and in bytes of their text: a
+// schema met once the cache is full is compiled for each file.
+const (
+	maxCachedSchemas     = 64
+	maxCachedSchemaBytes = 4 << 20
+)
+
+// schema returns the compiled form of the writer schema text, from the
+// cache when it was compiled before with the same r.Events. A fileSchema
+// is read-only, so files read at once share it.
+func (r *Reader) schema(text string) (*fileSchema, error) {
+	r.mu.Lock()
+	c := r.schemas[text]
+	r.mu.Unlock()
+	if c != nil && slices.Equal(c.events, r.Events) {
+		return c.fs, nil
+	}
+	fs, err := compileSchema(text, r.Events)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.schemas == nil {
+		r.schemas = map[string]*cachedSchema{}
+	}
+	_, known := r.schemas[text] // compiled for other Events, or by another file at once
+	if !known {
+		if len(r.schemas) >= maxCachedSchemas || r.cachedBytes+len(text) > maxCachedSchemaBytes {
+			return fs, nil
+		}
+		r.cachedBytes += len(text)
+	}
+	r.schemas[text] = &cachedSchema{events: slices.Clone(r.Events), fs: fs}
+	return fs, nil
 }
 
 var _ audit.Reader = (*Reader)(nil)
@@ -210,12 +292,13 @@ func (r *Reader) Read(ctx context.Context, in io.Reader, file int32, newSink fun
 		return info, err
 	}
 	maxBlock := r.maxBlock()
-	cr := newCountingReader(in)
+	cr := r.countingReader(in)
+	defer r.recycle(cr)
 	h, err := readHeader(cr, maxBlock)
 	if err != nil {
 		return info, err
 	}
-	fs, err := compileSchema(h.schema, r.Events)
+	fs, err := r.schema(h.schema)
 	if err != nil {
 		return info, &audit.ReadError{Offset: h.schemaAt, Block: -1, Err: err}
 	}
@@ -243,7 +326,7 @@ func (r *Reader) Read(ctx context.Context, in io.Reader, file int32, newSink fun
 	}
 	var wg sync.WaitGroup
 	for _, s := range sinks {
-		wg.Go(func() { p.work(s) })
+		wg.Go(func() { r.work(p, s) })
 	}
 	p.frame(cr)
 	close(p.jobs)
@@ -383,17 +466,37 @@ type worker struct {
 	ev   *audit.Event
 }
 
-func (p *pipeline) work(sink audit.Sink) {
-	w := &worker{
-		p:    p,
-		sink: sink,
-		dec:  decompressor{codec: p.codec, max: p.maxBlock},
-		ev:   audit.NewEvent(p.fs.shape),
+// Bounds of what a worker keeps for the next file: the buffers of a file
+// of big blocks are left to the collector, as before.
+const (
+	maxKeptBytes  = 1 << 20
+	maxKeptValues = 1 << 14
+)
+
+func (r *Reader) work(p *pipeline, sink audit.Sink) {
+	w, _ := r.idle.Get().(*worker)
+	if w == nil {
+		w = &worker{ev: audit.NewEvent(p.fs.shape)}
 	}
-	defer w.dec.close()
+	// The decompressor keeps its codec state across files: flate and zstd
+	// readers are reset for each block anyway. zstd's, used with
+	// DecodeAll only, starts no goroutine, so one dropped by the pool
+	// without Close leaks nothing.
+	w.p, w.sink = p, sink
+	w.dec.codec, w.dec.max = p.codec, p.maxBlock
+	w.ev.Reset(p.fs.shape)
 	for j := range p.jobs {
 		w.block(j)
 	}
+	w.p, w.sink = nil, nil
+	if cap(w.dec.buf) > maxKeptBytes {
+		w.dec.buf = nil
+	}
+	if cap(w.vals) > maxKeptValues {
+		w.vals, w.ev.Values = nil, nil
+	}
+	clear(w.vals[:cap(w.vals)]) // the last block's strings; w.ev.Values is a window of them
+	r.idle.Put(w)
 }
 
 // block decodes one block and, once all earlier blocks decoded, emits it.

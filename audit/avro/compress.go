@@ -14,21 +14,18 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// decompressor decompresses the blocks of one file for one goroutine,
-// reusing its output buffer and codec state.
+// decompressor decompresses blocks for one goroutine, reusing its output
+// buffer and codec state from block to block and file to file.
 type decompressor struct {
 	codec string
 	max   int64 // decompressed bytes allowed per block
 	buf   []byte
 	src   bytes.Reader
 	flate io.ReadCloser
-	zstd  *zstd.Decoder
-}
-
-func (d *decompressor) close() {
-	if d.zstd != nil {
-		d.zstd.Close()
-	}
+	// zstd is used with DecodeAll only: it starts no goroutine, and needs
+	// no Close. zstdMax is the max it was made for.
+	zstd    *zstd.Decoder
+	zstdMax int64
 }
 
 func (d *decompressor) tooBig() error {
@@ -81,13 +78,13 @@ func (d *decompressor) decompress(raw []byte) ([]byte, error) {
 		}
 		return out, nil
 	case CodecZstandard:
-		if d.zstd == nil {
+		if d.zstd == nil || d.zstdMax != d.max {
 			z, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1),
 				zstd.WithDecoderMaxMemory(uint64(d.max)))
 			if err != nil {
 				return nil, err
 			}
-			d.zstd = z
+			d.zstd, d.zstdMax = z, d.max
 		}
 		out, err := d.zstd.DecodeAll(raw, d.buf[:0])
 		if err != nil {

@@ -34,12 +34,13 @@ func knownCodec(name string) bool {
 
 // countingReader reads a stream sequentially and knows its offset.
 type countingReader struct {
-	r   *bufio.Reader
-	off int64
+	r      *bufio.Reader
+	off    int64
+	pooled bool // r is the Reader's, to recycle
 }
 
 func newCountingReader(r io.Reader) *countingReader {
-	return &countingReader{r: bufio.NewReaderSize(r, 64<<10)}
+	return &countingReader{r: bufio.NewReaderSize(r, readBytes)}
 }
 
 func (c *countingReader) readByte() (byte, error) {
