@@ -100,8 +100,8 @@ func newScanConfig(book *rules.Book, opts Options, day string) *scanConfig {
 			n++
 		}
 	}
-	// Each file worker's accumulator buffers keys, and so do the sinks of
-	// the file it reads, one per goroutine that decodes it.
+	// Each file worker's accumulator buffers keys, and so do the sinks it
+	// hands to readers, one per goroutine that decodes a file.
 	workers, decoders := opts.Workers, opts.Decoders
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -137,20 +137,20 @@ func ScanPart(ctx context.Context, plan *Plan, book *rules.Book, opts Options, o
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(plan.Files[b].Size, plan.Files[a].Size) })
 
 	jobs := make(chan int)
-	accs := make([]*accumulator, workers)
+	fws := make([]*fileWorker, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		accs[w] = newAccumulator(cfg)
+		fws[w] = &fileWorker{cfg: cfg, acc: newAccumulator(cfg)}
 		wg.Add(1)
-		go func(acc *accumulator) {
+		go func(fw *fileWorker) {
 			defer wg.Done()
 			for i := range jobs {
-				files[i], infos[i] = scanFile(ctx, plan, i, opts.Readers[plan.Files[i].Format], cfg, acc)
+				files[i], infos[i] = fw.scanFile(ctx, plan, i, opts.Readers[plan.Files[i].Format])
 				if opts.Progress != nil {
 					opts.Progress.FilesDone.Add(1)
 				}
 			}
-		}(accs[w])
+		}(fws[w])
 	}
 feed:
 	for _, i := range order {
@@ -162,6 +162,10 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
+	var accs []*accumulator
+	for _, fw := range fws {
+		accs = append(append(accs, fw.acc), fw.sinks...)
+	}
 	if err := ctx.Err(); err != nil {
 		for _, a := range accs {
 			a.close()
@@ -312,15 +316,59 @@ func noEvents(plan *Plan, res *Result) []FileResult {
 	return out
 }
 
-// scanFile reads one file into acc and returns what is known of it.
-func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig, acc *accumulator) (fr FileResult, info FileInfo) {
+// fileWorker is the state of one goroutine of a scan that reads file
+// after file.
+type fileWorker struct {
+	cfg *scanConfig
+	acc *accumulator // what the sinks of files read through a Gunzip program merge into
+	// sinks are handed to the readers of file after file: a day of
+	// thousands of small files would otherwise make, merge and drop an
+	// accumulator (profile, rule evaluator, samples, keys) for each, and
+	// that garbage, at the scan's GOGC of 400, set peak RSS. Results do
+	// not change: accumulators count the same however events are split.
+	sinks []*accumulator
+	marks []sinkMark // per sink handed out, its counts before the file
+	// shapes are those the files' writer schemas gave the sinks: see
+	// maxKeptShapes.
+	shapes map[*rules.Shape]bool
+}
+
+// maxKeptShapes bounds the shapes of writer schemas that a worker's
+// sinks see before they are merged into its accumulator and replaced:
+// each profiles and evaluates every shape it sees in a plan of its own,
+// and a reader that cannot share one shape between files (an Avro
+// schema the reader does not cache) makes one per file.
+const maxKeptShapes = 256
+
+type sinkMark struct{ events, malformed int64 }
+
+// scanFile reads one file into w's accumulators and returns what is known
+// of it.
+func (w *fileWorker) scanFile(ctx context.Context, plan *Plan, i int, rd Reader) (fr FileResult, info FileInfo) {
+	cfg := w.cfg
 	pf := plan.Files[i]
 	fr = FileResult{Input: pf.Input, Format: pf.Format, Path: pf.Path, Bytes: pf.Size, ErrOffset: -1, ErrBlock: -1}
-	var sinks []*accumulator
-	newSink := func() Sink {
-		a := newAccumulator(cfg)
-		sinks = append(sinks, a)
-		return a
+	w.marks = w.marks[:0]
+	// fresh are the sinks of a file read through the Gunzip program,
+	// whose events are dropped if its output is refused: they cannot go
+	// to w's kept sinks.
+	var fresh []*accumulator
+	newSink := func(throwaway bool) Sink {
+		if throwaway {
+			if fresh == nil {
+				w.setKeysAside()
+			}
+			a := newAccumulator(cfg)
+			fresh = append(fresh, a)
+			return a
+		}
+		n := len(w.marks)
+		if n == len(w.sinks) {
+			w.sinks = append(w.sinks, newAccumulator(cfg))
+		}
+		s := w.sinks[n]
+		w.marks = append(w.marks, sinkMark{s.events, s.malformed})
+		return s
 	}
 	gz := cfg.gunzip
 	if _, off := cfg.noGunzip.Load(pf.Input); off {
@@ -336,7 +384,7 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 		// program would.
 		if p := cfg.progress; p != nil {
 			p.BytesRead.Add(-bytesRead.Load())
-			for _, s := range sinks {
+			for _, s := range fresh {
 				p.Events.Add(-(s.events - s.unflushed))
 			}
 		}
@@ -345,17 +393,26 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 			// are likely written the same way, so they skip the program.
 			cfg.noGunzip.Store(pf.Input, true)
 		}
-		for _, s := range sinks {
+		for _, s := range fresh {
 			s.close()
 		}
-		sinks = nil
+		fresh = fresh[:0]
 		info, read = readFile(ctx, pf.Path, rd, int32(i), newSink, cfg.progress, nil, nil)
 		info.GunzipReread = refused.err.Error()
 	}
-	for _, s := range sinks {
+	for _, s := range fresh {
 		fr.Events += s.events
 		fr.Malformed += s.malformed
-		acc.merge(s)
+		w.acc.merge(s)
+	}
+	for k, m := range w.marks {
+		s := w.sinks[k]
+		fr.Events += s.events - m.events
+		fr.Malformed += s.malformed - m.malformed
+		s.flushProgress()
+	}
+	if len(w.marks) > 0 {
+		w.countShapes(info.Schemas)
 	}
 	var msgs []string
 	if read != nil && !errors.Is(read, context.Canceled) {
@@ -381,12 +438,47 @@ func scanFile(ctx context.Context, plan *Plan, i int, rd Reader, cfg *scanConfig
 	return fr, info
 }
 
+// countShapes notes the shapes of a file that w's kept sinks read, and
+// retires the sinks once they have seen more than maxKeptShapes.
+func (w *fileWorker) countShapes(schemas []WriterSchema) {
+	for _, ws := range schemas {
+		if ws.Shape == nil || w.shapes[ws.Shape] {
+			continue
+		}
+		if w.shapes == nil {
+			w.shapes = map[*rules.Shape]bool{}
+		}
+		w.shapes[ws.Shape] = true
+	}
+	if len(w.shapes) > maxKeptShapes {
+		for _, s := range w.sinks {
+			w.acc.merge(s)
+		}
+		w.sinks = w.sinks[:0]
+		clear(w.shapes)
+	}
+}
+
+// setKeysAside moves the keys of unique rules that w's kept sinks
+// buffer into w.acc, before fresh sinks buffer keys of their own, so
+// that w holds no more key buffers than newScanConfig counts.
+func (w *fileWorker) setKeysAside() {
+	for _, s := range w.sinks {
+		for i, u := range s.uniq {
+			if u != nil && (len(u.buf) > 0 || len(u.runs) > 0) {
+				w.acc.uniq[i].merge(u)
+				s.uniq[i] = newUniqueKeys(w.cfg.uniqueLimit, w.cfg.ruleSamples+1)
+			}
+		}
+	}
+}
+
 // readFile opens, decompresses and reads one file, turning a panic in the
 // reader into the file's error. With gz set, a .gz file goes through that
 // program; when its output is refused, readFile returns a
 // *gunzipRefusal and the caller reads the file again without gz. read,
 // when set, counts the compressed bytes taken.
-func readFile(ctx context.Context, path string, rd Reader, file int32, newSink func() Sink, p *Progress, gz *Gunzip, read *atomic.Int64) (info FileInfo, err error) {
+func readFile(ctx context.Context, path string, rd Reader, file int32, newSink func(throwaway bool) Sink, p *Progress, gz *Gunzip, read *atomic.Int64) (info FileInfo, err error) {
 	var ext *gunzipReader
 	defer func() {
 		if v := recover(); v != nil {
@@ -412,7 +504,8 @@ func readFile(ctx context.Context, path string, rd Reader, file int32, newSink f
 		return FileInfo{}, err
 	}
 	defer closeFn()
-	info, err = rd.Read(ctx, r, file, newSink)
+	// What the program gives may be thrown away (see gunzipRefusal).
+	info, err = rd.Read(ctx, r, file, func() Sink { return newSink(ext != nil) })
 	if err == nil {
 		// A reader may stop before the end (say, at an Avro file's last
 		// block); what remains must still decompress cleanly.

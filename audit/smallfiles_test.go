@@ -2,11 +2,16 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/dqaudit/dqaudit/rules"
 )
 
 // allocated returns the bytes fn allocates.
@@ -71,5 +76,57 @@ func TestUniqueKeysOfASmallFileStaySmall(t *testing.T) {
 	})
 	if limit := uint64(sinks * 64 * keyRecSize * 2); got > limit {
 		t.Errorf("%d buffers of 10 keys allocated %d KiB, want at most %d KiB", sinks, got>>10, limit>>10)
+	}
+}
+
+// shapePerFile reads each file as one event of a shape of its own, as the
+// Avro reader does for writer schemas it does not cache.
+type shapePerFile struct{}
+
+func (shapePerFile) Read(_ context.Context, _ io.Reader, file int32, newSink func() Sink) (FileInfo, error) {
+	s := rules.NewShape("Line", []rules.Field{{Name: "text", Kind: rules.KindString}})
+	e := NewEvent(s)
+	e.Values[0], e.Pos = rules.Str(fmt.Sprint(file)), Position{File: file}
+	newSink().Event(e)
+	return FileInfo{Schemas: []WriterSchema{{Event: s.Event(), Fields: s.Fields(), Shape: s}}}, nil
+}
+
+// TestKeptSinksForgetShapes: a worker's sinks, kept from file to file,
+// profile and evaluate each shape they see in a plan of their own; when
+// every file has a shape of its own, they are replaced before they hold
+// more than maxKeptShapes, and what they counted is kept.
+func TestKeptSinksForgetShapes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lines")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := rules.Parse(strings.NewReader("version: 1\ninputs: [{name: x, format: kafka-log, paths: [x.log]}]\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := rules.Compile(cfg, nil, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const files = 3*maxKeptShapes + 7
+	plan := &Plan{Date: "2024-03-19"}
+	for range files {
+		plan.Files = append(plan.Files, PlannedFile{Input: "x", Format: "lines", Path: path})
+	}
+	sc := newScanConfig(book, Options{Workers: 1}, plan.Date)
+	w := &fileWorker{cfg: sc, acc: newAccumulator(sc)}
+	for i := range files {
+		if fr, _ := w.scanFile(context.Background(), plan, i, shapePerFile{}); fr.Events != 1 || fr.Err != "" {
+			t.Fatalf("file %d: %+v", i, fr)
+		}
+		if len(w.shapes) > maxKeptShapes {
+			t.Fatalf("after %d files the kept sinks hold %d shapes, want at most %d", i+1, len(w.shapes), maxKeptShapes)
+		}
+	}
+	for _, s := range w.sinks {
+		w.acc.merge(s)
+	}
+	if got := w.acc.dayProfile().Events["Line"]; got == nil || got.Count != files {
+		t.Errorf("profile: %+v, want %d events", got, files)
 	}
 }

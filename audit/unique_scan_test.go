@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -62,12 +63,13 @@ rules:
 func TestUniqueRulesSpillToDisk(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	plan, book := uniqueDay(t, "")
-	scan := func(workers, memory int) []audit.RuleResult {
+	scan := func(workers, memory int, gz *audit.Gunzip) []audit.RuleResult {
 		t.Helper()
 		res, err := audit.Scan(context.Background(), plan, book, audit.Options{
 			Workers:      workers,
 			RuleSamples:  5,
 			UniqueMemory: memory,
+			Gunzip:       gz,
 			Readers:      map[string]audit.Reader{"avro": avro.New(), "kafka-log": kafkalog.New(kafkalog.Options{Workers: workers})},
 		})
 		if err != nil {
@@ -75,15 +77,25 @@ func TestUniqueRulesSpillToDisk(t *testing.T) {
 		}
 		return res.Rules
 	}
-	inMemory := scan(1, 1<<30)
+	inMemory := scan(1, 1<<30, nil)
 	for _, r := range inMemory {
 		if r.Checked == 0 || r.Failed == 0 || len(r.Samples) == 0 {
 			t.Fatalf("%s: %d checked, %d failed, %d samples: the day does not exercise the rule", r.Name, r.Checked, r.Failed, len(r.Samples))
 		}
 	}
 	for _, workers := range []int{1, 3} {
-		if got := scan(workers, 64<<10); !reflect.DeepEqual(got, inMemory) {
+		if got := scan(workers, 64<<10, nil); !reflect.DeepEqual(got, inMemory) {
 			t.Errorf("workers %d, 64 KiB for keys:\n%+v\nwant\n%+v", workers, got, inMemory)
+		}
+	}
+	// A file read through a Gunzip program gets sinks of its own, which
+	// take the keys of the sinks the worker keeps for other files (see
+	// fileWorker): one worker reads two Avro files before the log.
+	if gzip, err := exec.LookPath("gzip"); err == nil {
+		for _, memory := range []int{64 << 10, 1 << 30} {
+			if got := scan(1, memory, &audit.Gunzip{Path: gzip, Args: []string{"-dc"}}); !reflect.DeepEqual(got, inMemory) {
+				t.Errorf("the log through gzip -dc, %d KiB for keys:\n%+v\nwant\n%+v", memory>>10, got, inMemory)
+			}
 		}
 	}
 	// The same scan without a temporary directory fails: it does spill.
