@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/axiomhq/hyperloglog"
+	metro "github.com/dgryski/go-metro"
 
 	"github.com/dqaudit/dqaudit/rules"
 )
@@ -82,7 +82,7 @@ type fieldAcc struct {
 	nSmall   int      // non-zero counts in small
 	ints     map[int64]int64
 	keyBytes int
-	hll      *hyperloglog.Sketch
+	regs     *registers // the distinct values once high
 
 	num numStats // floats always; ints once high
 }
@@ -169,7 +169,7 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 			x := v.Int
 			if f.high {
 				f.num.addInt(x)
-				hllInt(f.hll, x)
+				f.regs.insertHash(fmix64(uint64(x)))
 				continue
 			}
 			if u := uint64(x); u < uint64(len(f.small)) && f.small[u] > 0 {
@@ -180,7 +180,7 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 		case rules.KindString:
 			str := v.Str
 			if f.high {
-				hllString(f.hll, str)
+				f.regs.insertHash(metro.Hash64Str(str, metroSeed)) // insertString, without a call
 				continue
 			}
 			if j := f.lastStr; j >= 0 && f.strKeys[j] == str {
@@ -308,15 +308,15 @@ func (b *Builder) newString(f *fieldAcc, s string) {
 // overflow turns f high-cardinality: its distinct values move to a
 // HyperLogLog and its int counts into the numeric statistics.
 func (b *Builder) overflow(f *fieldAcc) {
-	h := newHLL()
+	r := new(registers)
 	for s := range f.strIdx {
-		hllString(h, s)
+		r.insertString(s)
 	}
 	f.eachInt(func(x, c int64) {
-		hllInt(h, x)
+		r.insertHash(fmix64(uint64(x)))
 		f.num.addIntCount(x, c)
 	})
-	f.high, f.hll = true, h
+	f.high, f.regs = true, r
 	f.strIdx, f.strCnt, f.strKeys, f.lastStr = nil, nil, nil, -1
 	f.small, f.nSmall, f.ints, f.keyBytes = nil, 0, nil, 0
 }
@@ -350,7 +350,7 @@ func (f *fieldAcc) profile() *FieldProfile {
 		}
 	}
 	if f.high {
-		fp.hll = f.hll.Clone()
+		fp.hll = f.regs.sketch()
 	} else {
 		if len(f.strIdx) > 0 {
 			fp.strs = make(map[string]int64, len(f.strIdx))

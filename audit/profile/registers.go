@@ -1,0 +1,51 @@
+package profile
+
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/axiomhq/hyperloglog"
+	metro "github.com/dgryski/go-metro"
+)
+
+// registers are the registers of a dense HyperLogLog sketch of precision
+// HLLPrecision, as hyperloglog.Sketch keeps them. The Builder inserts into
+// them in place: the sketch's Insert costs two calls and its checks for
+// the sparse form on each value, which a high-cardinality field pays on
+// every event.
+type registers [1 << HLLPrecision]uint8
+
+// metroSeed is the seed with which hyperloglog.Sketch.Insert hashes,
+// fixed by its version 2 encoding.
+const metroSeed = 1337
+
+// insertString adds s as hyperloglog.Sketch.Insert adds its bytes.
+func (r *registers) insertString(s string) {
+	r.insertHash(metro.Hash64Str(s, metroSeed))
+}
+
+// insertHash adds the hash x as hyperloglog.Sketch.InsertHash does to a
+// dense sketch: the top bits choose a register, which keeps the largest
+// position of the first 1 bit among the rest.
+func (r *registers) insertHash(x uint64) {
+	const p = HLLPrecision
+	i := x >> (64 - p)
+	rho := uint8(bits.LeadingZeros64(x<<p|1<<(p-1))) + 1
+	if rho > r[i] {
+		r[i] = rho
+	}
+}
+
+// sketch returns a dense hyperloglog.Sketch of the registers, read from
+// their version 2 encoding so that it encodes to the same bytes.
+func (r *registers) sketch() *hyperloglog.Sketch {
+	b := make([]byte, 8, 8+len(r))
+	b[0], b[1] = 2, HLLPrecision // version, precision; bias 0, dense
+	binary.BigEndian.PutUint32(b[4:], uint32(len(r)))
+	b = append(b, r[:]...)
+	h := new(hyperloglog.Sketch)
+	if err := h.UnmarshalBinary(b); err != nil {
+		panic("profile: hyperloglog: " + err.Error()) // a constant header
+	}
+	return h
+}
