@@ -26,7 +26,9 @@ type Builder struct {
 	scratch   []rules.Value // the values of an event without a ValueSlice
 
 	day      string // the audited day, YYYY-MM-DD, or "" (see SetDay)
-	dayIndex int64  // its days since 1970-01-01
+	dayLo    uint64 // le64(day) and le16(day[8:]), to compare dates
+	dayHi    uint16
+	dayIndex int64 // its days since 1970-01-01
 }
 
 type eventAcc struct {
@@ -45,6 +47,7 @@ func (b *Builder) SetDay(date string) error {
 		return err
 	}
 	b.day, b.dayIndex = date, rules.DayNumber(t.Unix(), 3600)
+	b.dayLo, b.dayHi = le64(date), le16(date[8:])
 	return nil
 }
 
@@ -143,11 +146,22 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 		ev.noHour++
 	} else {
 		v := &vals[p.timePos]
-		h, other, ok := b.when(v, p.timeUnit)
-		if ok {
-			ev.hours[h]++
+		hour, other := -1, false
+		switch {
+		case v.Kind == rules.KindString:
+			if date, h, ok := rules.TextTime(v.Str); ok {
+				// date != b.day by two loads, not a call to memequal on
+				// every event; SetDay's layout takes exactly 10 bytes.
+				hour = h
+				other = b.day != "" && (len(date) != 10 || le64(date) != b.dayLo || le16(date[8:]) != b.dayHi)
+			}
+		case v.Kind == rules.KindInt && p.timeUnit > 0:
+			hour, other = b.unixHour(v.Int, p.timeUnit)
+		}
+		if uint(hour) < uint(len(ev.hours)) {
+			ev.hours[hour]++
 		} else {
-			ev.noHour++
+			ev.noHour++ // a date alone has none, but can be another day's
 		}
 		if other {
 			ev.otherDay++
@@ -378,25 +392,26 @@ func (f *fieldAcc) profile() *FieldProfile {
 	return fp
 }
 
-// when returns the UTC hour of the time v: an Avro timestamp of unit (see
-// rules.TimeUnit) or text (see rules.TextTime), and whether it falls on
-// another date than the audited day, when one is set. ok is false when v
-// has no hour; a date alone can still be another day's.
-func (b *Builder) when(v *rules.Value, unit int64) (hour int, otherDay, ok bool) {
-	switch {
-	case v.Kind == rules.KindInt && unit > 0:
-		// Units since the epoch, in UTC.
-		h := v.Int / unit
-		if v.Int%unit < 0 {
-			h-- // before 1970: round down
-		}
-		return int((h%24 + 24) % 24), b.day != "" && rules.DayNumber(v.Int, unit) != b.dayIndex, true
-	case v.Kind == rules.KindString:
-		date, h, ok := rules.TextTime(v.Str)
-		if !ok {
-			return 0, false, false
-		}
-		return max(h, 0), b.day != "" && date != b.day, h >= 0
+// unixHour returns the UTC hour of t, an Avro timestamp of unit (see
+// rules.TimeUnit), and whether it falls on another date than the audited
+// day, when one is set. Text times are read by ObserveValues itself.
+func (b *Builder) unixHour(t, unit int64) (hour int, otherDay bool) {
+	h := t / unit // units since the epoch, in UTC
+	if t%unit < 0 {
+		h-- // before 1970: round down
 	}
-	return 0, false, false
+	return int((h%24 + 24) % 24), b.day != "" && rules.DayNumber(t, unit) != b.dayIndex
+}
+
+// le64 and le16 read the first 8 and 2 bytes of s as little-endian words:
+// one load each.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func le16(s string) uint16 {
+	_ = s[1]
+	return uint16(s[0]) | uint16(s[1])<<8
 }

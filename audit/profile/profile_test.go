@@ -66,6 +66,7 @@ func TestOtherDay(t *testing.T) {
 		ev(text, rules.Str("2024-03-19T23:59:59")),
 		ev(text, rules.Str("2024-03-18T23:59:59")),       // late
 		ev(text, rules.Str("2024-03-20T00:00:00")),       // early
+		ev(text, rules.Str("2025-03-19T05:00:00")),       // a year late: only the first 8 bytes differ
 		ev(text, rules.Null()),                           // no hour: not counted
 		ev(text, rules.Str("2024-03-20T01:00:00+05:00")), // 2024-03-19T20:00Z
 		ev(text, rules.Str("2024-03-19T01:00:00+05:00")), // late: 2024-03-18T20:00Z
@@ -77,16 +78,17 @@ func TestOtherDay(t *testing.T) {
 		b.Observe(e)
 	}
 	p := b.Profile()
-	if e := p.Events["E"]; e.OtherDay != 6 || e.Hours[23] != 3 || e.Hours[20] != 2 || e.NoHour != 2 {
-		t.Fatalf("other_day %d, hour 23 %d, hour 20 %d, no_hour %d; want 6, 3, 2, 2", e.OtherDay, e.Hours[23], e.Hours[20], e.NoHour)
+	if e := p.Events["E"]; e.OtherDay != 7 || e.Hours[23] != 3 || e.Hours[20] != 2 || e.Hours[5] != 1 || e.NoHour != 2 {
+		t.Fatalf("other_day %d, hour 23 %d, hour 20 %d, hour 5 %d, no_hour %d; want 7, 3, 2, 1, 2",
+			e.OtherDay, e.Hours[23], e.Hours[20], e.Hours[5], e.NoHour)
 	}
 	p.Merge(p)
 	var back Profile
 	if err := json.Unmarshal([]byte(mustJSON(t, p)), &back); err != nil {
 		t.Fatal(err)
 	}
-	if got := back.Events["E"].OtherDay; got != 12 {
-		t.Errorf("other_day after a merge with itself and JSON: %d, want 12", got)
+	if got := back.Events["E"].OtherDay; got != 14 {
+		t.Errorf("other_day after a merge with itself and JSON: %d, want 14", got)
 	}
 	if NewBuilder().SetDay("19.03.2024") == nil {
 		t.Error("SetDay took a date that is not YYYY-MM-DD")
