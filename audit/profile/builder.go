@@ -170,28 +170,14 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 			p.timeAcc.kinds[v.Kind]++
 		}
 	}
-	for i := range p.fields {
-		pf := &p.fields[i]
+	// Each case counts its kind with a constant index; a kind this
+	// version does not know is skipped.
+	for _, pf := range p.fields {
 		v := &vals[pf.pos]
 		f := pf.acc
-		if int(v.Kind) >= numKinds {
-			continue // not a kind this version knows
-		}
-		f.kinds[v.Kind]++
 		switch v.Kind {
-		case rules.KindInt:
-			x := v.Int
-			if f.high {
-				f.num.addInt(x)
-				f.regs.insertHash(fmix64(uint64(x)))
-				continue
-			}
-			if u := uint64(x); u < uint64(len(f.small)) && f.small[u] > 0 {
-				f.small[u]++
-				continue
-			}
-			b.countInt(f, x)
 		case rules.KindString:
+			f.kinds[rules.KindString]++
 			str := v.Str
 			if f.high {
 				f.regs.insertHash(metro.Hash64Str(str, metroSeed)) // insertString, without a call
@@ -207,9 +193,26 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 				continue
 			}
 			b.newString(f, str)
+		case rules.KindInt:
+			f.kinds[rules.KindInt]++
+			x := v.Int
+			if f.high {
+				f.num.addInt(x)
+				f.regs.insertHash(fmix64(uint64(x)))
+				continue
+			}
+			if u := uint64(x); u < uint64(len(f.small)) && f.small[u] > 0 {
+				f.small[u]++
+				continue
+			}
+			b.countInt(f, x)
+		case rules.KindNull:
+			f.kinds[rules.KindNull]++
 		case rules.KindFloat:
+			f.kinds[rules.KindFloat]++
 			f.num.addFloat(v.Float)
 		case rules.KindBool:
+			f.kinds[rules.KindBool]++
 			if v.Int != 0 {
 				f.trues++
 			}

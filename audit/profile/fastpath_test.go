@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"strconv"
 	"testing"
 	"unsafe"
 
@@ -41,3 +42,34 @@ func TestValueSlicePathsAgree(t *testing.T) {
 // aliased returns b as a string without copying: the arena's buffer is
 // reused for the next event, as a source's is.
 func aliased(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// TestKindsCounted: each kind of value is counted as its own, in a field
+// of each cardinality, and a kind this version does not know is left out
+// of the counts without a panic.
+func TestKindsCounted(t *testing.T) {
+	s := rules.NewShape("E", fields("low", "high"))
+	b := NewBuilder()
+	unknown := rules.Value{Kind: rules.KindString + 1, Str: "x"}
+	vals := []rules.Value{rules.Null(), rules.Bool(true), rules.Bool(false), rules.Int(3), rules.Float(2.5), rules.Str("a"), unknown}
+	for i := range 2 * MaxDistinct {
+		b.Observe(ev(s, vals[i%len(vals)], rules.Str(strconv.Itoa(i))))
+	}
+	b.Observe(ev(s, unknown, unknown))
+	p := b.Profile()
+	low, high := p.Field("E", "low"), p.Field("E", "high")
+	per := int64(2 * MaxDistinct / len(vals)) // 285 of each, and the first five once more
+	for _, tc := range []struct {
+		k    rules.Kind
+		want int64
+	}{{rules.KindNull, per + 1}, {rules.KindBool, 2*per + 2}, {rules.KindInt, per + 1}, {rules.KindFloat, per + 1}, {rules.KindString, per}} {
+		if got := low.KindCount(tc.k); got != tc.want {
+			t.Errorf("low: %d values of kind %v, want %d", got, tc.k, tc.want)
+		}
+	}
+	if low.Count != 6*per+5 || low.trues != per+1 {
+		t.Errorf("low: count %d, trues %d; want %d, %d", low.Count, low.trues, 6*per+5, per+1)
+	}
+	if !high.HighCardinality() || high.Count != 2*MaxDistinct || high.KindCount(rules.KindString) != 2*MaxDistinct {
+		t.Errorf("high: high %v, count %d, strings %d; want true, %d, %d", high.HighCardinality(), high.Count, high.KindCount(rules.KindString), 2*MaxDistinct, 2*MaxDistinct)
+	}
+}
