@@ -187,7 +187,7 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 				f.strCnt[j]++
 				continue
 			}
-			if j, ok := f.strIdx[str]; ok {
+			if j, ok := f.strIndex(str); ok {
 				f.strCnt[j]++
 				f.lastStr = j
 				continue
@@ -307,6 +307,25 @@ func (f *fieldAcc) eachInt(fn func(x, c int64)) {
 	for x, c := range f.ints {
 		fn(x, c)
 	}
+}
+
+// maxScan bounds the strings a field compares one by one instead of
+// hashing the value for its map: status texts, server names and other
+// enumerations take a compare or two.
+const maxScan = 4
+
+// strIndex returns the index of s among f's strings.
+func (f *fieldAcc) strIndex(s string) (int32, bool) {
+	if len(f.strKeys) <= maxScan {
+		for j, k := range f.strKeys {
+			if k == s {
+				return int32(j), true
+			}
+		}
+		return 0, false
+	}
+	j, ok := f.strIdx[s]
+	return j, ok
 }
 
 func (b *Builder) newString(f *fieldAcc, s string) {

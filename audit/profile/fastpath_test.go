@@ -73,3 +73,28 @@ func TestKindsCounted(t *testing.T) {
 		t.Errorf("high: high %v, count %d, strings %d; want true, %d, %d", high.HighCardinality(), high.Count, high.KindCount(rules.KindString), 2*MaxDistinct, 2*MaxDistinct)
 	}
 }
+
+// TestFewStringsCounted: a field's strings are counted alike whether it
+// holds few enough to be compared one by one or more, which its map
+// finds; values repeat out of order so that the last one rarely matches.
+func TestFewStringsCounted(t *testing.T) {
+	s := rules.NewShape("E", fields("s"))
+	for _, n := range []int{1, maxScan, maxScan + 1, 3 * maxScan} {
+		b := NewBuilder()
+		want := map[string]int64{}
+		for i := range 50 * n {
+			v := "server-" + strconv.Itoa(i*7%n)
+			b.Observe(ev(s, rules.Str(v)))
+			want[v]++
+		}
+		top, other, ok := b.Profile().Field("E", "s").TopK(n)
+		if !ok || other != 0 || len(top) != n {
+			t.Fatalf("%d strings: TopK = %v, other %d, ok %v", n, top, other, ok)
+		}
+		for _, vc := range top {
+			if vc.Count != want[vc.Value.Str] {
+				t.Errorf("%d strings: %q counted %d times, want %d", n, vc.Value.Str, vc.Count, want[vc.Value.Str])
+			}
+		}
+	}
+}
