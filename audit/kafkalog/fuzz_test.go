@@ -45,10 +45,10 @@ func FuzzKafkaLine(f *testing.F) {
 		if got := validTime([]byte(in)); got != want {
 			t.Errorf("validTime(%q) = %v, oracle says %v", in, got, want)
 		}
-		// The cache agrees too, after a time of the same hour (a hit)
-		// and after another (a miss).
-		if len(in) >= 13 {
-			for _, prev := range []string{in[:13] + ":00:00", "2024-03-19T23:59:59"} {
+		// The cache agrees too, after a time of the same minute or hour
+		// (hits) and after another (a miss).
+		if len(in) >= 16 {
+			for _, prev := range []string{in[:16] + ":00", in[:13] + ":00:00", "2024-03-19T23:59:59"} {
 				var c timeCache
 				c.valid([]byte(prev))
 				if got := c.valid([]byte(in)); got != want {

@@ -456,11 +456,19 @@ func validHour(b []byte) bool {
 // validClock checks the rest of a time after its hour, b[13:]
 // (":MM:SS" and an optional fraction); len(b) >= 19.
 func validClock(b []byte) bool {
-	if b[13] != ':' || b[16] != ':' {
+	if b[13] != ':' {
 		return false
 	}
-	minute, second := rules.TwoDigits(b[14], b[15]), rules.TwoDigits(b[17], b[18])
-	if minute < 0 || minute > 59 || second < 0 || second > 59 {
+	if minute := rules.TwoDigits(b[14], b[15]); minute < 0 || minute > 59 {
+		return false
+	}
+	return validSecond(b)
+}
+
+// validSecond checks the rest of a time after its minute, b[16:]
+// (":SS" and an optional fraction); len(b) >= 19.
+func validSecond(b []byte) bool {
+	if b[16] != ':' || b[17]-'0' > 5 || b[18]-'0' > 9 {
 		return false
 	}
 	if len(b) == 19 {
@@ -478,26 +486,34 @@ func validClock(b []byte) bool {
 	return true
 }
 
-// timeCache remembers the date and hour of the last valid time. A log's
-// lines come in time order, so the next time nearly always shares them
-// and only its minutes, seconds and fraction need checking. valid gives
-// validTime's answer either way: the two parts are checked independently.
+// timeCache remembers the date, hour and minute of the last valid time.
+// A log's lines come in time order, so the next time nearly always shares
+// its minute, and only its seconds and fraction need checking; when it
+// shares only the hour, its minutes too. valid gives validTime's answer
+// either way: the parts are checked independently.
 type timeCache struct {
-	// "YYYY-MM-DDTHH" of the last valid time, as two overlapping
-	// little-endian words: bytes 0-7 and 5-12
+	// "YYYY-MM-DDTHH:MM" of the last valid time, as two little-endian
+	// words: bytes 0-7 and 8-15
 	w0, w1 uint64
 	ok     bool // w0 and w1 hold one
 }
+
+// dayHour masks the bytes of w1 up to the hour, "DDTHH".
+const dayHour = 1<<40 - 1
 
 func (c *timeCache) valid(b []byte) bool {
 	if len(b) < 19 {
 		return false
 	}
-	w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[5:])
-	if c.ok && w0 == c.w0 && w1 == c.w1 {
-		return validClock(b)
-	}
-	if !validHour(b) || !validClock(b) {
+	w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+	switch {
+	case w0 == c.w0 && w1 == c.w1 && c.ok:
+		return validSecond(b)
+	case w0 == c.w0 && (w1^c.w1)&dayHour == 0 && c.ok:
+		if !validClock(b) {
+			return false
+		}
+	case !validHour(b) || !validClock(b):
 		return false
 	}
 	c.w0, c.w1, c.ok = w0, w1, true

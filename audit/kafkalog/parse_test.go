@@ -377,13 +377,26 @@ func TestParserDoesNotAllocate(t *testing.T) {
 }
 
 // TestTimeCache feeds one cache a sequence of times: hits on the cached
-// hour must still check the clock, and misses the whole time.
+// minute must still check the seconds and fraction, hits on the cached
+// hour the clock, and misses the whole time.
 func TestTimeCache(t *testing.T) {
 	var c timeCache
 	for _, tc := range []struct {
 		in   string
 		want bool
 	}{
+		{"2024-02-29T10:00:00", true},
+		{"2024-02-29T10:00:59", true},           // minute hit
+		{"2024-02-29T10:00:60", false},          // minute hit, bad second
+		{"2024-02-29T10:00:5a", false},          // minute hit, letter
+		{"2024-02-29T10:00-00", false},          // minute hit, bad separator
+		{"2024-02-29T10:00:00.123456789", true}, // minute hit, fraction
+		{"2024-02-29T10:00:00.1234567890", false},
+		{"2024-02-29T10:00:00,5", false},
+		{"2024-02-29T10:00:0", false}, // too short
+		{"2024-02-29T11:00:00", true}, // another hour, the same minute
+		{"2024-02-29T11:00:01", true},
+		{"2024-02-28T11:00:01", true}, // another day
 		{"2024-02-29T10:00:00", true},
 		{"2024-02-29T10:59:59.123", true}, // hit
 		{"2024-02-29T10:60:00", false},    // hit, bad minute
