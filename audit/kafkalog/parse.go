@@ -47,15 +47,10 @@ const (
 	resultMark  = ", result:"
 )
 
-// shapes holds the Reader's three immutable shapes and where each field
-// sits in them, so the parser never looks names up per line.
+// shapes holds the Reader's three immutable shapes. The parser sets the
+// fields of their events by position, in the order newShapes checks.
 type shapes struct {
 	watch, rating, rec *rules.Shape
-
-	// field positions in watch and rating: time, userId, movieId, number
-	watchIdx, ratingIdx [4]int
-	// field positions in rec: time, userId, server, status, recommendations, responseTime
-	recIdx [6]int
 }
 
 func newShapes() *shapes {
@@ -64,11 +59,9 @@ func newShapes() *shapes {
 		rating: builtinShape(rules.MovieRatingEvent, ""),
 		rec:    builtinShape(rules.RecommendationRequest, ""),
 	}
-	s.watchIdx = indexes4(s.watch, "time", "userId", "movieId", "minute")
-	s.ratingIdx = indexes4(s.rating, "time", "userId", "movieId", "rating")
-	for i, name := range []string{"time", "userId", "server", "status", "recommendations", "responseTime"} {
-		s.recIdx[i] = mustIndex(s.rec, name)
-	}
+	mustOrder(s.watch, "time", "userId", "movieId", "minute")
+	mustOrder(s.rating, "time", "userId", "movieId", "rating")
+	mustOrder(s.rec, "time", "userId", "server", "status", "recommendations", "responseTime")
 	return s
 }
 
@@ -88,16 +81,14 @@ func builtinShape(event, drop string) *rules.Shape {
 	return rules.NewShape(event, kept)
 }
 
-func indexes4(s *rules.Shape, a, b, c, d string) [4]int {
-	return [4]int{mustIndex(s, a), mustIndex(s, b), mustIndex(s, c), mustIndex(s, d)}
-}
-
-func mustIndex(s *rules.Shape, name string) int {
-	i := s.Index(name)
-	if i < 0 {
-		panic(fmt.Sprintf("kafkalog: built-in %s has no field %q", s.Event(), name)) // a broken catalogue, not input
+// mustOrder checks that s has the fields names, in that order.
+func mustOrder(s *rules.Shape, names ...string) {
+	fields := s.Fields()
+	for i, name := range names {
+		if i >= len(fields) || fields[i].Name != name || len(fields) != len(names) {
+			panic(fmt.Sprintf("kafkalog: built-in %s does not have the fields %q", s.Event(), names)) // a broken catalogue, not input
+		}
 	}
-	return i
 }
 
 // parser turns lines into events for one sink. It is used by one goroutine.
@@ -147,35 +138,17 @@ func (p *parser) run(c chunk) (err error) {
 // lines parses data, whose first line has number line. The last line may
 // lack its newline.
 //
-// Nearly every byte of a log is printable ASCII, so the text is checked a
-// run of lines at a time: plainPrefix finds the first byte that is not
-// printable ASCII or a newline, every line that ends before it is clean,
-// and only the line that holds it is looked at closely, by scanLine. A
-// CR that ends a line (CRLF logs) is taken without scanLine.
+// Nearly every line of a log is an event in the form fastLine takes,
+// which checks its text and finds its end as it parses it. The few others
+// are split and checked by scanLine and parsed by line.
 func (p *parser) lines(data []byte, line int64) {
 	for len(data) > 0 {
-		plain := plainPrefix(data)
-		for {
-			end := bytes.IndexByte(data[:plain], '\n')
-			if end < 0 {
-				break
-			}
-			p.line(data[:end], line, true)
-			line++
-			data, plain = data[end+1:], plain-end-1
-		}
-		// data[:plain] holds no newline: the next line runs past it.
-		if plain == len(data) {
-			if plain > 0 {
-				p.line(data, line, true) // the last line, without its newline
-			}
-			return
-		}
-		end, clean := plain+1, true
-		if data[plain] != '\r' || end < len(data) && data[end] != '\n' {
+		end := p.fastLine(data, line)
+		if end < 0 {
+			var clean bool
 			end, clean = scanLine(data)
+			p.line(data[:end], line, clean)
 		}
-		p.line(data[:end], line, clean)
 		line++
 		if end >= len(data) {
 			return
@@ -252,12 +225,8 @@ func (p *parser) parseWatch(tm, user, body []byte, pos audit.Position) string {
 	if !ok {
 		return ReasonBadMinute
 	}
-	e, ix := p.watch, &p.watchIdx
-	v := e.Values
-	v[ix[0]] = str(tm)
-	v[ix[1]] = str(user)
-	v[ix[2]] = str(body[:slash])
-	v[ix[3]] = rules.Value{Kind: rules.KindInt, Int: minute}
+	e := p.watch
+	set4(e.Values, tm, user, body[:slash], minute)
 	e.Pos = pos
 	p.sink.Event(e)
 	return ""
@@ -276,12 +245,8 @@ func (p *parser) parseRating(tm, user, body []byte, pos audit.Position) string {
 	if !ok {
 		return ReasonBadRating
 	}
-	e, ix := p.rating, &p.ratingIdx
-	v := e.Values
-	v[ix[0]] = str(tm)
-	v[ix[1]] = str(user)
-	v[ix[2]] = str(body[:eq])
-	v[ix[3]] = rules.Value{Kind: rules.KindInt, Int: rating}
+	e := p.rating
+	set4(e.Values, tm, user, body[:eq], rating)
 	e.Pos = pos
 	p.sink.Event(e)
 	return ""
@@ -326,21 +291,37 @@ func (p *parser) parseRec(tm, user, body []byte, pos audit.Position) string {
 	if !ok {
 		return ReasonBadResponseTime
 	}
-	e, ix := p.rec, &p.recIdx
-	v := e.Values
-	v[ix[0]] = str(tm)
-	v[ix[1]] = str(user)
-	v[ix[2]] = str(server)
-	v[ix[3]] = rules.Value{Kind: rules.KindInt, Int: status}
-	if len(result) == 0 {
-		v[ix[4]] = rules.Value{}
-	} else {
-		v[ix[4]] = str(result)
-	}
-	v[ix[5]] = rules.Value{Kind: rules.KindInt, Int: ms}
+	e := p.rec
+	setRec(e.Values, tm, user, server, status, result, ms)
 	e.Pos = pos
 	p.sink.Event(e)
 	return ""
+}
+
+// set4 sets the fields of a watch or rating event: time, userId, movieId
+// and the number.
+func set4(v []rules.Value, tm, user, id []byte, num int64) {
+	v = v[:4]
+	v[0] = str(tm)
+	v[1] = str(user)
+	v[2] = str(id)
+	v[3] = rules.Value{Kind: rules.KindInt, Int: num}
+}
+
+// setRec sets the fields of a recommendation event; an empty result is
+// null.
+func setRec(v []rules.Value, tm, user, server []byte, status int64, result []byte, ms int64) {
+	v = v[:6]
+	v[0] = str(tm)
+	v[1] = str(user)
+	v[2] = str(server)
+	v[3] = rules.Value{Kind: rules.KindInt, Int: status}
+	if len(result) == 0 {
+		v[4] = rules.Value{}
+	} else {
+		v[4] = str(result)
+	}
+	v[5] = rules.Value{Kind: rules.KindInt, Int: ms}
 }
 
 // lastCommaSpace returns the index of the last ", " in b, or -1.
@@ -468,17 +449,15 @@ func validClock(b []byte) bool {
 // validSecond checks the rest of a time after its minute, b[16:]
 // (":SS" and an optional fraction); len(b) >= 19.
 func validSecond(b []byte) bool {
-	if b[16] != ':' || b[17]-'0' > 5 || b[18]-'0' > 9 {
+	return b[16] == ':' && b[17]-'0' <= 5 && b[18]-'0' <= 9 && (len(b) == 19 || validFraction(b[19:]))
+}
+
+// validFraction checks the fraction of a time, "." and 1 to 9 digits.
+func validFraction(b []byte) bool {
+	if len(b) < 2 || len(b) > 10 || b[0] != '.' {
 		return false
 	}
-	if len(b) == 19 {
-		return true
-	}
-	frac := b[20:]
-	if b[19] != '.' || len(frac) == 0 || len(frac) > 9 {
-		return false
-	}
-	for _, c := range frac {
+	for _, c := range b[1:] {
 		if c-'0' > 9 {
 			return false
 		}
@@ -502,18 +481,23 @@ type timeCache struct {
 const dayHour = 1<<40 - 1
 
 func (c *timeCache) valid(b []byte) bool {
+	if len(b) >= 19 && binary.LittleEndian.Uint64(b) == c.w0 && binary.LittleEndian.Uint64(b[8:]) == c.w1 && c.ok {
+		return validSecond(b)
+	}
+	return c.miss(b)
+}
+
+// miss is valid for a time of another minute than the cached one.
+func (c *timeCache) miss(b []byte) bool {
 	if len(b) < 19 {
 		return false
 	}
 	w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
-	switch {
-	case w0 == c.w0 && w1 == c.w1 && c.ok:
-		return validSecond(b)
-	case w0 == c.w0 && (w1^c.w1)&dayHour == 0 && c.ok:
+	if w0 == c.w0 && (w1^c.w1)&dayHour == 0 && c.ok {
 		if !validClock(b) {
 			return false
 		}
-	case !validHour(b) || !validClock(b):
+	} else if !validHour(b) || !validClock(b) {
 		return false
 	}
 	c.w0, c.w1, c.ok = w0, w1, true
@@ -588,27 +572,17 @@ func scanLine(data []byte) (end int, clean bool) {
 	}
 }
 
-// plainByte reports whether c is printable ASCII or a newline, the bytes
-// plainPrefix passes over.
-func plainByte(c byte) bool { return c-0x20 <= 0x5e || c == '\n' }
-
-// plainPrefixWords is plainPrefix eight bytes at a time, for CPUs without
+// printableWords is printable eight bytes at a time, for CPUs without
 // the assembly version; tests hold the two to the same answers.
-func plainPrefixWords(data []byte) int {
+func printableWords(data []byte) int {
 	i := 0
-	for i+8 <= len(data) {
-		if special(binary.LittleEndian.Uint64(data[i:]))&highs == 0 {
-			i += 8
-			continue
-		}
-		for end := i + 8; i < end; i++ { // a special byte or a newline
-			if !plainByte(data[i]) {
-				return i
-			}
+	for ; len(data)-i >= 8; i += 8 {
+		if m := special(binary.LittleEndian.Uint64(data[i:])) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
 	for ; i < len(data); i++ {
-		if !plainByte(data[i]) {
+		if data[i]-0x20 > 0x5e {
 			return i
 		}
 	}

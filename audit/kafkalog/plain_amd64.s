@@ -2,26 +2,21 @@
 
 #include "textflag.h"
 
-// SPECIAL sets each byte of x to 0xff where it is special, else 0: below
-// 0x20 as a signed byte (so 0x80 and up are too) and not '\n', or 0x7f.
-// X8, X9 and X10 hold 0x20, 0x7f and '\n' in every byte; X4 and X5 are
-// scratch.
+// SPECIAL sets each byte of x to 0xff where it is not printable ASCII,
+// else 0: below 0x20 as a signed byte (so 0x80 and up are too), or 0x7f.
+// X8 and X9 hold 0x20 and 0x7f in every byte; X4 is scratch.
 #define SPECIAL(x) \
 	MOVOU	X8, X4; \
 	PCMPGTB	x, X4; \
-	MOVOU	x, X5; \
-	PCMPEQB	X10, X5; \
-	PANDN	X4, X5; \
 	PCMPEQB	X9, x; \
-	POR	X5, x
+	POR	X4, x
 
-// func plainPrefix16(data []byte) int
+// func printable16(data []byte) int
 //
 // Sixteen bytes an instruction with SSE2, which every amd64 CPU has (no
 // AVX, so no upper register halves are left dirty for the Go code after
-// it). A byte is special when it is below 0x20 (signed, so 0x80 and up
-// are too) and not '\n', or is 0x7f.
-TEXT ·plainPrefix16(SB), NOSPLIT, $0-32
+// it).
+TEXT ·printable16(SB), NOSPLIT, $0-32
 	MOVQ	data_base+0(FP), SI
 	MOVQ	data_len+8(FP), BX
 	XORQ	AX, AX
@@ -31,9 +26,6 @@ TEXT ·plainPrefix16(SB), NOSPLIT, $0-32
 	MOVQ	$0x7f7f7f7f7f7f7f7f, DX
 	MOVQ	DX, X9
 	PUNPCKLQDQ	X9, X9
-	MOVQ	$0x0a0a0a0a0a0a0a0a, DX
-	MOVQ	DX, X10
-	PUNPCKLQDQ	X10, X10
 	MOVQ	BX, CX
 	ANDQ	$~63, CX // CX: the end of the whole 64-byte blocks
 

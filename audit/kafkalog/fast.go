@@ -1,0 +1,234 @@
+package kafkalog
+
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/dqaudit/dqaudit/audit"
+)
+
+// fastLine parses the line at the start of d in one pass from the left,
+// when it is an event in the form nearly every line of a log takes:
+// printable ASCII throughout, numbers without a sign and of at most 18
+// digits, the line ending in "\n" or "\r\n" within d, with at least 8
+// bytes after each of its variable fields but the last (the fields are
+// read eight bytes at a time). It returns the index of the line's newline,
+// or -1 having done nothing when the line is not in that form or is too
+// long; lines then checks and parses it the general way (scanLine, line),
+// which finds the reason, if any. fastLine takes no line that line would
+// not make into the same event, so malformed lines and their reasons are
+// line's alone.
+//
+// The general way finds the newline, checks the text, finds the commas,
+// then checks each field, each a pass over the same bytes; here each byte
+// is looked at once, and the newline is found by parsing up to it.
+func (p *parser) fastLine(d []byte, n int64) int {
+	// The time: 19 bytes, or up to 29 with a fraction. valid checks each
+	// of its bytes, so it holds no newline.
+	c1 := 19
+	if len(d) <= c1 {
+		return -1
+	}
+	if d[c1] != ',' {
+		for c1++; c1 < len(d) && c1 < 29 && d[c1] != ','; c1++ {
+		}
+		if c1 >= len(d) || d[c1] != ',' {
+			return -1
+		}
+	}
+	if !p.times.valid(d[:c1]) {
+		return -1
+	}
+	// The user id: printable up to the next comma.
+	u := c1 + 1
+	c2 := u
+	for {
+		if len(d)-c2 < 8 {
+			return -1
+		}
+		if m := commaStop(binary.LittleEndian.Uint64(d[c2:])); m != 0 {
+			c2 += bits.TrailingZeros64(m) >> 3
+			break
+		}
+		c2 += 8
+	}
+	if c2 == u || d[c2] != ',' {
+		return -1
+	}
+	r := c2 + 1
+	switch {
+	case len(d)-r >= len(watchPrefix) && string(d[r:r+len(watchPrefix)]) == watchPrefix:
+		// "<movieId>/<minute>.mpg": the id ends at the first '/', so
+		// only digits and ".mpg" follow it, as parseWatch's last '/'.
+		i := r + len(watchPrefix)
+		j := idEnd(d, i)
+		if j <= i || d[j] != '/' {
+			return -1
+		}
+		minute, k := digits(d, j+1)
+		if k < 0 || len(d)-k < len(watchSuffix) || string(d[k:k+len(watchSuffix)]) != watchSuffix {
+			return -1
+		}
+		k += len(watchSuffix)
+		end := lineEnd(d, k)
+		if end < 0 || k > p.maxLine {
+			return -1
+		}
+		e := p.watch
+		set4(e.Values, d[:c1], d[u:c2], d[i:j], minute)
+		e.Pos = audit.Position{File: p.file, Line: n}
+		p.sink.Event(e)
+		return end
+	case len(d)-r >= len(ratingPrefix) && string(d[r:r+len(ratingPrefix)]) == ratingPrefix:
+		// "<movieId>=<rating>"
+		i := r + len(ratingPrefix)
+		j := idEnd(d, i)
+		if j <= i || d[j] != '=' {
+			return -1
+		}
+		rating, k := digits(d, j+1)
+		if k < 0 {
+			return -1
+		}
+		end := lineEnd(d, k)
+		if end < 0 || k > p.maxLine {
+			return -1
+		}
+		e := p.rating
+		set4(e.Values, d[:c1], d[u:c2], d[i:j], rating)
+		e.Pos = audit.Position{File: p.file, Line: n}
+		p.sink.Event(e)
+		return end
+	case len(d)-r >= len(recPrefix) && string(d[r:r+16]) == "recommendation r" && string(d[r+16:r+len(recPrefix)]) == "equest ":
+		// recPrefix in two compares of at most 16 bytes, which take no call
+		return p.fastRec(d, c1, c2, r+len(recPrefix), n)
+	}
+	return -1
+}
+
+// fastRec is fastLine for "<server>, status <code>, result: <text>, <n> ms",
+// which starts at d[i]; d[:c1] is the time and d[c1+1:c2] the user id.
+// The text may hold commas and ", "; as in parseRec, it ends at the last
+// ", " of the line, and that is the one before the digits of <n>, which
+// hold none.
+func (p *parser) fastRec(d []byte, c1, c2, i int, n int64) int {
+	s := i // the comma after the server
+	for {
+		if len(d)-s < 8 {
+			return -1
+		}
+		if m := commaStop(binary.LittleEndian.Uint64(d[s:])); m != 0 {
+			s += bits.TrailingZeros64(m) >> 3
+			break
+		}
+		s += 8
+	}
+	if s == i || len(d)-s < len(statusMark) || string(d[s:s+len(statusMark)]) != statusMark {
+		return -1
+	}
+	status, k := digits(d, s+len(statusMark))
+	if k < 0 || len(d)-k < len(resultMark) || string(d[k:k+len(resultMark)]) != resultMark {
+		return -1
+	}
+	text := k + len(resultMark)
+	t := text + printable(d[text:]) // the line end, if all is well
+	end := lineEnd(d, t)
+	if end < 0 || t > p.maxLine || t-text < len(recSuffix) || string(d[t-len(recSuffix):t]) != recSuffix {
+		return -1
+	}
+	ms, m := digitsBack(d, text, t-len(recSuffix))
+	if m-text < 2 || d[m-2] != ',' || d[m-1] != ' ' {
+		return -1
+	}
+	result := d[text : m-2]
+	if len(result) > 0 && result[0] == ' ' {
+		result = result[1:]
+	}
+	e := p.rec
+	setRec(e.Values, d[:c1], d[c1+1:c2], d[i:s], status, result, ms)
+	e.Pos = audit.Position{File: p.file, Line: n}
+	p.sink.Event(e)
+	return end
+}
+
+// lineEnd returns the index of the newline when a line ends at d[k], with
+// "\n" or "\r\n", or -1.
+func lineEnd(d []byte, k int) int {
+	switch {
+	case k < len(d) && d[k] == '\n':
+		return k
+	case len(d)-k >= 2 && d[k] == '\r' && d[k+1] == '\n':
+		return k + 1
+	}
+	return -1
+}
+
+// The fast path looks for the first byte of a field that ends it or is
+// not printable ASCII, eight bytes at a time. It flags such bytes in
+// their high bits, exactly for the lowest one, which is the one it looks
+// at: a byte below it borrows or carries into no byte above it. The
+// bytes are these:
+//
+//	(x - ones*c) | x | (x + ones)  bytes below c, 0x80 and up, and 0x7f (special, with c = ' ')
+//	(x ^ (ones * c)) - ones        c, among ASCII bytes (the others are flagged anyway)
+
+// commaStop flags the bytes of x that end a user id or a server: ',' or
+// not printable ASCII.
+func commaStop(x uint64) uint64 {
+	return (((x ^ (ones * ',')) - ones) | (x - lows) | x | (x + ones)) & highs
+}
+
+// idEnd returns the index of the first byte of d from i on that cannot be
+// in a movie id (see validID) or is not printable ASCII, or -1 when d ends
+// with fewer than eight bytes left before one.
+func idEnd(d []byte, i int) int {
+	for ; len(d)-i >= 8; i += 8 {
+		x := binary.LittleEndian.Uint64(d[i:])
+		// ' ' is flagged as a byte below '!'.
+		m := (((x ^ (ones * ',')) - ones) | ((x ^ (ones * '/')) - ones) | ((x ^ (ones * '=')) - ones) |
+			(x - ones*'!') | x | (x + ones)) & highs
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	return -1
+}
+
+// digits parses the unsigned decimal of 1 to 18 digits, too few to
+// overflow, at d[i:] and returns it and the index after it, or -1 for the
+// index when there is none or it is longer.
+func digits(d []byte, i int) (int64, int) {
+	var u int64
+	j := i
+	for ; j < len(d); j++ {
+		c := d[j] - '0'
+		if c > 9 {
+			break
+		}
+		u = u*10 + int64(c)
+	}
+	if j == i || j-i > 18 {
+		return 0, -1
+	}
+	return u, j
+}
+
+// digitsBack parses the unsigned decimal of 1 to 18 digits that ends
+// before d[end] and starts after d[from], and returns it and the index of
+// its first digit, or -1 for the index.
+func digitsBack(d []byte, from, end int) (int64, int) {
+	var u, scale int64 = 0, 1
+	i := end
+	for ; i > from; i-- {
+		c := d[i-1] - '0'
+		if c > 9 {
+			break
+		}
+		u += int64(c) * scale
+		scale *= 10
+	}
+	if i == end || end-i > 18 {
+		return 0, -1
+	}
+	return u, i
+}

@@ -1,0 +1,117 @@
+package kafkalog
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"slices"
+	"testing"
+)
+
+// fastBases are lines of each shape in the forms fastLine takes, and a
+// few near them.
+var fastBases = []string{
+	tWatch,
+	tRate,
+	tReco,
+	"2024-03-17T10:04:59.5,4242424242,GET /data/m/a/0.mpg",
+	"2024-03-17T10:04:59.123456789,1,GET /rate/x=10",
+	"2024-03-17T10:05:01,7,recommendation request s1, status 0, result: java.net.SocketTimeoutException: Read timed out, 0 ms",
+	"2024-03-17T10:05:01,7,recommendation request s1, status 200, result: , 5 ms",
+	"2024-03-17T10:05:01,7,recommendation request s1, status 200, result:, 5 ms",
+	"2024-03-17T10:05:01,7,recommendation request s1, status 200, result: a, b, , 5 ms",
+	"2024-03-17T10:05:01,7,recommendation request s1, status 200, result: , , 5 ms",
+	"2024-03-17T10:05:01,7,recommendation request s1, status 200, result: x, 123456789012345678 ms",
+	"2024-03-17T10:04:59,1,GET /data/m/the+green+mile+1999/123456789012345678.mpg",
+	"2024-03-17T10:04:59,1,GET /data/m/the+green+mile+1999/1234567890123456789.mpg",
+	"2024-03-17T10:04:59,1,GET /rate/abcdefgh=1",
+}
+
+// fastBytes are the byte values TestFastLineAgrees puts in: the
+// separators of the shapes, digits, and bytes that are not printable
+// ASCII.
+var fastBytes = []byte{0x00, '\t', '\n', '\r', 0x1f, ' ', '!', '+', ',', '-', '.', '/', '0', '9', ':', '=', 'T', 'm', '~', 0x7f, 0x80, 0xc3, 0xff}
+
+// TestFastLineAgrees holds lines, which tries fastLine first, to the
+// general parse of each line (referenceRecs): for lines of every shape
+// with each of fastBytes put in, replacing or added, at each place, at
+// the end of the data with and without a newline, and followed by another
+// line; and for the lines cut at each length, also with CRLF, after a byte
+// order mark (which only the first line may have) and with maximum line
+// lengths about theirs.
+func TestFastLineAgrees(t *testing.T) {
+	r := New(Options{Workers: 1})
+	limited := []*Reader{r}
+	for _, n := range []int{len(tWatch) - 1, len(tWatch), len(tRate), len(tReco) - 1, len(tReco)} {
+		limited = append(limited, New(Options{Workers: 1, MaxLineBytes: n}))
+	}
+	eq := func(a, b rec) bool { return a.String() == b.String() }
+	check := func(r *Reader, in string) {
+		t.Helper()
+		c := &collector{}
+		newParser(r.shapes, c, 3, r.maxLine).lines([]byte(in), 1)
+		got := c.recs
+		slices.SortFunc(got, compareRecs)
+		if want := referenceRecs(r, []byte(in)); !slices.EqualFunc(got, want, eq) {
+			t.Fatalf("max line %d, %q:\ngot  %v\nwant %v", r.maxLine, in, got, want)
+		}
+	}
+	for _, base := range fastBases {
+		for i := 0; i <= len(base); i++ {
+			ln := base[:i]
+			for _, in := range []string{ln, ln + "\n", ln + "\r\n", ln + "\r", ln + "\r\n" + tWatch, "\ufeff" + ln + "\n", tRate + "\n\ufeff" + ln} {
+				for _, r := range limited {
+					check(r, in)
+				}
+			}
+			for _, c := range fastBytes {
+				var lns []string
+				if i < len(base) {
+					lns = append(lns, base[:i]+string(c)+base[i+1:])
+				}
+				lns = append(lns, base[:i]+string(c)+base[i:])
+				for _, ln := range lns {
+					check(r, ln)
+					check(r, ln+"\n"+tRate+"\n")
+				}
+			}
+		}
+	}
+}
+
+// TestStops holds the eight-bytes-at-a-time searches of fastLine to a
+// byte-by-byte answer, with each byte value at each place of a word.
+func TestStops(t *testing.T) {
+	isID := func(c byte) bool { return c > ' ' && c < 0x7f && c != ',' && c != '/' && c != '=' }
+	isUser := func(c byte) bool { return c >= ' ' && c < 0x7f && c != ',' }
+	want := func(b []byte, ok func(byte) bool) int {
+		for i, c := range b {
+			if !ok(c) {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, fill := range []string{"abcdefghabcdefgh", "+09azAZ~!+09azAZ"} {
+		for i := range 8 {
+			for c := range 256 {
+				for _, after := range []byte{'a', ',', 0x00, 0xff, 0x7f} {
+					b := []byte(fill)
+					b[i] = byte(c)
+					if i+1 < len(b) {
+						b[i+1] = after
+					}
+					if got, w := idEnd(b, 0), want(b, isID); got != w {
+						t.Fatalf("idEnd(%q) = %d, want %d", b, got, w)
+					}
+					got := -1
+					if m := commaStop(binary.LittleEndian.Uint64(b)); m != 0 {
+						got = bits.TrailingZeros64(m) >> 3
+					}
+					if w := want(b[:8], isUser); got != w {
+						t.Fatalf("commaStop(%q) flags byte %d, want %d", b[:8], got, w)
+					}
+				}
+			}
+		}
+	}
+}
