@@ -10,14 +10,14 @@ import (
 // fastLine parses the line at the start of d in one pass from the left,
 // when it is an event in the form nearly every line of a log takes:
 // printable ASCII throughout, numbers without a sign and of at most 18
-// digits, the line ending in "\n" or "\r\n" within d, with at least 8
-// bytes after each of its variable fields but the last (the fields are
-// read eight bytes at a time). It returns the index of the line's newline,
-// or -1 having done nothing when the line is not in that form or is too
-// long; lines then checks and parses it the general way (scanLine, line),
-// which finds the reason, if any. fastLine takes no line that line would
-// not make into the same event, so malformed lines and their reasons are
-// line's alone.
+// digits, at least 8 bytes of d from the start of each variable field but
+// the last (they are read eight bytes at a time), and an end at "\n",
+// "\r\n" or the end of d. It returns the index of the line's newline, or
+// len(d) for the last line of d; or -1, having done nothing, when the line
+// is not in that form or is too long: lines then checks and parses it the
+// general way (scanLine, line), which finds the reason, if any. fastLine
+// takes no line that line would not make into the same event, so
+// malformed lines and their reasons are line's alone.
 //
 // The general way finds the newline, checks the text, finds the commas,
 // then checks each field, each a pass over the same bytes; here each byte
@@ -36,7 +36,7 @@ func (p *parser) fastLine(d []byte, n int64) int {
 			return -1
 		}
 	}
-	if !p.times.valid(d[:c1]) {
+	if tm := d[:c1]; !(p.times.sameMinute(tm) && validSecond(tm)) && !p.times.valid(tm) {
 		return -1
 	}
 	// The user id: printable up to the next comma.
@@ -152,12 +152,13 @@ func (p *parser) fastRec(d []byte, c1, c2, i int, n int64) int {
 }
 
 // lineEnd returns the index of the newline when a line ends at d[k], with
-// "\n" or "\r\n", or -1.
+// "\n" or "\r\n", or len(d) when it is the last line of d, with or without
+// a final '\r'; or -1.
 func lineEnd(d []byte, k int) int {
 	switch {
-	case k < len(d) && d[k] == '\n':
+	case k == len(d) || d[k] == '\n':
 		return k
-	case len(d)-k >= 2 && d[k] == '\r' && d[k+1] == '\n':
+	case d[k] == '\r' && (k+1 == len(d) || d[k+1] == '\n'):
 		return k + 1
 	}
 	return -1

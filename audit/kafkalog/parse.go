@@ -481,10 +481,16 @@ type timeCache struct {
 const dayHour = 1<<40 - 1
 
 func (c *timeCache) valid(b []byte) bool {
-	if len(b) >= 19 && binary.LittleEndian.Uint64(b) == c.w0 && binary.LittleEndian.Uint64(b[8:]) == c.w1 && c.ok {
+	if c.sameMinute(b) {
 		return validSecond(b)
 	}
 	return c.miss(b)
+}
+
+// sameMinute reports whether b, of at least 19 bytes, starts with the
+// cached "YYYY-MM-DDTHH:MM".
+func (c *timeCache) sameMinute(b []byte) bool {
+	return len(b) >= 19 && binary.LittleEndian.Uint64(b) == c.w0 && binary.LittleEndian.Uint64(b[8:]) == c.w1 && c.ok
 }
 
 // miss is valid for a time of another minute than the cached one.
