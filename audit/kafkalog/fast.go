@@ -179,10 +179,9 @@ func commaStop(x uint64) uint64 {
 	return (((x ^ (ones * ',')) - ones) | (x - lows) | x | (x + ones)) & highs
 }
 
-// idEnd returns the index of the first byte of d from i on that cannot be
-// in a movie id (see validID) or is not printable ASCII, or -1 when d ends
-// with fewer than eight bytes left before one.
-func idEnd(d []byte, i int) int {
+// idEndWords is idEnd eight bytes at a time, for CPUs without the
+// assembly version; tests hold the two to the same answers.
+func idEndWords(d []byte, i int) int {
 	for ; len(d)-i >= 8; i += 8 {
 		x := binary.LittleEndian.Uint64(d[i:])
 		// ' ' is flagged as a byte below '!'.

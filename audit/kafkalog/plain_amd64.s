@@ -2,75 +2,176 @@
 
 #include "textflag.h"
 
-// SPECIAL sets each byte of x to 0xff where it is not printable ASCII,
-// else 0: below 0x20 as a signed byte (so 0x80 and up are too), or 0x7f.
-// X8 and X9 hold 0x20 and 0x7f in every byte; X4 is scratch.
-#define SPECIAL(x) \
-	MOVOU	X8, X4; \
-	PCMPGTB	x, X4; \
-	PCMPEQB	X9, x; \
-	POR	X4, x
-
-// func printable16(data []byte) int
-//
 // Sixteen bytes an instruction with SSE2, which every amd64 CPU has (no
 // AVX, so no upper register halves are left dirty for the Go code after
 // it).
-TEXT ·printable16(SB), NOSPLIT, $0-32
+//
+// PRINTABLE sets each byte of x to 0xff where it is printable ASCII
+// (0x20-0x7e), else 0: x+1 is above 0x20 as a signed byte just for those.
+// X8 holds 0x20 and X9 0x01 in every byte.
+#define PRINTABLE(x) \
+	PADDB	X9, x; \
+	PCMPGTB	X8, x
+
+// Each constant holds one byte in all sixteen places.
+DATA bytes20<>+0(SB)/8, $0x2020202020202020
+DATA bytes20<>+8(SB)/8, $0x2020202020202020
+GLOBL bytes20<>(SB), RODATA|NOPTR, $16
+DATA bytes21<>+0(SB)/8, $0x2121212121212121
+DATA bytes21<>+8(SB)/8, $0x2121212121212121
+GLOBL bytes21<>(SB), RODATA|NOPTR, $16
+DATA bytes01<>+0(SB)/8, $0x0101010101010101
+DATA bytes01<>+8(SB)/8, $0x0101010101010101
+GLOBL bytes01<>(SB), RODATA|NOPTR, $16
+DATA commas<>+0(SB)/8, $0x2c2c2c2c2c2c2c2c
+DATA commas<>+8(SB)/8, $0x2c2c2c2c2c2c2c2c
+GLOBL commas<>(SB), RODATA|NOPTR, $16
+DATA slashes<>+0(SB)/8, $0x2f2f2f2f2f2f2f2f
+DATA slashes<>+8(SB)/8, $0x2f2f2f2f2f2f2f2f
+GLOBL slashes<>(SB), RODATA|NOPTR, $16
+DATA equals<>+0(SB)/8, $0x3d3d3d3d3d3d3d3d
+DATA equals<>+8(SB)/8, $0x3d3d3d3d3d3d3d3d
+GLOBL equals<>(SB), RODATA|NOPTR, $16
+
+// func printable(data []byte) int
+TEXT ·printable(SB), NOSPLIT, $0-32
 	MOVQ	data_base+0(FP), SI
 	MOVQ	data_len+8(FP), BX
 	XORQ	AX, AX
-	MOVQ	$0x2020202020202020, DX
-	MOVQ	DX, X8
-	PUNPCKLQDQ	X8, X8
-	MOVQ	$0x7f7f7f7f7f7f7f7f, DX
-	MOVQ	DX, X9
-	PUNPCKLQDQ	X9, X9
+	MOVOU	bytes20<>(SB), X8
+	MOVOU	bytes01<>(SB), X9
 	MOVQ	BX, CX
 	ANDQ	$~63, CX // CX: the end of the whole 64-byte blocks
+	JZ	blocks16
 
-// 64 bytes a turn while no byte is special.
+// 64 bytes a turn while all are printable.
 loop64:
-	CMPQ	AX, CX
-	JAE	blocks16
 	MOVOU	0(SI)(AX*1), X0
 	MOVOU	16(SI)(AX*1), X1
 	MOVOU	32(SI)(AX*1), X2
 	MOVOU	48(SI)(AX*1), X3
-	SPECIAL(X0)
-	SPECIAL(X1)
-	SPECIAL(X2)
-	SPECIAL(X3)
-	POR	X1, X0
-	POR	X3, X2
-	POR	X2, X0
+	PRINTABLE(X0)
+	PRINTABLE(X1)
+	PRINTABLE(X2)
+	PRINTABLE(X3)
+	PAND	X1, X0
+	PAND	X3, X2
+	PAND	X2, X0
 	PMOVMSKB	X0, DX
-	TESTL	DX, DX
-	JNZ	blocks16
+	CMPL	DX, $0xffff
+	JNE	blocks16
 	ADDQ	$64, AX
-	JMP	loop64
+	CMPQ	AX, CX
+	JB	loop64
 
-// 16 bytes a turn: the block that holds the special byte, or the rest.
+// 16 bytes a turn: the block that holds the first byte that is not
+// printable, or the rest.
 blocks16:
 	MOVQ	BX, CX
 	ANDQ	$~15, CX // CX: the end of the whole 16-byte blocks
 
 loop16:
 	CMPQ	AX, CX
-	JAE	done
+	JAE	tail
 	MOVOU	0(SI)(AX*1), X0
-	SPECIAL(X0)
+	PRINTABLE(X0)
 	PMOVMSKB	X0, DX
-	TESTL	DX, DX
+	XORL	$0xffff, DX
 	JNZ	found
 	ADDQ	$16, AX
 	JMP	loop16
 
-// The lowest set bit of the mask is the first special byte.
+// The lowest set bit of DX is the first byte that is not printable.
 found:
 	BSFL	DX, DX
 	ADDQ	DX, AX
+	MOVQ	AX, ret+24(FP)
+	RET
+
+// The last 15 bytes at most, one at a time.
+tail:
+	CMPQ	AX, BX
+	JAE	done
+	MOVBLZX	(SI)(AX*1), DX
+	SUBL	$0x20, DX
+	CMPL	DX, $0x5e
+	JA	done
+	INCQ	AX
+	JMP	tail
 
 done:
 	MOVQ	AX, ret+24(FP)
+	RET
+
+// func idEnd(d []byte, i int) int
+//
+// A byte ends a movie id when it is not printable ASCII, or is ' ', ',',
+// '/' or '=': x+1 is above 0x21 as a signed byte just for the printable
+// bytes but ' ', and the others are compared one by one.
+TEXT ·idEnd(SB), NOSPLIT, $0-40
+	MOVQ	d_base+0(FP), SI
+	MOVQ	d_len+8(FP), BX
+	MOVQ	i+24(FP), DI
+	CMPQ	DI, BX
+	JA	idnone
+	ADDQ	DI, SI
+	SUBQ	DI, BX // SI, BX: d[i:]
+	MOVQ	BX, CX
+	ANDQ	$~15, CX // CX: the end of the whole 16-byte blocks
+	XORQ	AX, AX
+	MOVOU	bytes21<>(SB), X8
+	MOVOU	bytes01<>(SB), X9
+	MOVOU	commas<>(SB), X10
+	MOVOU	slashes<>(SB), X11
+	MOVOU	equals<>(SB), X12
+
+idloop:
+	CMPQ	AX, CX
+	JAE	idtail
+	MOVOU	0(SI)(AX*1), X0
+	MOVOU	X0, X1
+	PCMPEQB	X10, X1
+	MOVOU	X0, X2
+	PCMPEQB	X11, X2
+	MOVOU	X0, X3
+	PCMPEQB	X12, X3
+	PRINTABLE(X0) // with X8 0x21: printable but ' '
+	POR	X2, X1
+	POR	X3, X1
+	PANDN	X0, X1 // X1: the bytes that may be in an id
+	PMOVMSKB	X1, DX
+	XORL	$0xffff, DX
+	JNZ	idfound
+	ADDQ	$16, AX
+	JMP	idloop
+
+idfound:
+	BSFL	DX, DX
+	ADDQ	DX, AX
+
+idret:
+	ADDQ	DI, AX
+	MOVQ	AX, ret+32(FP)
+	RET
+
+// The last 15 bytes at most, one at a time.
+idtail:
+	CMPQ	AX, BX
+	JAE	idnone
+	MOVBLZX	(SI)(AX*1), DX
+	CMPL	DX, $0x21
+	JB	idret
+	CMPL	DX, $0x7e
+	JA	idret
+	CMPL	DX, $0x2c
+	JEQ	idret
+	CMPL	DX, $0x2f
+	JEQ	idret
+	CMPL	DX, $0x3d
+	JEQ	idret
+	INCQ	AX
+	JMP	idtail
+
+idnone:
+	MOVQ	$-1, ret+32(FP)
 	RET
