@@ -115,9 +115,10 @@ func newParser(s *shapes, sink audit.Sink, file int32, maxLine int) *parser {
 	}
 }
 
-// run hands one chunk to the sink and turns a panic of the sink into an
-// error, so that a broken sink fails its file, not the process.
-func (p *parser) run(c chunk) (err error) {
+// run hands one chunk to the sink and returns the number of lines in it;
+// it turns a panic of the sink into an error, so that a broken sink fails
+// its file, not the process.
+func (p *parser) run(c chunk) (lines int64, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			if e, ok := v.(error); ok {
@@ -129,19 +130,19 @@ func (p *parser) run(c chunk) (err error) {
 	}()
 	if c.tooLong {
 		p.sink.Malformed(audit.Position{File: p.file, Line: c.line}, ReasonTooLong, c.data)
-		return nil
+		return 1, nil
 	}
-	p.lines(c.data, c.line)
-	return nil
+	return p.lines(c.data, c.line), nil
 }
 
-// lines parses data, whose first line has number line. The last line may
-// lack its newline.
+// lines parses data, whose first line has number line, and returns the
+// number of lines in it. The last line may lack its newline.
 //
 // Nearly every line of a log is an event in the form fastLine takes,
 // which checks its text and finds its end as it parses it. The few others
 // are split and checked by scanLine and parsed by line.
-func (p *parser) lines(data []byte, line int64) {
+func (p *parser) lines(data []byte, line int64) int64 {
+	first := line
 	for len(data) > 0 {
 		end := p.fastLine(data, line)
 		if end < 0 {
@@ -151,10 +152,11 @@ func (p *parser) lines(data []byte, line int64) {
 		}
 		line++
 		if end >= len(data) {
-			return
+			break
 		}
 		data = data[end+1:]
 	}
+	return line - first
 }
 
 // line parses one line without its newline; clean says whether scanLine

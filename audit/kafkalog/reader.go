@@ -122,13 +122,13 @@ func (r *Reader) readSerial(f *feeder, file int32, newSink func() audit.Sink) er
 			spare = b
 		}
 	}
-	f.emit = func(c chunk) error {
+	f.emit = func(c chunk) (int64, error) {
 		if p == nil {
 			p = newParser(r.shapes, newSink(), file, r.maxLine)
 		}
-		err := p.run(c)
+		lines, err := p.run(c) // the parser counts the lines as it goes
 		f.put(c.buf)
-		return err
+		return lines, err
 	}
 	err := f.run()
 	r.putBuf(spare)
@@ -189,7 +189,7 @@ func (r *Reader) readParallel(f *feeder, file int32, newSink func() audit.Sink) 
 			case <-failed:
 			case <-f.ctx.Done():
 			default:
-				if err := p.run(c); err != nil {
+				if _, err := p.run(c); err != nil {
 					failOnce.Do(func() { failErr = err; close(failed) })
 				}
 			}
@@ -202,13 +202,14 @@ func (r *Reader) readParallel(f *feeder, file int32, newSink func() audit.Sink) 
 		wg.Add(1)
 		go worker(p)
 	}
-	f.emit = func(c chunk) error {
+	f.emit = func(c chunk) (int64, error) {
+		lines := int64(bytes.Count(c.data, []byte{'\n'})) // before a worker has the buffer
 		if started == 0 {
 			start()
 		}
 		select {
 		case work <- c:
-			return nil
+			return lines, nil
 		default:
 		}
 		if started < r.workers {
@@ -216,13 +217,13 @@ func (r *Reader) readParallel(f *feeder, file int32, newSink func() audit.Sink) 
 		}
 		select {
 		case work <- c:
-			return nil
+			return lines, nil
 		case <-f.ctx.Done():
 			put(c.buf)
-			return f.ctx.Err()
+			return 0, f.ctx.Err()
 		case <-failed:
 			put(c.buf)
-			return errStopped
+			return 0, errStopped
 		}
 	}
 
@@ -270,9 +271,11 @@ type feeder struct {
 	chunkBytes int
 	maxLine    int
 
-	get  func(n int) ([]byte, error) // a buffer of at least n bytes
-	put  func(b []byte)              // a buffer no longer needed
-	emit func(c chunk) error         // hands c and its buffer over, even on error
+	get func(n int) ([]byte, error) // a buffer of at least n bytes
+	put func(b []byte)              // a buffer no longer needed
+	// emit hands c and its buffer over, even on error, and returns the
+	// number of lines in c.data.
+	emit func(c chunk) (int64, error)
 
 	line     int64 // the number of the next line to cut
 	consumed int64 // bytes read from in
@@ -300,15 +303,16 @@ func (f *feeder) run() error {
 				f.put(buf)
 				return nil
 			}
-			return f.emit(chunk{buf: buf, data: data, line: f.line})
+			_, err := f.emit(chunk{buf: buf, data: data, line: f.line})
+			return err
 		}
 		cut := bytes.LastIndexByte(data, '\n') + 1
 		if rerr != nil {
 			if cut == 0 {
 				f.put(buf)
 			} else {
-				lines := int64(bytes.Count(data[:cut], []byte{'\n'}))
-				if err := f.emit(chunk{buf: buf, data: data[:cut], line: f.line}); err != nil {
+				lines, err := f.emit(chunk{buf: buf, data: data[:cut], line: f.line})
+				if err != nil {
 					return err
 				}
 				f.line += lines
@@ -334,8 +338,8 @@ func (f *feeder) run() error {
 			return err
 		}
 		copy(next, tail)
-		lines := int64(bytes.Count(data[:cut], []byte{'\n'}))
-		if err := f.emit(chunk{buf: buf, data: data[:cut], line: f.line}); err != nil {
+		lines, err := f.emit(chunk{buf: buf, data: data[:cut], line: f.line})
+		if err != nil {
 			f.put(next)
 			return err
 		}
@@ -364,7 +368,7 @@ func (f *feeder) skip(buf []byte) (int, error) {
 			}
 			continue
 		}
-		if err := f.emit(chunk{data: prefix, line: f.line, tooLong: true}); err != nil {
+		if _, err := f.emit(chunk{data: prefix, line: f.line, tooLong: true}); err != nil {
 			f.put(buf)
 			return 0, err
 		}
