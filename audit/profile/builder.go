@@ -405,7 +405,9 @@ func (f *fieldAcc) profile() *FieldProfile {
 			f.eachInt(func(x, c int64) { fp.ints[x] = c })
 		}
 	}
-	if f.num.sketch != nil || len(fp.ints) > 0 {
+	// nonFinite too: a field whose floats were all NaN or infinite (in a
+	// small file, say) has no sketch, but its count must merge.
+	if f.num.sketch != nil || f.num.nonFinite > 0 || len(fp.ints) > 0 {
 		fp.num = f.num.clone()
 		for x, c := range fp.ints {
 			fp.num.addIntCount(x, c)

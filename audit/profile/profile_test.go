@@ -647,3 +647,35 @@ func TestInvalidUTF8RoundTrips(t *testing.T) {
 		t.Errorf("TopK = %v, want %v", top, want)
 	}
 }
+
+// TestNonFiniteOnly: a profile whose float field held only NaN and
+// infinities (a small file's, or a shard's) keeps their count, so that it
+// reads back from JSON and merges into what the whole day gives.
+func TestNonFiniteOnly(t *testing.T) {
+	s := rules.NewShape("E", fields("x"))
+	inf := []rules.Value{rules.Float(math.NaN()), rules.Float(math.Inf(1)), rules.Null(), rules.Float(math.Inf(-1))}
+	finite := []rules.Value{rules.Float(2.5), rules.Int(3), rules.Float(math.NaN())}
+	part := func(vals []rules.Value) *Profile {
+		b := NewBuilder()
+		for _, v := range vals {
+			b.Observe(ev(s, v))
+		}
+		return b.Profile()
+	}
+	only := part(inf)
+	if got := only.Field("E", "x").NonFinite(); got != 3 {
+		t.Errorf("non-finite count %d, want 3", got)
+	}
+	var q Profile
+	if err := json.Unmarshal([]byte(mustJSON(t, only)), &q); err != nil {
+		t.Fatalf("the profile does not read back: %v", err)
+	}
+	whole := part(append(slices.Clone(inf), finite...))
+	for _, parts := range [][2]*Profile{{part(inf), part(finite)}, {part(finite), part(inf)}} {
+		merged := parts[0]
+		merged.Merge(parts[1])
+		if got, want := mustJSON(t, merged), mustJSON(t, whole); got != want {
+			t.Errorf("merge differs from the whole\n%s", firstDiff(got, want))
+		}
+	}
+}
