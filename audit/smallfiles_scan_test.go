@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -148,7 +147,7 @@ func TestScanOfSmallFilesAllocatesLittlePerFile(t *testing.T) {
 					rules.FormatKafkaLog: kafkalog.New(kafkalog.Options{Workers: 1}),
 				}}
 				var res *audit.Result
-				got := allocated(func() {
+				got := audit.Allocated(func() {
 					if res, err = audit.Scan(ctx, &plan, book, opts); err != nil {
 						t.Fatal(err)
 					}
@@ -174,14 +173,4 @@ func TestScanOfSmallFilesAllocatesLittlePerFile(t *testing.T) {
 			}
 		})
 	}
-}
-
-// allocated returns the bytes fn allocates.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
