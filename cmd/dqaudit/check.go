@@ -78,7 +78,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		var parts []string
 		for _, name := range slices.Sorted(maps.Keys(sets)) {
-			parts = append(parts, fmt.Sprintf("%s: %d values", name, sets[name].Len()))
+			parts = append(parts, name+": "+counted(sets[name].Len(), "value"))
 		}
 		if len(parts) > 0 {
 			sizes = " (" + strings.Join(parts, ", ") + ")"
@@ -93,6 +93,16 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "dqaudit check: %v\n", err)
 		return int(audit.ExitUsage)
 	}
-	fmt.Fprintf(stdout, "%s: ok: %d inputs, %d references%s, %d rules\n", *config, len(cfg.Inputs), len(cfg.References), sizes, len(cfg.Rules))
+	fmt.Fprintf(stdout, "%s: ok: %s, %s%s, %s\n", *config, counted(len(cfg.Inputs), "input"),
+		counted(len(cfg.References), "reference"), sizes, counted(len(cfg.Rules), "rule"))
 	return 0
+}
+
+// counted returns n and the noun, in the plural unless n is 1: "1 value",
+// "5000 values".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -645,7 +645,7 @@ func TestCheckCommand(t *testing.T) {
 	}
 
 	code, stdout, stderr = runCLI(t, "check", "--config", filepath.Join(repoRoot(t), "config.example.yaml"), "--references")
-	if code != 0 || !strings.Contains(stdout, "1 references (known_users: 5000 values)") {
+	if code != 0 || !strings.Contains(stdout, "ok: 2 inputs, 1 reference (known_users: 5000 values), 5 rules") {
 		t.Errorf("check --references: exit %d, stdout %q, stderr %q; want the size of known_users", code, stdout, stderr)
 	}
 	// A config whose reference file is missing passes check, which reads
@@ -664,6 +664,18 @@ func TestCheckCommand(t *testing.T) {
 		if code != int(audit.ExitUsage) || !strings.Contains(stderr, want) {
 			t.Errorf("check --references, references missing: exit %d, stderr %q; want 2 and %q", code, stderr, want)
 		}
+	}
+
+	// Counts of one are singular; none and many plural.
+	if err := os.WriteFile(filepath.Join(filepath.Dir(noRef), "users.csv"), []byte("user_id\n7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(noRef), "movies.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, "check", "--config", noRef, "--references")
+	if want := "ok: 1 input, 2 references (known_users: 1 value, movies: 0 values), 0 rules\n"; code != 0 || !strings.HasSuffix(stdout, want) {
+		t.Errorf("check --references, a one-id set: exit %d, stdout %q, stderr %q; want %q", code, stdout, stderr, want)
 	}
 }
 
