@@ -53,8 +53,38 @@ type Evaluator struct {
 type plan struct {
 	shape *Shape
 	steps []step
-	width int // len(Shape.Fields()): how many values a ValueSlice must have
+	fast  []fastStep // steps as RunValues runs them, one per step
+	width int        // len(Shape.Fields()): how many values a ValueSlice must have
 }
+
+// fastStep is a step as RunValues checks it: the few words its loop
+// reads for the usual cases, kept together, with the step itself for
+// the rest (see Evaluator.runStep).
+type fastStep struct {
+	op fastOp
+	// wneg and neg turn the tests below into their negations.
+	wneg, neg  bool
+	whereField int // the where condition's int field; -1 when none
+	field      int
+	// The where condition on an int holds when uint64(x)-wlo <= wspan is
+	// not wneg; fastInt passes the checked int when uint64(x)-lo <= span
+	// is not neg.
+	wlo, wspan uint64
+	lo, span   uint64
+	count      *int64
+	bits       []uint64 // fastReference: the set's bitmap of numerals
+	st         *step
+}
+
+// fastOp is how RunValues checks a fastStep.
+type fastOp uint8
+
+const (
+	fastOther     fastOp = iota // Evaluator.runStep
+	fastInt                     // an int in a range, or not: between, min, max; in and not_in of one int
+	fastNotNull                 // not_null and max_null_ratio
+	fastReference               // in_reference in a hashSet
+)
 
 type step struct {
 	check  int
@@ -180,6 +210,10 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 			p.steps = append(p.steps, st)
 		}
 	}
+	p.fast = make([]fastStep, len(p.steps))
+	for i := range p.steps {
+		p.fast[i] = p.steps[i].fast()
+	}
 	ev.plans[s] = p
 	if ev.nRecent < maxRecent {
 		ev.recentShapes[ev.nRecent], ev.recentPlans[ev.nRecent] = s, p
@@ -291,6 +325,71 @@ func (st *step) fastPath() {
 	}
 }
 
+// fast returns st as RunValues checks it.
+func (st *step) fast() fastStep {
+	f := fastStep{op: fastOther, whereField: -1, field: st.field, count: st.count, st: st}
+	if st.op == opGeneral {
+		return f
+	}
+	if st.whereField >= 0 {
+		f.whereField = st.whereField
+		f.wlo, f.wspan, f.wneg = st.whereOp.intRange(st.whereInt)
+	}
+	switch st.op {
+	case opRange:
+		if st.intBounds {
+			f.op = fastInt
+			f.lo, f.span, f.neg = intRange(st.lo, st.hi)
+		}
+	case opIn, opNotIn:
+		if few := st.c.values.few; len(few) == 1 {
+			f.op = fastInt
+			f.lo, f.span, f.neg = intRange(few[0], few[0])
+			f.neg = f.neg != (st.op == opNotIn)
+		}
+	case opNotNull:
+		f.op = fastNotNull
+	case opReference:
+		f.op, f.bits = fastReference, st.set.bits
+	}
+	return f
+}
+
+// intRange returns the ints from lo to hi as a test of fastStep: x is
+// in them when uint64(x)-start <= span is not neg. When lo > hi, there
+// are none: the test of all ints, negated.
+func intRange(lo, hi int64) (start, span uint64, neg bool) {
+	if lo > hi {
+		return 1 << 63, math.MaxUint64, true
+	}
+	return uint64(lo), uint64(hi) - uint64(lo), false
+}
+
+// intRange returns the ints x for which x op k holds, as a test of
+// fastStep (see the function intRange).
+func (op condOp) intRange(k int64) (start, span uint64, neg bool) {
+	switch op {
+	case condEq:
+		return intRange(k, k)
+	case condNe:
+		start, span, neg = intRange(k, k)
+		return start, span, !neg
+	case condLt:
+		if k == math.MinInt64 {
+			return intRange(0, -1)
+		}
+		return intRange(math.MinInt64, k-1)
+	case condLe:
+		return intRange(math.MinInt64, k)
+	case condGt:
+		if k == math.MaxInt64 {
+			return intRange(0, -1)
+		}
+		return intRange(k+1, math.MaxInt64)
+	}
+	return intRange(k, math.MaxInt64)
+}
+
 // holds reports whether x op k, for the comparisons of cond.
 func (op condOp) holds(x, k int64) bool {
 	switch op {
@@ -343,71 +442,131 @@ func (ev *Evaluator) RunValues(s *Shape, vals []Value) []Outcome {
 	if len(vals) < p.width {
 		tooFewValues(s, len(vals))
 	}
-	out := ev.out[:0]
-	// What Evaluator.step does, for the ops of fastPath, with the
-	// outcomes of Run.
-	steps := p.steps
-	for i := range steps {
-		st := &steps[i]
-		if st.op == opGeneral {
-			out = ev.step(out, st, vals, false)
-			continue
+	n := 0 // outcomes in ev.out
+	// The usual cases of the steps of fastPath, in a loop without calls,
+	// whose variables stay in registers; from the first step that needs
+	// a call on, runStep checks the rest.
+	steps := p.fast
+	i := 0
+	for ; i < len(steps); i++ {
+		f := &steps[i]
+		if f.op == fastOther {
+			goto slow
 		}
-		if st.whereField >= 0 {
-			w := &vals[st.whereField]
+		if f.whereField >= 0 {
+			w := &vals[f.whereField]
 			if w.Kind != KindInt {
-				out = ev.step(out, st, vals, false)
-				continue
+				goto slow
 			}
-			if !st.whereOp.holds(w.Int, st.whereInt) {
+			if (uint64(w.Int)-f.wlo <= f.wspan) == f.wneg {
 				continue
 			}
 		}
-		*st.count++
-		v := &vals[st.field]
+		v := &vals[f.field]
 		var failed bool
-		switch st.op {
-		case opRange:
-			if v.Kind == KindInt && st.intBounds {
-				failed = v.Int < st.lo || v.Int > st.hi
-			} else {
-				failed = st.c.outOfRange(v)
+		switch f.op {
+		case fastInt:
+			if v.Kind == KindInt {
+				failed = (uint64(v.Int)-f.lo <= f.span) == f.neg
+			} else if v.Kind != KindNull { // in range or in a list, a null passes
+				goto slow
 			}
-		case opIn, opNotIn:
-			var has bool
-			switch v.Kind {
-			case KindNull:
-				continue
-			case KindInt:
-				has = st.c.values.hasInt(v.Int)
-			default:
-				has = st.c.values.has(*v)
-			}
-			failed = has == (st.op == opNotIn)
-		case opNotNull:
+		case fastNotNull:
 			failed = v.Kind == KindNull
-		case opReference:
-			switch v.Kind {
-			case KindNull:
-				continue
-			case KindString:
-				failed = !st.set.has(v.Str)
-			default:
-				failed = !st.set.Has(*v)
+		case fastReference:
+			// What hashSet.has does for a numeral in a set with a
+			// bitmap; for null, nothing.
+			if v.Kind != KindNull {
+				if v.Kind != KindString || f.bits == nil {
+					goto slow
+				}
+				in, ok := numeralIn(f.bits, v.Str)
+				if !ok {
+					goto slow
+				}
+				failed = !in
 			}
 		}
+		*f.count++
 		if failed {
-			// As append(out, Outcome{...}), without building the
-			// Outcome on the stack first; out has room (see
-			// NewEvaluator).
-			if len(out) == cap(out) {
-				out = append(out, Outcome{})
-			} else {
-				out = out[:len(out)+1]
-			}
-			o := &out[len(out)-1]
-			o.Check, o.Failed, o.Err, o.Value, o.Key = st.check, true, false, *v, [2]uint64{}
+			// As append(out, Outcome{...}), without a call to grow it,
+			// and without building the Outcome on the stack first: out
+			// has room (see NewEvaluator). Failures are rare: the loop
+			// keeps only their count in a register.
+			o := &ev.out[:cap(ev.out)][n]
+			o.Check, o.Failed, o.Err, o.Value, o.Key = f.st.check, true, false, *v, [2]uint64{}
+			n++
 		}
+	}
+	return ev.out[:n]
+slow:
+	out := ev.out[:n]
+	for ; i < len(steps); i++ {
+		out = ev.runStep(out, steps[i].st, vals)
+	}
+	return out
+}
+
+// numeralIn reports whether s is a numeral (see numeral) whose bit is set
+// in bits, a hashSet's bitmap; ok is false when s is no numeral. It is
+// not inlined: in RunValues, its loop would have too few registers.
+//
+//go:noinline
+func numeralIn(bits []uint64, s string) (in, ok bool) {
+	x, ok := numeral(s)
+	return ok && x/64 < uint64(len(bits)) && bits[x/64]>>(x%64)&1 != 0, ok
+}
+
+// runStep is RunValues for one step, the whole of it: what Evaluator.step
+// does, for the ops of fastPath, with the outcomes of Run.
+func (ev *Evaluator) runStep(out []Outcome, st *step, vals []Value) []Outcome {
+	if st.op == opGeneral {
+		return ev.step(out, st, vals, false)
+	}
+	if st.whereField >= 0 {
+		w := &vals[st.whereField]
+		if w.Kind != KindInt {
+			return ev.step(out, st, vals, false)
+		}
+		if !st.whereOp.holds(w.Int, st.whereInt) {
+			return out
+		}
+	}
+	*st.count++
+	v := &vals[st.field]
+	var failed bool
+	switch st.op {
+	case opRange:
+		if v.Kind == KindInt && st.intBounds {
+			failed = v.Int < st.lo || v.Int > st.hi
+		} else {
+			failed = st.c.outOfRange(v)
+		}
+	case opIn, opNotIn:
+		var has bool
+		switch v.Kind {
+		case KindNull:
+			return out
+		case KindInt:
+			has = st.c.values.hasInt(v.Int)
+		default:
+			has = st.c.values.has(*v)
+		}
+		failed = has == (st.op == opNotIn)
+	case opNotNull:
+		failed = v.Kind == KindNull
+	case opReference:
+		switch v.Kind {
+		case KindNull:
+			return out
+		case KindString:
+			failed = !st.set.has(v.Str)
+		default:
+			failed = !st.set.Has(*v)
+		}
+	}
+	if failed {
+		out = append(out, Outcome{Check: st.check, Failed: true, Value: *v})
 	}
 	return out
 }

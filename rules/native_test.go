@@ -244,6 +244,18 @@ func TestRunAsEval(t *testing.T) {
 				event(reco, "status", v, "recommendations", w, "server", u))
 		}
 	}
+	if checkRunAsEval(t, b, events) == 0 {
+		t.Error("no check failed")
+	}
+}
+
+// checkRunAsEval runs b's checks over events with Eval, Run and
+// RunValues, and fails t where Run and RunValues do not return the
+// failures and unique keys that Eval returns, in its order, or count
+// other checked events, or where a check is never checked. It returns
+// the number of failures.
+func checkRunAsEval(t *testing.T, b *Book, events []*testEvent) int {
+	t.Helper()
 	text := func(bk *Book, outs []Outcome, keep func(Outcome) bool) string {
 		var s strings.Builder
 		for _, o := range outs {
@@ -265,15 +277,119 @@ func TestRunAsEval(t *testing.T) {
 		}
 		failures += strings.Count(want, "failed=true")
 	}
-	if failures == 0 {
-		t.Error("no check failed")
-	}
 	for i, c := range b.Checks {
 		if all.Checked()[i] != run.Checked()[i] || all.Checked()[i] != runValues.Checked()[i] {
 			t.Errorf("%s: checked %d events in Eval, %d in Run, %d in RunValues", c.Name, all.Checked()[i], run.Checked()[i], runValues.Checked()[i])
 		}
 		if all.Checked()[i] == 0 {
 			t.Errorf("%s: checked no event", c.Name)
+		}
+	}
+	return failures
+}
+
+// TestRunAsEvalEdges is TestRunAsEval for the cases of RunValues' own
+// loop (see fastStep): ints at the ends of int64 against bounds and
+// where conditions at and near them, and numerals, near-numerals and
+// other ids against sets with a bitmap of numerals and without one.
+func TestRunAsEvalEdges(t *testing.T) {
+	rules := []string{`  - {name: between, event: "*", field: code, between: [-5, 5]}
+  - {name: between-one, event: "*", field: code, between: [7, 7]}
+  - {name: between-all, event: "*", field: code, between: [-9223372036854775808, 9223372036854775807]}
+  - {name: min-lowest, event: "*", field: code, min: -9223372036854775808}
+  - {name: min, event: "*", field: code, min: 0}
+  - {name: max-highest, event: "*", field: code, max: 9223372036854775807}
+  - {name: max, event: "*", field: code, max: -1}
+  - {name: in, event: "*", field: code, in: [-9223372036854775808]}
+  - {name: in-highest, event: "*", field: code, in: [9223372036854775807]}
+  - {name: not-in, event: "*", field: code, not_in: [0]}
+  - {name: not-in-float, event: "*", field: code, not_in: [7.0]}
+  - {name: not-null, event: "*", field: code, not_null: true}
+  - {name: users, event: "*", field: userId, in_reference: users}
+  - {name: movies, event: "*", field: userId, in_reference: movies}
+`}
+	ops := []string{"==", "!=", "<", "<=", ">", ">="}
+	for i, k := range []string{"-9223372036854775807", "-1", "0", "7", "9223372036854775807"} {
+		for j, op := range ops {
+			// Alternately a between and an in_reference, to run both
+			// behind every where condition.
+			if (i+j)%2 == 0 {
+				rules = append(rules, fmt.Sprintf("  - {name: where-%d-%d, event: \"*\", field: code, between: [-5, 5], where: \"status %s %s\"}\n", i, j, op, k))
+			} else {
+				rules = append(rules, fmt.Sprintf("  - {name: where-%d-%d, event: \"*\", field: userId, in_reference: users, where: \"status %s %s\"}\n", i, j, op, k))
+			}
+		}
+	}
+	ints := []Value{Null(), Int(math.MinInt64), Int(math.MinInt64 + 1), Int(-6), Int(-5), Int(-1), Int(0), Int(1),
+		Int(5), Int(6), Int(7), Int(8), Int(math.MaxInt64 - 1), Int(math.MaxInt64), Float(7), Str("7"), Bool(true)}
+	ids := []Value{Null(), Str(""), Str("0"), Str("00"), Str("01"), Str("1"), Str("9"), Str("63"), Str("64"), Str("65"),
+		Str("127"), Str("128"), Str("199"), Str("200"), Str("201"), Str("499"), Str("500"), Str("501"), Str("65535"),
+		Str("65536"), Str("12345678"), Str("123456789"), Str("999999999999999"), Str("1000000000000000"),
+		Str("99999999999"), Str("18446744073709551616"), Str("-1"), Str("+1"), Str(" 1"), Str("1 "), Str("1x"),
+		Str("x1"), Str("1/"), Str("1:"), Str("a"), Str("u1"), Int(1), Int(200), Int(-1), Float(200), Str("\xff")}
+	typed := NewShape("Custom", []Field{{Name: "code", Kind: KindInt}, {Name: "status", Kind: KindInt}, {Name: "userId", Kind: KindString}})
+	var events []*testEvent
+	for i, v := range ints {
+		for j, w := range ints {
+			events = append(events, event(typed, "code", v, "status", w, "userId", ids[(i*len(ints)+j)%len(ids)]))
+		}
+	}
+	for i, id := range ids {
+		events = append(events, event(typed, "code", ints[i%len(ints)], "status", ints[(i/3)%len(ints)], "userId", id))
+	}
+	// users has a bitmap of its numerals; movies' numerals span too
+	// much for one, so they are in its table.
+	refs := map[string]Set{
+		"users":  userSet("0", "1", "63", "64", "128", "200", "500", "65535", "a", "u1", "1x", "12345678901234567"),
+		"movies": userSet("0", "1", "64", "200", "99999999999", "18446744073709551616", "a"),
+	}
+	if refs["users"].(*hashSet).bits == nil || refs["movies"].(*hashSet).bits != nil {
+		t.Fatal("users must have a bitmap, movies none")
+	}
+	// All the rules in one book, and then each alone, first in its plan:
+	// from the first step that RunValues' loop leaves to runStep, as it
+	// does an id that is no numeral, it checks the others there too.
+	failures := checkRunAsEval(t, book(t, strings.Join(rules, ""), refs), events)
+	for _, r := range strings.SplitAfter(strings.Join(rules, ""), "\n") {
+		if r == "" {
+			continue
+		}
+		b := book(t, r, refs)
+		for _, f := range b.NewEvaluator().plan(typed).fast {
+			if f.op == fastOther {
+				t.Errorf("%s: not checked in RunValues' loop", f.st.c.Name)
+			}
+		}
+		failures += checkRunAsEval(t, b, events)
+	}
+	if failures == 0 {
+		t.Error("no check failed")
+	}
+}
+
+// TestIntRange checks the tests of fastStep against the comparisons they
+// stand for, at the ends of int64 and beside them.
+func TestIntRange(t *testing.T) {
+	edges := []int64{math.MinInt64, math.MinInt64 + 1, math.MinInt64 + 2, -2, -1, 0, 1, 2, math.MaxInt64 - 2, math.MaxInt64 - 1, math.MaxInt64}
+	in := func(x int64, start, span uint64, neg bool) bool { return (uint64(x)-start <= span) != neg }
+	for _, lo := range edges {
+		for _, hi := range edges {
+			start, span, neg := intRange(lo, hi)
+			for _, x := range edges {
+				if got, want := in(x, start, span, neg), lo <= x && x <= hi; got != want {
+					t.Errorf("intRange(%d, %d) has %d: %v, want %v", lo, hi, x, got, want)
+				}
+			}
+		}
+	}
+	for op := condEq; op <= condGe; op++ {
+		for _, k := range edges {
+			start, span, neg := op.intRange(k)
+			for _, x := range edges {
+				if got, want := in(x, start, span, neg), op.holds(x, k); got != want {
+					t.Errorf("op %d, %d: has %d: %v, want %v", op, k, x, got, want)
+				}
+			}
 		}
 	}
 }
