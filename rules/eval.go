@@ -38,14 +38,16 @@ type Evaluator struct {
 	recentShapes [maxRecent]*Shape
 	recentPlans  [maxRecent]*plan
 	nRecent      int
-	last         *plan // the plan of the last event
-	out          []Outcome
-	vm           vm.VM
-	env          map[string]any
-	scratch      []Value // the values of an event without a ValueSlice
-	buf          []byte
-	checked      []int64 // per check: events it applied to
-	digest       xxhash.Digest
+	// The plans of the last events, by the slot of their shape: events
+	// of a few shapes that alternate find theirs here.
+	last    [lastPlans]*plan
+	out     []Outcome
+	vm      vm.VM
+	env     map[string]any
+	scratch []Value // the values of an event without a ValueSlice
+	buf     []byte
+	checked []int64 // per check: events it applied to
+	digest  xxhash.Digest
 }
 
 // plan is what an Evaluator does with events of one shape: the checks
@@ -140,6 +142,10 @@ type valueSlicer interface {
 // maxPlans bounds the shapes an Evaluator remembers.
 const maxPlans = 4096
 
+// lastPlans is the number of slots of Evaluator.last, and of Shape.slot's
+// values.
+const lastPlans = 64
+
 // maxRecent bounds the plans searched linearly before the map: a scan
 // meets a handful of shapes, which alternate from event to event, and
 // comparing a few pointers beats hashing one.
@@ -162,7 +168,7 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 		// Sources that make a shape per file would otherwise grow this
 		// without end; plans are cheap to make again.
 		clear(ev.plans)
-		ev.recentShapes, ev.recentPlans, ev.nRecent, ev.last = [maxRecent]*Shape{}, [maxRecent]*plan{}, 0, nil
+		ev.recentShapes, ev.recentPlans, ev.nRecent, ev.last = [maxRecent]*Shape{}, [maxRecent]*plan{}, 0, [lastPlans]*plan{}
 	}
 	p := &plan{shape: s, width: len(s.Fields())}
 	for i, c := range ev.book.Checks {
@@ -233,7 +239,7 @@ func (ev *Evaluator) plan(s *Shape) *plan {
 func (ev *Evaluator) Eval(e Event) []Outcome {
 	s := e.Shape()
 	vals := ev.values(s, e)
-	p := ev.last
+	p := ev.last[s.slot%lastPlans]
 	if p == nil || p.shape != s {
 		p = ev.findPlan(s)
 	}
@@ -407,8 +413,8 @@ func (op condOp) holds(x, k int64) bool {
 	return x >= k
 }
 
-// findPlan returns the plan for events of shape s when it is not the
-// last one: from the recent plans, from the map, or made anew.
+// findPlan returns the plan for events of shape s when it is not in
+// ev.last: from the recent plans, from the map, or made anew.
 func (ev *Evaluator) findPlan(s *Shape) *plan {
 	var p *plan
 	for i := 0; i < ev.nRecent; i++ {
@@ -420,7 +426,7 @@ func (ev *Evaluator) findPlan(s *Shape) *plan {
 	if p == nil {
 		p = ev.plan(s)
 	}
-	ev.last = p
+	ev.last[s.slot%lastPlans] = p
 	return p
 }
 
@@ -435,7 +441,7 @@ func tooFewValues(s *Shape, n int) {
 // it saves the interface calls of Run. vals must hold a value for every
 // field of s.
 func (ev *Evaluator) RunValues(s *Shape, vals []Value) []Outcome {
-	p := ev.last
+	p := ev.last[s.slot%lastPlans]
 	if p == nil || p.shape != s {
 		p = ev.findPlan(s)
 	}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"hash/fnv"
 	"strconv"
 	"strings"
 )
@@ -163,14 +164,24 @@ type Shape struct {
 	event  string
 	fields []Field
 	index  map[string]int
+	// slot is where an Evaluator looks first for its plan of the shape
+	// (see Evaluator.last): a hash of the event type and the field
+	// names, so that the few shapes of a scan likely have a slot each.
+	slot uint8
 }
 
 // NewShape returns the shape of events of type event with the given fields.
 func NewShape(event string, fields []Field) *Shape {
 	s := &Shape{event: event, fields: append([]Field(nil), fields...), index: make(map[string]int, len(fields))}
+	h := fnv.New32a()
+	h.Write([]byte(event))
 	for i, f := range s.fields {
 		s.index[f.Name] = i
+		h.Write([]byte{0})
+		h.Write([]byte(f.Name))
 	}
+	x := h.Sum32()
+	s.slot = uint8((x ^ x>>8 ^ x>>16 ^ x>>24) % lastPlans)
 	return s
 }
 

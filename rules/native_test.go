@@ -393,3 +393,39 @@ func TestIntRange(t *testing.T) {
 		}
 	}
 }
+
+// TestRunAsEvalManyShapes is TestRunAsEval over events of more shapes
+// than Evaluator.last has slots, in turn, so that shapes share a slot
+// and the plans of each push out the others'.
+func TestRunAsEvalManyShapes(t *testing.T) {
+	b := book(t, `  - {name: between, event: "*", field: code, between: [1, 200]}
+  - {name: reference, event: "*", field: code, in_reference: users}
+  - {name: where, event: "*", field: code, not_null: true, where: "status == 200"}
+`, map[string]Set{"users": userSet("1", "200", "a")})
+	var shapes []*Shape
+	slots := map[uint8]bool{}
+	for i := 0; i < 3*lastPlans; i++ {
+		// Fields in other places from shape to shape, so that a wrong
+		// plan reads the wrong ones.
+		fields := []Field{{Name: "code"}, {Name: "status"}}
+		for j := 0; j < i%5; j++ {
+			fields = append([]Field{{Name: fmt.Sprintf("f%d", j)}}, fields...)
+		}
+		fields = append(fields, Field{Name: fmt.Sprintf("g%d", i)})
+		s := NewShape("Custom", fields)
+		shapes = append(shapes, s)
+		slots[s.slot] = true
+	}
+	if len(slots) < lastPlans/2 {
+		t.Errorf("%d shapes in %d slots of %d", len(shapes), len(slots), lastPlans)
+	}
+	var events []*testEvent
+	for i, v := range nativeValues {
+		for j, w := range nativeValues {
+			events = append(events, event(shapes[(i*len(nativeValues)+j)%len(shapes)], "code", v, "status", w))
+		}
+	}
+	if checkRunAsEval(t, b, events) == 0 {
+		t.Error("no check failed")
+	}
+}
