@@ -413,3 +413,76 @@ func TestLoadSetGzipPadding(t *testing.T) {
 		t.Errorf("garbage: %v; want the file and %q", err, want)
 	}
 }
+
+// numeralLoop is numeral written plainly, digit by digit: the reference that
+// numeral and numeralIn are held to.
+func numeralLoop(id string) (uint64, bool) {
+	if len(id) == 0 || len(id) > maxShort || id[0] == '0' && len(id) > 1 {
+		return 0, false
+	}
+	var x uint64
+	for i := 0; i < len(id); i++ {
+		d := id[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		x = x*10 + uint64(d)
+	}
+	return x, true
+}
+
+// checkNumeral fails t when numeral or numeralIn disagree with
+// numeralLoop on s.
+func checkNumeral(t *testing.T, bits []uint64, s string) {
+	t.Helper()
+	want, wantOK := numeralLoop(s)
+	if x, ok := numeral(s); x != want || ok != wantOK {
+		t.Fatalf("numeral(%q) = %d, %v, want %d, %v", s, x, ok, want, wantOK)
+	}
+	wantIn := wantOK && want/64 < uint64(len(bits)) && bits[want/64]>>(want%64)&1 != 0
+	if in, ok := numeralIn(bits, s); in != wantIn || ok != wantOK {
+		t.Fatalf("numeralIn(%q) = %v, %v, want %v, %v", s, in, ok, wantIn, wantOK)
+	}
+}
+
+// TestNumeral holds numeral and numeralIn to the loop over digits:
+// every number below 200,000 and every 997th one below 10⁸ (all
+// the lengths, with every digit at every place), and every byte at every
+// place of ids of 1 to 9 bytes.
+func TestNumeral(t *testing.T) {
+	bits := make([]uint64, 1<<20/64) // the odd numbers below 2^20
+	for i := range bits {
+		bits[i] = 0xaaaaaaaaaaaaaaaa
+	}
+	var buf []byte
+	for x := uint64(0); x < 100_000_000; x++ {
+		if x >= 200_000 && x%997 != 3 {
+			continue
+		}
+		buf = strconv.AppendUint(buf[:0], x, 10)
+		checkNumeral(t, bits, string(buf))
+	}
+	for n := 1; n <= 9; n++ {
+		for place := 0; place < n; place++ {
+			for c := 0; c < 256; c++ {
+				id := []byte("123456789"[:n])
+				id[place] = byte(c)
+				checkNumeral(t, bits, string(id))
+			}
+		}
+	}
+	for _, s := range []string{"", "0", "00", "0000", "00000000", "01234567", "99999999", "10000000", "1234567890123456"} {
+		checkNumeral(t, bits, s)
+	}
+}
+
+// FuzzNumeral holds numeral and numeralIn to the loop over digits.
+func FuzzNumeral(f *testing.F) {
+	for _, s := range []string{"1234", "12345678", "0123", "12a4", "1/34", "1:34", "123456789", "7"} {
+		f.Add(s)
+	}
+	bits := []uint64{0xaaaaaaaaaaaaaaaa, 0x5555555555555555}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkNumeral(t, bits, s)
+	})
+}
