@@ -46,8 +46,12 @@ func TextTime(s string) (date string, hour int, ok bool) {
 	// The usual form, as the log writes it, inline: a 'T', and no zone
 	// (no sign where an offset would have one, and a digit at the end).
 	if n := len(s); n >= 19 && s[10] == 'T' && s[n-1]-'0' <= 9 && s[n-3] >= '0' && s[n-5] >= '0' && s[n-6] >= '0' {
-		if h := TwoDigits(s[11], s[12]); h >= 0 && h <= 23 {
-			return s[:10], h, true
+		// TwoDigits and h <= 23 in two tests: when the second digit is
+		// one, a first byte that is not 0, 1 or 2 makes h over 23, a
+		// byte under '0' wrapping it round to near 2⁶⁴.
+		d := uint(s[12]) - '0'
+		if h := (uint(s[11])-'0')*10 + d; d <= 9 && h <= 23 {
+			return s[:10], int(h), true
 		}
 	}
 	return textTime(s)

@@ -1,6 +1,9 @@
 package rules
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestTextTime(t *testing.T) {
 	for _, tc := range []struct {
@@ -71,4 +74,66 @@ func TestDayNumber(t *testing.T) {
 			t.Errorf("DayNumber(%d, %d) = %d, want %d", tc.t, tc.unit, got, tc.want)
 		}
 	}
+}
+
+// textTimeBefore is TextTime as it was before its fast path read the
+// hour in two tests: the reference that TestTextTimeSame and
+// FuzzTextTime hold it to.
+func textTimeBefore(s string) (date string, hour int, ok bool) {
+	if n := len(s); n >= 19 && s[10] == 'T' && s[n-1]-'0' <= 9 && s[n-3] >= '0' && s[n-5] >= '0' && s[n-6] >= '0' {
+		if h := TwoDigits(s[11], s[12]); h >= 0 && h <= 23 {
+			return s[:10], h, true
+		}
+	}
+	return textTime(s)
+}
+
+func checkTextTime(t *testing.T, s string) {
+	t.Helper()
+	date, hour, ok := TextTime(s)
+	wdate, whour, wok := textTimeBefore(s)
+	if date != wdate || hour != whour || ok != wok {
+		t.Fatalf("TextTime(%q) = %q, %d, %v; before, %q, %d, %v", s, date, hour, ok, wdate, whour, wok)
+	}
+}
+
+// TestTextTimeSame holds TextTime to textTimeBefore on times of every
+// length from the date alone to a zone with fractions of seconds, with
+// every pair of bytes in the hour, and every byte at every other place.
+func TestTextTimeSame(t *testing.T) {
+	for _, base := range []string{
+		"2024-03-19", "2024-03-19T08", "2024-03-19T08:15", "2024-03-19T0815", "2024-03-19T08:15:00",
+		"2024-03-19T08:15:00Z", "2024-03-19T08:15:00.5", "2024-03-19T08:15:00+05", "2024-03-19T08:15:00+0500",
+		"2024-03-19T08:15:00-05:00", "2024-03-19T23:59:59.999999999", "2024-03-19 08:15:00", "2024-02-29T23:00:00-02:00",
+	} {
+		b := []byte(base)
+		if len(b) > 12 {
+			for h := 0; h < 1<<16; h++ {
+				b[11], b[12] = byte(h), byte(h>>8)
+				checkTextTime(t, string(b))
+			}
+			copy(b, base)
+		}
+		for i := range b {
+			for c := 0; c < 256; c++ {
+				b[i] = byte(c)
+				checkTextTime(t, string(b))
+			}
+			b[i] = base[i]
+		}
+		for n := 0; n <= len(base); n++ {
+			checkTextTime(t, base[:n])
+			checkTextTime(t, base[:n]+strings.Repeat("0", len(base)-n))
+		}
+	}
+}
+
+// FuzzTextTime holds TextTime to textTimeBefore.
+func FuzzTextTime(f *testing.F) {
+	for _, s := range []string{"2024-03-19T08:15:00", "2024-03-19T23:59:59Z", "2024-03-19T0815+0100", "2024-03-19", "2024-03-19T24:00:00", "2024-03-19T/9:00:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkTextTime(t, s)
+	})
 }
