@@ -8,116 +8,129 @@ import (
 	"github.com/dqaudit/dqaudit/rules"
 )
 
-// fastLine parses the line at the start of d in one pass from the left,
-// when it is an event in the form nearly every line of a log takes:
-// printable ASCII throughout, numbers without a sign and of at most 18
-// digits, at least 8 bytes of d from the start of each variable field but
-// the last (they are read eight bytes at a time), and an end at "\n",
-// "\r\n" or the end of d. It returns the index of the line's newline, or
-// len(d) for the last line of d; or -1, having done nothing, when the line
-// is not in that form or is too long: lines then checks and parses it the
-// general way (scanLine, line), which finds the reason, if any. fastLine
-// takes no line that line would not make into the same event, so
-// malformed lines and their reasons are line's alone.
+// fastLines parses the lines at the start of d while each is an event in
+// the form nearly every line of a log takes: printable ASCII throughout,
+// numbers without a sign and of at most 18 digits, at least 8 bytes of d
+// from the start of each variable field but the last (they are read eight
+// bytes at a time), and an end at "\n", "\r\n" or the end of d. It
+// returns the number of bytes of d they take, their newlines included,
+// and the number of lines; it stops before the first line that is not in
+// that form or is too long, having done nothing with it: lines then
+// checks and parses it the general way (scanLine, line), which finds the
+// reason, if any. fastLines takes no line that line would not make into
+// the same event, so malformed lines and their reasons are line's alone.
 //
 // The general way finds the newline, checks the text, finds the commas,
 // then checks each field, each a pass over the same bytes; here each byte
-// is looked at once, and the newline is found by parsing up to it.
-func (p *parser) fastLine(d []byte, n int64) int {
-	// The time: 19 bytes, or up to 29 with a fraction. valid checks each
-	// of its bytes, so it holds no newline.
-	c1 := 19
-	if len(d) <= c1 {
-		return -1
-	}
-	if d[c1] != ',' {
-		// a fraction of up to 9 digits: the comma is in d[20:30]
-		if len(d) < 30 {
-			return -1
-		}
-		m := hasZero(binary.LittleEndian.Uint64(d[20:]) ^ (ones * ','))
-		switch {
-		case m != 0:
-			c1 = 20 + bits.TrailingZeros64(m)>>3
-		case d[28] == ',':
-			c1 = 28
-		case d[29] == ',':
-			c1 = 29
-		default:
-			return -1
-		}
-	}
-	if tm := d[:c1]; !(p.times.sameMinute(tm) && validSecond(tm)) && !p.times.valid(tm) {
-		return -1
-	}
-	// The user id: printable up to the next comma.
-	u := c1 + 1
-	c2 := u
+// is looked at once, and the newline is found by parsing up to it. The
+// loop over lines is here, not in lines, so that what the sink's call
+// clobbers is reloaded once a line, not saved and reloaded around a call
+// of a function a line too.
+func (p *parser) fastLines(d []byte, n int64) (int, int64) {
+	size, first := len(d), n
+lines:
 	for {
-		if len(d)-c2 < 8 {
-			return -1
-		}
-		if m := commaStop(binary.LittleEndian.Uint64(d[c2:])); m != 0 {
-			c2 += bits.TrailingZeros64(m) >> 3
+		// The time: 19 bytes, or up to 29 with a fraction. valid checks
+		// each of its bytes, so it holds no newline.
+		c1 := 19
+		if len(d) <= c1 {
 			break
 		}
-		c2 += 8
+		if d[c1] != ',' {
+			// a fraction of up to 9 digits: the comma is in d[20:30]
+			if len(d) < 30 {
+				break
+			}
+			m := hasZero(binary.LittleEndian.Uint64(d[20:]) ^ (ones * ','))
+			switch {
+			case m != 0:
+				c1 = 20 + bits.TrailingZeros64(m)>>3
+			case d[28] == ',':
+				c1 = 28
+			case d[29] == ',':
+				c1 = 29
+			default:
+				break lines
+			}
+		}
+		if tm := d[:c1]; !(p.times.sameMinute(tm) && validSecond(tm)) && !p.times.valid(tm) {
+			break
+		}
+		// The user id: printable up to the next comma.
+		u := c1 + 1
+		c2 := u
+		for {
+			if len(d)-c2 < 8 {
+				break lines
+			}
+			if m := commaStop(binary.LittleEndian.Uint64(d[c2:])); m != 0 {
+				c2 += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			c2 += 8
+		}
+		if c2 == u || d[c2] != ',' {
+			break
+		}
+		r := c2 + 1
+		var end int
+		switch {
+		case len(d)-r >= len(watchPrefix) && string(d[r:r+len(watchPrefix)]) == watchPrefix:
+			// "<movieId>/<minute>.mpg": the id ends at the first '/', so
+			// only digits and ".mpg" follow it, as parseWatch's last '/'.
+			i := r + len(watchPrefix)
+			j := idEnd(d, i)
+			if j <= i || d[j] != '/' {
+				break lines
+			}
+			minute, k := digits(d, j+1)
+			if k < 0 || len(d)-k < len(watchSuffix) || string(d[k:k+len(watchSuffix)]) != watchSuffix {
+				break lines
+			}
+			k += len(watchSuffix)
+			if end = lineEnd(d, k); end < 0 || k > p.maxLine {
+				break lines
+			}
+			e := p.watch
+			set4(e.Values, d[:c1], d[u:c2], d[i:j], minute)
+			e.Pos = audit.Position{File: p.file, Line: n}
+			p.sink.Event(e)
+		case len(d)-r >= len(ratingPrefix) && string(d[r:r+len(ratingPrefix)]) == ratingPrefix:
+			// "<movieId>=<rating>"
+			i := r + len(ratingPrefix)
+			j := idEnd(d, i)
+			if j <= i || d[j] != '=' {
+				break lines
+			}
+			rating, k := digits(d, j+1)
+			if k < 0 {
+				break lines
+			}
+			if end = lineEnd(d, k); end < 0 || k > p.maxLine {
+				break lines
+			}
+			e := p.rating
+			set4(e.Values, d[:c1], d[u:c2], d[i:j], rating)
+			e.Pos = audit.Position{File: p.file, Line: n}
+			p.sink.Event(e)
+		case len(d)-r >= len(recPrefix) && string(d[r:r+16]) == "recommendation r" && string(d[r+16:r+len(recPrefix)]) == "equest ":
+			// recPrefix in two compares of at most 16 bytes, which take no call
+			if end = p.fastRec(d, c1, c2, r+len(recPrefix), n); end < 0 {
+				break lines
+			}
+		default:
+			break lines
+		}
+		n++
+		if end >= len(d) {
+			return size, n - first
+		}
+		d = d[end+1:]
 	}
-	if c2 == u || d[c2] != ',' {
-		return -1
-	}
-	r := c2 + 1
-	switch {
-	case len(d)-r >= len(watchPrefix) && string(d[r:r+len(watchPrefix)]) == watchPrefix:
-		// "<movieId>/<minute>.mpg": the id ends at the first '/', so
-		// only digits and ".mpg" follow it, as parseWatch's last '/'.
-		i := r + len(watchPrefix)
-		j := idEnd(d, i)
-		if j <= i || d[j] != '/' {
-			return -1
-		}
-		minute, k := digits(d, j+1)
-		if k < 0 || len(d)-k < len(watchSuffix) || string(d[k:k+len(watchSuffix)]) != watchSuffix {
-			return -1
-		}
-		k += len(watchSuffix)
-		end := lineEnd(d, k)
-		if end < 0 || k > p.maxLine {
-			return -1
-		}
-		e := p.watch
-		set4(e.Values, d[:c1], d[u:c2], d[i:j], minute)
-		e.Pos = audit.Position{File: p.file, Line: n}
-		p.sink.Event(e)
-		return end
-	case len(d)-r >= len(ratingPrefix) && string(d[r:r+len(ratingPrefix)]) == ratingPrefix:
-		// "<movieId>=<rating>"
-		i := r + len(ratingPrefix)
-		j := idEnd(d, i)
-		if j <= i || d[j] != '=' {
-			return -1
-		}
-		rating, k := digits(d, j+1)
-		if k < 0 {
-			return -1
-		}
-		end := lineEnd(d, k)
-		if end < 0 || k > p.maxLine {
-			return -1
-		}
-		e := p.rating
-		set4(e.Values, d[:c1], d[u:c2], d[i:j], rating)
-		e.Pos = audit.Position{File: p.file, Line: n}
-		p.sink.Event(e)
-		return end
-	case len(d)-r >= len(recPrefix) && string(d[r:r+16]) == "recommendation r" && string(d[r+16:r+len(recPrefix)]) == "equest ":
-		// recPrefix in two compares of at most 16 bytes, which take no call
-		return p.fastRec(d, c1, c2, r+len(recPrefix), n)
-	}
-	return -1
+	return size - len(d), n - first
 }
 
-// fastRec is fastLine for "<server>, status <code>, result: <text>, <n> ms",
+// fastRec is fastLines for "<server>, status <code>, result: <text>, <n> ms",
 // which starts at d[i]; d[:c1] is the time and d[c1+1:c2] the user id.
 // The text may hold commas and ", "; as in parseRec, it ends at the last
 // ", " of the line, and that is the one before the digits of <n>, which

@@ -138,18 +138,20 @@ func (p *parser) run(c chunk) (lines int64, err error) {
 // lines parses data, whose first line has number line, and returns the
 // number of lines in it. The last line may lack its newline.
 //
-// Nearly every line of a log is an event in the form fastLine takes,
+// Nearly every line of a log is an event in the form fastLines takes,
 // which checks its text and finds its end as it parses it. The few others
 // are split and checked by scanLine and parsed by line.
 func (p *parser) lines(data []byte, line int64) int64 {
 	first := line
 	for len(data) > 0 {
-		end := p.fastLine(data, line)
-		if end < 0 {
-			var clean bool
-			end, clean = scanLine(data)
-			p.line(data[:end], line, clean)
+		k, n := p.fastLines(data, line)
+		line += n
+		if k >= len(data) {
+			break
 		}
+		data = data[k:]
+		end, clean := scanLine(data)
+		p.line(data[:end], line, clean)
 		line++
 		if end >= len(data) {
 			break
