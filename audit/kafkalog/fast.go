@@ -3,6 +3,7 @@ package kafkalog
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 
 	"github.com/dqaudit/dqaudit/audit"
 	"github.com/dqaudit/dqaudit/rules"
@@ -92,7 +93,11 @@ lines:
 				break lines
 			}
 			e := p.watch
-			set4(e.Values, d[:c1], d[u:c2], d[i:j], minute)
+			v := e.Values[:4] // set4, without its checks of what is checked here
+			setText(&v[0], d, 0, c1)
+			setText(&v[1], d, u, c2)
+			setText(&v[2], d, i, j)
+			v[3] = rules.Value{Kind: rules.KindInt, Int: minute}
 			e.Pos = audit.Position{File: p.file, Line: n}
 			p.sink.Event(e)
 		case len(d)-r >= len(ratingPrefix) && string(d[r:r+len(ratingPrefix)]) == ratingPrefix:
@@ -110,7 +115,11 @@ lines:
 				break lines
 			}
 			e := p.rating
-			set4(e.Values, d[:c1], d[u:c2], d[i:j], rating)
+			v := e.Values[:4] // set4, without its checks of what is checked here
+			setText(&v[0], d, 0, c1)
+			setText(&v[1], d, u, c2)
+			setText(&v[2], d, i, j)
+			v[3] = rules.Value{Kind: rules.KindInt, Int: rating}
 			e.Pos = audit.Position{File: p.file, Line: n}
 			p.sink.Event(e)
 		case len(d)-r >= len(recPrefix) && string(d[r:r+16]) == "recommendation r" && string(d[r+16:r+len(recPrefix)]) == "equest ":
@@ -170,14 +179,14 @@ func (p *parser) fastRec(d []byte, c1, c2, i int, n int64) int {
 	}
 	e := p.rec
 	v := e.Values[:6] // setRec written out: its call of seven arguments cost more
-	v[0] = str(d[:c1])
-	v[1] = str(d[c1+1 : c2])
-	v[2] = str(d[i:s])
+	setText(&v[0], d, 0, c1)
+	setText(&v[1], d, c1+1, c2)
+	setText(&v[2], d, i, s)
 	v[3] = rules.Value{Kind: rules.KindInt, Int: status}
 	if from == to {
 		v[4] = rules.Value{}
 	} else {
-		v[4] = str(d[from:to])
+		setText(&v[4], d, from, to)
 	}
 	v[5] = rules.Value{Kind: rules.KindInt, Int: ms}
 	e.Pos = audit.Position{File: p.file, Line: n}
@@ -265,4 +274,19 @@ func digitsBack(d []byte, from, end int) (int64, int) {
 		return 0, -1
 	}
 	return u, i
+}
+
+// setText sets v to the string d[i:j], for 0 <= i < j <= len(d), which
+// the fast path knows from the bytes it has read about each field. It
+// writes the string's header itself: slicing d and unsafe.String would
+// check again what is known, and cost more than the write.
+func setText(v *rules.Value, d []byte, i, j int) {
+	v.Kind, v.Int, v.Float = rules.KindString, 0, 0
+	*(*stringHeader)(unsafe.Pointer(&v.Str)) = stringHeader{unsafe.Add(unsafe.Pointer(unsafe.SliceData(d)), i), j - i}
+}
+
+// stringHeader is the layout of a string.
+type stringHeader struct {
+	data unsafe.Pointer
+	len  int
 }
