@@ -131,10 +131,10 @@ lines:
 			break lines
 		}
 		n++
-		if end >= len(d) {
+		if end+1 >= len(d) {
 			return size, n - first
 		}
-		d = d[end+1:]
+		d = d[end+1 : len(d) : len(d)] // no capacity to keep
 	}
 	return size - len(d), n - first
 }
