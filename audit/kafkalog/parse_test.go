@@ -146,10 +146,19 @@ func TestScanLineFindsEveryByte(t *testing.T) {
 	}
 }
 
-// TestPrintable holds printable (assembly on amd64) and printableWords
-// to a byte-by-byte answer, with each byte value at each place of inputs
-// of 0 to 150 bytes, so that every block width meets it at every offset.
+// TestPrintable holds printable and printableWords to a byte-by-byte
+// answer (checkPrintable).
 func TestPrintable(t *testing.T) {
+	checkPrintable(t, "printable", printable)
+	checkPrintable(t, "printableWords", printableWords)
+}
+
+// checkPrintable holds f, a version of printable, to a byte-by-byte
+// answer, with each byte value at each place of inputs of 0 to 150 bytes,
+// and bytes outside printable ASCII at each place of inputs of up to 400,
+// so that every block width meets them at every offset.
+func checkPrintable(t *testing.T, name string, f func([]byte) int) {
+	t.Helper()
 	want := func(b []byte) int {
 		for i, c := range b {
 			if c < 0x20 || c > 0x7e {
@@ -160,15 +169,11 @@ func TestPrintable(t *testing.T) {
 	}
 	check := func(in []byte) {
 		t.Helper()
-		w := want(in)
-		if got := printable(in); got != w {
-			t.Fatalf("printable(%q) = %d, want %d", in, got, w)
-		}
-		if got := printableWords(in); got != w {
-			t.Fatalf("printableWords(%q) = %d, want %d", in, got, w)
+		if got, w := f(in), want(in); got != w {
+			t.Fatalf("%s(%q) = %d, want %d", name, in, got, w)
 		}
 	}
-	buf := make([]byte, 0, 160)
+	buf := make([]byte, 0, 400)
 	for n := 0; n <= 150; n++ {
 		base := buf[:n]
 		for i := range base {
@@ -184,10 +189,25 @@ func TestPrintable(t *testing.T) {
 			}
 		}
 	}
+	for n := 151; n <= cap(buf); n++ {
+		base := buf[:n]
+		for i := range base {
+			base[i] = "abc~ !"[i%6]
+		}
+		check(base)
+		for i := range n {
+			for _, c := range []byte{0x00, '\n', 0x1f, 0x7f, 0x80, 0xff} {
+				saved := base[i]
+				base[i] = c
+				check(base)
+				base[i] = saved
+			}
+		}
+	}
 	// A special byte after a long printable run, as in a recommendation.
 	long := bytes.Repeat([]byte("the+green+mile+1999, "), 100)
 	check(long)
-	for _, at := range []int{0, 1, 15, 16, 63, 64, 65, len(long) - 2, len(long) - 1} {
+	for _, at := range []int{0, 1, 15, 16, 63, 64, 65, 127, 128, 129, len(long) - 2, len(long) - 1} {
 		in := bytes.Clone(long)
 		in[at] = 0x80
 		check(in)

@@ -2,9 +2,9 @@
 
 #include "textflag.h"
 
-// Sixteen bytes an instruction with SSE2, which every amd64 CPU has (no
-// AVX, so no upper register halves are left dirty for the Go code after
-// it).
+// Sixteen bytes an instruction with SSE2, which every amd64 CPU has, or,
+// in printableAVX2, thirty-two with AVX2, which ends with VZEROUPPER so
+// that no upper register halves are left dirty for the Go code after it.
 //
 // PRINTABLE sets each byte of x to 0xff where it is printable ASCII
 // (0x20-0x7e), else 0: x+1 is above 0x20 as a signed byte just for those.
@@ -35,6 +35,15 @@ GLOBL equals<>(SB), RODATA|NOPTR, $16
 
 // func printable(data []byte) int
 TEXT ·printable(SB), NOSPLIT, $0-32
+	CMPB	·useAVX2(SB), $0
+	JNE	avx2
+	JMP	·printableSSE2(SB)
+
+avx2:
+	JMP	·printableAVX2(SB)
+
+// func printableSSE2(data []byte) int
+TEXT ·printableSSE2(SB), NOSPLIT, $0-32
 	MOVQ	data_base+0(FP), SI
 	MOVQ	data_len+8(FP), BX
 	XORQ	AX, AX
@@ -174,4 +183,130 @@ idtail:
 
 idnone:
 	MOVQ	$-1, ret+32(FP)
+	RET
+
+// func printableAVX2(data []byte) int
+//
+// The minimum, as signed bytes, of x+1 over 128 bytes is above 0x20 just
+// when all of them are printable.
+TEXT ·printableAVX2(SB), NOSPLIT, $0-32
+	MOVQ	data_base+0(FP), SI
+	MOVQ	data_len+8(FP), BX
+	XORQ	AX, AX
+	VPBROADCASTB	bytes20<>(SB), Y8
+	VPBROADCASTB	bytes01<>(SB), Y9
+	MOVQ	BX, CX
+	ANDQ	$~127, CX // CX: the end of the whole 128-byte blocks
+	JZ	avx32
+
+// 128 bytes a turn while all are printable.
+avx128:
+	VMOVDQU	0(SI)(AX*1), Y0
+	VMOVDQU	32(SI)(AX*1), Y1
+	VMOVDQU	64(SI)(AX*1), Y2
+	VMOVDQU	96(SI)(AX*1), Y3
+	VPADDB	Y9, Y0, Y0
+	VPADDB	Y9, Y1, Y1
+	VPADDB	Y9, Y2, Y2
+	VPADDB	Y9, Y3, Y3
+	VPMINSB	Y1, Y0, Y0
+	VPMINSB	Y3, Y2, Y2
+	VPMINSB	Y2, Y0, Y0
+	VPCMPGTB	Y8, Y0, Y0
+	VPMOVMSKB	Y0, DX
+	CMPL	DX, $0xffffffff
+	JNE	avx32
+	ADDQ	$128, AX
+	CMPQ	AX, CX
+	JB	avx128
+
+// 32 bytes a turn: the block that holds the first byte that is not
+// printable, or the rest.
+avx32:
+	MOVQ	BX, CX
+	ANDQ	$~31, CX // CX: the end of the whole 32-byte blocks
+
+avx32loop:
+	CMPQ	AX, CX
+	JAE	avxrest
+	VMOVDQU	0(SI)(AX*1), Y0
+	VPADDB	Y9, Y0, Y0
+	VPCMPGTB	Y8, Y0, Y0
+	VPMOVMSKB	Y0, DX
+	XORL	$0xffffffff, DX
+	JNZ	avxfound
+	ADDQ	$32, AX
+	JMP	avx32loop
+
+// The lowest set bit of DX is the first byte that is not printable.
+avxfound:
+	VZEROUPPER
+	BSFL	DX, DX
+	ADDQ	DX, AX
+	MOVQ	AX, ret+24(FP)
+	RET
+
+// The last 31 bytes at most: 16 at once, then one at a time.
+avxrest:
+	VZEROUPPER
+	MOVQ	BX, CX
+	SUBQ	AX, CX
+	CMPQ	CX, $16
+	JB	avxtail
+	MOVOU	0(SI)(AX*1), X0
+	PRINTABLE(X0)
+	PMOVMSKB	X0, DX
+	XORL	$0xffff, DX
+	JNZ	avxfound16
+	ADDQ	$16, AX
+
+avxtail:
+	CMPQ	AX, BX
+	JAE	avxdone
+	MOVBLZX	(SI)(AX*1), DX
+	SUBL	$0x20, DX
+	CMPL	DX, $0x5e
+	JA	avxdone
+	INCQ	AX
+	JMP	avxtail
+
+avxfound16:
+	BSFL	DX, DX
+	ADDQ	DX, AX
+
+avxdone:
+	MOVQ	AX, ret+24(FP)
+	RET
+
+// func hasAVX2() bool
+//
+// AVX2 needs the CPU's support (CPUID leaf 7) and the system's: OSXSAVE,
+// and XCR0 saving the XMM and YMM state.
+TEXT ·hasAVX2(SB), NOSPLIT, $0-1
+	XORL	CX, CX
+	XORL	AX, AX
+	CPUID
+	CMPL	AX, $7
+	JB	noavx2
+	MOVL	$1, AX
+	XORL	CX, CX
+	CPUID
+	ANDL	$(1<<27|1<<28), CX // OSXSAVE, AVX
+	CMPL	CX, $(1<<27|1<<28)
+	JNE	noavx2
+	XORL	CX, CX
+	XGETBV
+	ANDL	$6, AX
+	CMPL	AX, $6
+	JNE	noavx2
+	MOVL	$7, AX
+	XORL	CX, CX
+	CPUID
+	TESTL	$(1<<5), BX // AVX2
+	JZ	noavx2
+	MOVB	$1, ret+0(FP)
+	RET
+
+noavx2:
+	MOVB	$0, ret+0(FP)
 	RET
