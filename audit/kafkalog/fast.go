@@ -145,18 +145,8 @@ lines:
 // ", " of the line, and that is the one before the digits of <n>, which
 // hold none.
 func (p *parser) fastRec(d []byte, c1, c2, i int, n int64) int {
-	s := i // the comma after the server
-	for {
-		if len(d)-s < 8 {
-			return -1
-		}
-		if m := commaStop(binary.LittleEndian.Uint64(d[s:])); m != 0 {
-			s += bits.TrailingZeros64(m) >> 3
-			break
-		}
-		s += 8
-	}
-	if s == i || len(d)-s < len(statusMark) || string(d[s:s+len(statusMark)]) != statusMark {
+	s := commaEnd(d, i) // the comma after the server
+	if s <= i || len(d)-s < len(statusMark) || string(d[s:s+len(statusMark)]) != statusMark {
 		return -1
 	}
 	status, k := digits(d, s+len(statusMark))
@@ -220,6 +210,17 @@ func lineEnd(d []byte, k int) int {
 // not printable ASCII.
 func commaStop(x uint64) uint64 {
 	return (((x ^ (ones * ',')) - ones) | (x - lows) | x | (x + ones)) & highs
+}
+
+// commaEndWords is commaEnd eight bytes at a time, for CPUs without the
+// assembly version; tests hold the two to the same answers.
+func commaEndWords(d []byte, i int) int {
+	for ; len(d)-i >= 8; i += 8 {
+		if m := commaStop(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	return -1
 }
 
 // idEndWords is idEnd eight bytes at a time, for CPUs without the

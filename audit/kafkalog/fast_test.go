@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -78,11 +79,28 @@ func TestFastLineAgrees(t *testing.T) {
 	}
 }
 
-// TestStops holds the searches of fastLine, eight bytes at a time or
-// (idEnd on amd64) sixteen, to a byte-by-byte answer, with each byte
-// value at each place of inputs of 0 to 40 bytes, so that every block
-// width meets it at every offset. A search may give up (-1) only on a
-// stop in the last len%8 bytes, which it does not read.
+// TestFastLinesTakes checks that fastLines, not the general way, takes
+// the lines of fastBases that are in its form, in runs of three, so that
+// TestFastLineAgrees tests it and not only the general way.
+func TestFastLinesTakes(t *testing.T) {
+	r := New(Options{Workers: 1})
+	for _, base := range fastBases {
+		// the fast path leaves numbers of 19 digits to the general way
+		taken := !strings.Contains(base, "1234567890123456789")
+		for _, in := range []string{base + "\n" + base + "\r\n" + base, base + "\n" + base + "\n" + base + "\n"} {
+			k, n := newParser(r.shapes, &collector{}, 3, r.maxLine).fastLines([]byte(in), 1)
+			if got := k == len(in) && n == 3; got != taken {
+				t.Errorf("fastLines(%q) = %d bytes, %d lines; want all taken: %v", in, k, n, taken)
+			}
+		}
+	}
+}
+
+// TestStops holds the searches of fastLines, eight bytes at a time or
+// (idEnd and commaEnd on amd64) sixteen, to a byte-by-byte answer, with
+// each byte value at each place of inputs of 0 to 40 bytes, so that every
+// block width meets it at every offset. A search may give up (-1) only on
+// a stop in the last len%8 bytes, which it does not read.
 func TestStops(t *testing.T) {
 	isID := func(c byte) bool { return c > ' ' && c < 0x7f && c != ',' && c != '/' && c != '=' }
 	isUser := func(c byte) bool { return c >= ' ' && c < 0x7f && c != ',' }
@@ -121,6 +139,11 @@ func TestStops(t *testing.T) {
 					}
 					check("idEnd", base, from, idEnd(base, from), w)
 					check("idEndWords", base, from, idEndWords(base, from), w)
+					if w = want(b, isUser); w >= 0 {
+						w += from
+					}
+					check("commaEnd", base, from, commaEnd(base, from), w)
+					check("commaEndWords", base, from, commaEndWords(base, from), w)
 				}
 				if n >= 8 {
 					got := -1

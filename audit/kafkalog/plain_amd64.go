@@ -35,3 +35,9 @@ func hasAVX2() bool
 //
 //go:noescape
 func idEnd(d []byte, i int) int
+
+// commaEnd returns the index of the first byte of d from i on that is ','
+// or not printable ASCII, or -1 when there is none.
+//
+//go:noescape
+func commaEnd(d []byte, i int) int

@@ -310,3 +310,63 @@ TEXT ·hasAVX2(SB), NOSPLIT, $0-1
 noavx2:
 	MOVB	$0, ret+0(FP)
 	RET
+
+// func commaEnd(d []byte, i int) int
+//
+// A byte ends a user id or a server when it is ',' or not printable
+// ASCII.
+TEXT ·commaEnd(SB), NOSPLIT, $0-40
+	MOVQ	d_base+0(FP), SI
+	MOVQ	d_len+8(FP), BX
+	MOVQ	i+24(FP), DI
+	CMPQ	DI, BX
+	JA	cenone
+	ADDQ	DI, SI
+	SUBQ	DI, BX // SI, BX: d[i:]
+	MOVQ	BX, CX
+	ANDQ	$~15, CX // CX: the end of the whole 16-byte blocks
+	XORQ	AX, AX
+	MOVOU	bytes20<>(SB), X8
+	MOVOU	bytes01<>(SB), X9
+	MOVOU	commas<>(SB), X10
+
+celoop:
+	CMPQ	AX, CX
+	JAE	cetail
+	MOVOU	0(SI)(AX*1), X0
+	MOVOU	X0, X1
+	PCMPEQB	X10, X1
+	PRINTABLE(X0)
+	PANDN	X0, X1 // X1: the bytes that may be in the field
+	PMOVMSKB	X1, DX
+	XORL	$0xffff, DX
+	JNZ	cefound
+	ADDQ	$16, AX
+	JMP	celoop
+
+cefound:
+	BSFL	DX, DX
+	ADDQ	DX, AX
+
+ceret:
+	ADDQ	DI, AX
+	MOVQ	AX, ret+32(FP)
+	RET
+
+// The last 15 bytes at most, one at a time.
+cetail:
+	CMPQ	AX, BX
+	JAE	cenone
+	MOVBLZX	(SI)(AX*1), DX
+	CMPL	DX, $0x20
+	JB	ceret
+	CMPL	DX, $0x7e
+	JA	ceret
+	CMPL	DX, $0x2c
+	JEQ	ceret
+	INCQ	AX
+	JMP	cetail
+
+cenone:
+	MOVQ	$-1, ret+32(FP)
+	RET
