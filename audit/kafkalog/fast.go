@@ -54,7 +54,7 @@ lines:
 				break lines
 			}
 		}
-		if tm := d[:c1]; !(p.times.sameMinute(tm) && validSecond(tm)) && !p.times.valid(tm) {
+		if tm := d[:c1]; !(p.times.sameMinute(tm) && secondWord(binary.LittleEndian.Uint32(d[16:])) && (c1 == 19 || validFraction(d[19:c1]))) && !p.times.valid(tm) {
 			break
 		}
 		// The user id: printable up to the next comma.
@@ -182,6 +182,15 @@ func (p *parser) fastRec(d []byte, c1, c2, i int, n int64) int {
 	e.Pos = audit.Position{File: p.file, Line: n}
 	p.sink.Event(e)
 	return end
+}
+
+// secondWord is validSecond for the time of which x holds bytes 16 to 19,
+// the first lowest: ':', '0' to '5', '0' to '9' and any byte. The mask
+// flags, exactly for the lowest, the bytes of x less ":00" that are above
+// 0, 5 and 9 or borrow (see commaStop).
+func secondWord(x uint32) bool {
+	t := x&0xffffff - 0x30303a
+	return (t|(t+0x767a7f))&0x808080 == 0
 }
 
 // lineEnd returns the index of the newline when a line ends at d[k], with

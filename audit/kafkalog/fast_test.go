@@ -97,6 +97,19 @@ func TestFastLinesTakes(t *testing.T) {
 	}
 }
 
+// TestSecondWord holds secondWord to validSecond for every value of the
+// three bytes it checks, and a fourth it must not.
+func TestSecondWord(t *testing.T) {
+	tm := []byte("2024-03-17T10:04:59,")
+	for x := range uint32(1 << 24) {
+		x |= (x * 0x9e3779b9) & 0xff000000 // any fourth byte
+		binary.LittleEndian.PutUint32(tm[16:], x)
+		if got, want := secondWord(x), validSecond(tm[:19]); got != want {
+			t.Fatalf("secondWord(%q) = %v, want %v", tm[16:], got, want)
+		}
+	}
+}
+
 // TestStops holds the searches of fastLines, eight bytes at a time or
 // (idEnd and commaEnd on amd64) sixteen, to a byte-by-byte answer, with
 // each byte value at each place of inputs of 0 to 40 bytes, so that every
