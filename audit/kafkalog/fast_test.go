@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// fastBases are lines of each shape in the forms fastLine takes, and a
+// fastBases are lines of each shape in the forms fastLines takes, and a
 // few near them.
 var fastBases = []string{
 	tWatch,
@@ -32,7 +32,7 @@ var fastBases = []string{
 // ASCII.
 var fastBytes = []byte{0x00, '\t', '\n', '\r', 0x1f, ' ', '!', '+', ',', '-', '.', '/', '0', '9', ':', '=', 'T', 'm', '~', 0x7f, 0x80, 0xc3, 0xff}
 
-// TestFastLineAgrees holds lines, which tries fastLine first, to the
+// TestFastLineAgrees holds lines, which tries fastLines first, to the
 // general parse of each line (referenceRecs): for lines of every shape
 // with each of fastBytes put in, replacing or added, at each place, at
 // the end of the data with and without a newline, and followed by another
