@@ -2,6 +2,8 @@
 
 package kafkalog
 
+import "golang.org/x/sys/cpu"
+
 // The functions below are written in assembly (plain_amd64.s).
 
 // printable returns the length of the longest prefix of data that holds
@@ -14,7 +16,8 @@ func printable(data []byte) int
 
 // useAVX2 says whether the CPU and system run AVX2, which reads a
 // recommendation's text twice as fast as SSE2; it is set once, at start.
-var useAVX2 = hasAVX2()
+// The assembly reads it, a byte.
+var useAVX2 = cpu.X86.HasAVX2
 
 // printableSSE2 is printable sixteen bytes an instruction.
 //
@@ -26,8 +29,6 @@ func printableSSE2(data []byte) int
 //
 //go:noescape
 func printableAVX2(data []byte) int
-
-func hasAVX2() bool
 
 // idEnd returns the index of the first byte of d from i on that cannot be
 // in a movie id (see validID) or is not printable ASCII, or -1 when there

@@ -278,39 +278,6 @@ avxdone:
 	MOVQ	AX, ret+24(FP)
 	RET
 
-// func hasAVX2() bool
-//
-// AVX2 needs the CPU's support (CPUID leaf 7) and the system's: OSXSAVE,
-// and XCR0 saving the XMM and YMM state.
-TEXT ·hasAVX2(SB), NOSPLIT, $0-1
-	XORL	CX, CX
-	XORL	AX, AX
-	CPUID
-	CMPL	AX, $7
-	JB	noavx2
-	MOVL	$1, AX
-	XORL	CX, CX
-	CPUID
-	ANDL	$(1<<27|1<<28), CX // OSXSAVE, AVX
-	CMPL	CX, $(1<<27|1<<28)
-	JNE	noavx2
-	XORL	CX, CX
-	XGETBV
-	ANDL	$6, AX
-	CMPL	AX, $6
-	JNE	noavx2
-	MOVL	$7, AX
-	XORL	CX, CX
-	CPUID
-	TESTL	$(1<<5), BX // AVX2
-	JZ	noavx2
-	MOVB	$1, ret+0(FP)
-	RET
-
-noavx2:
-	MOVB	$0, ret+0(FP)
-	RET
-
 // func commaEnd(d []byte, i int) int
 //
 // A byte ends a user id or a server when it is ',' or not printable
