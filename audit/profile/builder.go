@@ -6,8 +6,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	metro "github.com/dgryski/go-metro"
-
 	"github.com/dqaudit/dqaudit/rules"
 )
 
@@ -180,7 +178,7 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 			f.kinds[rules.KindString]++
 			str := v.Str
 			if f.high {
-				f.regs.insertHash(metro.Hash64Str(str, metroSeed)) // insertString, without a call
+				f.regs.insertHash(hashString(str)) // insertString, without a call
 				continue
 			}
 			if j := f.lastStr; j >= 0 && f.strKeys[j] == str {

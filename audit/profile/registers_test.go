@@ -2,9 +2,12 @@ package profile
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
+
+	metro "github.com/dgryski/go-metro"
 
 	"github.com/dqaudit/dqaudit/rules"
 )
@@ -53,4 +56,32 @@ func mustMarshal(t *testing.T, marshal func() ([]byte, error)) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestHashStringIsMetro: hashString, which hashes short strings itself,
+// gives metro's hash of every length on both sides of each of metro's
+// steps (32, 16, 8, 4, 2 and 1 bytes), of random bytes and of each byte
+// value alone, at offsets that do not align the words.
+func TestHashStringIsMetro(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 200)
+	for n := range 100 {
+		for range 50 {
+			for i := range buf {
+				buf[i] = byte(r.Uint32())
+			}
+			at := r.IntN(len(buf) - n + 1)
+			s := string(buf[at : at+n])
+			if got, want := hashString(s), metro.Hash64Str(s, metroSeed); got != want {
+				t.Fatalf("hashString(%q) = %#x, metro's is %#x", s, got, want)
+			}
+		}
+	}
+	for c := range 256 {
+		for _, s := range []string{string([]byte{byte(c)}), strings.Repeat(string([]byte{byte(c)}), 31)} {
+			if got, want := hashString(s), metro.Hash64Str(s, metroSeed); got != want {
+				t.Fatalf("hashString(%q) = %#x, metro's is %#x", s, got, want)
+			}
+		}
+	}
 }
