@@ -27,6 +27,28 @@ type Builder struct {
 	dayLo    uint64 // le64(day) and le16(day[8:]), to compare dates
 	dayHi    uint16
 	dayIndex int64 // its days since 1970-01-01
+	times    timeCache
+}
+
+// timeCache holds what the last text time that rules.TextTime read in
+// its usual form gave: a log's lines come in time order, so the next one
+// nearly always shares its date and hour, and its reading.
+type timeCache struct {
+	// "YYYY-MM-DDTHH" of the last time, as two little-endian words that
+	// overlap: bytes 0-7 and 5-12
+	w0, w1 uint64
+	hour   int
+	other  bool // the date is not the audited day
+	ok     bool // the fields hold a reading
+}
+
+// usualTime reports whether s, of at least 19 bytes, ends as a time
+// without a zone does in rules.TextTime's usual form: a digit last, and
+// no sign where an offset would have one. A text time in that form with
+// the date and hour of another has the same reading.
+func usualTime(s string) bool {
+	n := len(s)
+	return s[n-1]-'0' <= 9 && s[n-3] >= '0' && s[n-5] >= '0' && s[n-6] >= '0'
 }
 
 type eventAcc struct {
@@ -45,6 +67,7 @@ func (b *Builder) SetDay(date string) error {
 		return err
 	}
 	b.day, b.dayIndex = date, rules.DayNumber(t.Unix(), 3600)
+	b.times = timeCache{} // it knows which dates were another day
 	b.dayLo, b.dayHi = le64(date), le16(date[8:])
 	return nil
 }
@@ -147,11 +170,11 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 		hour, other := -1, false
 		switch {
 		case v.Kind == rules.KindString:
-			if date, h, ok := rules.TextTime(v.Str); ok {
-				// date != b.day by two loads, not a call to memequal on
-				// every event; SetDay's layout takes exactly 10 bytes.
-				hour = h
-				other = b.day != "" && (len(date) != 10 || le64(date) != b.dayLo || le16(date[8:]) != b.dayHi)
+			t := v.Str
+			if c := &b.times; len(t) >= 19 && le64(t) == c.w0 && le64(t[5:]) == c.w1 && c.ok && usualTime(t) {
+				hour, other = c.hour, c.other
+			} else {
+				hour, other = b.textHour(t)
 			}
 		case v.Kind == rules.KindInt && p.timeUnit > 0:
 			hour, other = b.unixHour(v.Int, p.timeUnit)
@@ -412,6 +435,24 @@ func (f *fieldAcc) profile() *FieldProfile {
 		}
 	}
 	return fp
+}
+
+// textHour returns the UTC hour of the text time t, or -1, and whether
+// it falls on another date than the audited day, when one is set; it
+// remembers the reading of a time in the usual form for those that share
+// its date and hour.
+func (b *Builder) textHour(t string) (hour int, otherDay bool) {
+	date, h, ok := rules.TextTime(t)
+	if !ok {
+		return -1, false
+	}
+	// date != b.day by two loads, not a call to memequal; SetDay's layout
+	// takes exactly 10 bytes.
+	other := b.day != "" && (len(date) != 10 || le64(date) != b.dayLo || le16(date[8:]) != b.dayHi)
+	if len(t) >= 19 && t[10] == 'T' && usualTime(t) {
+		b.times = timeCache{w0: le64(t), w1: le64(t[5:]), hour: h, other: other, ok: true}
+	}
+	return h, other
 }
 
 // unixHour returns the UTC hour of t, an Avro timestamp of unit (see

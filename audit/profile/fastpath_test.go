@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"testing"
 	"unsafe"
@@ -95,6 +96,64 @@ func TestFewStringsCounted(t *testing.T) {
 			if vc.Count != want[vc.Value.Str] {
 				t.Errorf("%d strings: %q counted %d times, want %d", n, vc.Value.Str, vc.Count, want[vc.Value.Str])
 			}
+		}
+	}
+}
+
+// TestTextTimesCached: the hour and other-day counts of text times, which
+// the Builder reads from its cache when a time shares the date and hour
+// of the last one read in the usual form, are rules.TextTime's for every
+// time of a stream in which each is the last one changed a little: its
+// seconds, a fraction, a zone or offset, the date, the hour, the 'T', a
+// byte, its length. Each is checked as it is counted, so that two wrong
+// readings cannot cancel out.
+func TestTextTimesCached(t *testing.T) {
+	s := rules.NewShape("E", fields("time"))
+	b := NewBuilder()
+	const day = "2024-03-19"
+	if err := b.SetDay(day); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	tails := []string{"", ".5", ".123456", "Z", "+02:00", "-0530", "+05", "-00:00", " EST", "[UTC]", "+2", "1", ":"}
+	bases := []string{"2024-03-19T08:15:00", "2024-03-19 08:15:00", "2024-03-20T23:59:59", "2024-02-30T01:00:00", "2024-03-19T24:00:00", "2024-03-19T8:15:00"}
+	const alphabet = "0123456789-+:TZ .x"
+	var hours [24]int64
+	var noHour, otherDay int64
+	cur := bases[0]
+	for i := range 200_000 {
+		switch k := r.IntN(10); {
+		case k == 0:
+			cur = bases[r.IntN(len(bases))]
+		case k < 4 && len(cur) >= 19: // the next second, or a minute
+			c := []byte(cur)
+			c[18] = '0' + byte(r.IntN(10))
+			c[15] = '0' + byte(r.IntN(6))
+			cur = string(c)
+		case k < 6 && len(cur) >= 19:
+			cur = cur[:19] + tails[r.IntN(len(tails))]
+		case k < 8 && len(cur) > 0:
+			c := []byte(cur)
+			c[r.IntN(len(c))] = alphabet[r.IntN(len(alphabet))]
+			cur = string(c)
+		default:
+			cur += "0123456789"
+			cur = cur[:min(len(cur), 10+r.IntN(16))]
+		}
+		b.Observe(ev(s, rules.Str(cur)))
+		date, h, ok := rules.TextTime(cur)
+		if ok && h >= 0 {
+			hours[h]++
+		} else {
+			noHour++
+		}
+		if ok && date != day {
+			otherDay++
+		}
+		e := b.events["E"]
+		if e.hours != hours || e.noHour != noHour || e.otherDay != otherDay {
+			t.Fatalf("time %d, %q: hours %v, no hour %d, other day %d; rules.TextTime gives %v, %d, %d",
+				i, cur, e.hours, e.noHour, e.otherDay, hours, noHour, otherDay)
 		}
 	}
 }
