@@ -15,21 +15,27 @@ import (
 // TestRegistersEncodeAsTheSketch: the Builder's own registers give the
 // sketch, to the byte, that hyperloglog.Sketch.Insert and InsertHash give
 // for the same values, with strings of every length metro hashes in its
-// own way (0 to 600 bytes) and ints of both signs; the history holds
-// these bytes and merges them with past days'.
+// own way (0 to 600 bytes), ids of up to 8 bytes of any value, which the
+// Builder hashes inline, and ints of both signs; the history holds these
+// bytes and merges them with past days'.
 func TestRegistersEncodeAsTheSketch(t *testing.T) {
-	s := rules.NewShape("E", fields("text", "n"))
+	s := rules.NewShape("E", fields("text", "n", "id"))
 	b := NewBuilder()
-	wantText, wantN := newHLL(), newHLL()
+	wantText, wantN, wantID := newHLL(), newHLL(), newHLL()
 	for i := range 3 * MaxDistinct {
 		text := strings.Repeat("ab", 300)[:i%600] + strconv.Itoa(i)
 		if i%7 == 0 {
 			text = text[:i%40] // short ones too, repeated
 		}
 		n := int64(i*i) - 5000
-		b.Observe(ev(s, rules.Str(text), rules.Int(n)))
+		id := make([]byte, i%9)
+		for j := range id {
+			id[j] = byte(i*31 + j*17)
+		}
+		b.Observe(ev(s, rules.Str(text), rules.Int(n), rules.Str(string(id))))
 		hllString(wantText, text)
 		hllInt(wantN, n)
+		hllString(wantID, string(id))
 	}
 	p := b.Profile()
 	for _, tc := range []struct {
@@ -38,6 +44,7 @@ func TestRegistersEncodeAsTheSketch(t *testing.T) {
 	}{
 		{"text", mustMarshal(t, wantText.MarshalBinary)},
 		{"n", mustMarshal(t, wantN.MarshalBinary)},
+		{"id", mustMarshal(t, wantID.MarshalBinary)},
 	} {
 		f := p.Field("E", tc.field)
 		if !f.HighCardinality() {
