@@ -18,12 +18,11 @@ const TimeField = "time"
 // Builder profiles the events of one goroutine. It is not safe for
 // concurrent use; give each worker its own and merge their profiles.
 type Builder struct {
-	events    map[string]*eventAcc
-	plans     map[*rules.Shape]*plan
-	recent    []*plan // the first few plans, searched before the map
-	lastShape *rules.Shape
-	lastPlan  *plan
-	scratch   []rules.Value // the values of an event without a ValueSlice
+	events   map[string]*eventAcc
+	plans    map[*rules.Shape]*plan
+	recent   []*plan       // the first few plans, searched before the map
+	lastPlan *plan         // the plan of the last event
+	scratch  []rules.Value // the values of an event without a ValueSlice
 
 	day      string // the audited day, YYYY-MM-DD, or "" (see SetDay)
 	dayLo    uint64 // le64(day) and le16(day[8:]), to compare dates
@@ -157,8 +156,20 @@ func (b *Builder) Observe(e rules.Event) {
 // every field of s.
 func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 	p := b.lastPlan
-	if s != b.lastShape || p == nil {
-		p = b.planFor(s)
+	if p == nil || p.shape != s {
+		// The shapes of a log alternate: search the first few plans
+		// here, without a call.
+		p = nil
+		for _, r := range b.recent {
+			if r.shape == s {
+				p = r
+				break
+			}
+		}
+		if p == nil {
+			p = b.planFor(s)
+		}
+		b.lastPlan = p
 	}
 	if len(vals) < p.width {
 		panic(fmt.Sprintf("profile: %d values for the %d fields of a %s", len(vals), p.width, s.Event())) // a broken source
@@ -272,17 +283,9 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 // shapes, and comparing a few pointers beats hashing one.
 const maxRecent = 8
 
+// planFor returns the plan for s, made on its first event.
 func (b *Builder) planFor(s *rules.Shape) *plan {
-	var p *plan
-	for _, r := range b.recent {
-		if r.shape == s {
-			p = r
-			break
-		}
-	}
-	if p == nil {
-		p = b.plans[s]
-	}
+	p := b.plans[s]
 	if p == nil {
 		ev := b.events[s.Event()]
 		if ev == nil {
@@ -307,7 +310,6 @@ func (b *Builder) planFor(s *rules.Shape) *plan {
 			b.recent = append(b.recent, p)
 		}
 	}
-	b.lastShape, b.lastPlan = s, p
 	return p
 }
 
