@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	metro "github.com/dgryski/go-metro"
+
 	"github.com/dqaudit/dqaudit/rules"
 )
 
@@ -216,30 +218,49 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 			f.kinds[rules.KindString]++
 			str := v.Str
 			if f.high {
-				// insertString, without a call for ids of up to 7 bytes:
-				// hashString's steps of 4, 2 and 1 bytes, inline.
+				// insertString, without a call for strings shorter than
+				// 32 bytes, which ids and names are: metro's assembly
+				// takes its arguments on the stack, costs the loop its
+				// registers, and runs its fixed steps for any length.
+				// metro hashes the last 31 bytes or fewer in steps of 16,
+				// 8, 4, 2 and 1 bytes, each taken while that many remain:
+				// the bits of n say which there are, and each starts
+				// where the longer ones ended.
 				var h uint64
-				if n := uint(len(str)); n < 8 {
-					const k0, k1, k3 = metroK0, metroK1, metroK3
+				if n := uint(len(str)); n < 32 {
+					const k0, k1, k2, k3 = metroK0, metroK1, metroK2, metroK3
 					p := unsafe.Pointer(unsafe.StringData(str))
 					h = metroInit
+					if n&16 != 0 {
+						v0 := h + load64(p, 0)*k2
+						v0 = bits.RotateLeft64(v0, -29) * k3
+						v1 := h + load64(p, 8)*k2
+						v1 = bits.RotateLeft64(v1, -29) * k3
+						v0 ^= bits.RotateLeft64(v0*k0, -21) + v1
+						v1 ^= bits.RotateLeft64(v1*k3, -21) + v0
+						h += v1
+					}
+					if n&8 != 0 {
+						h += load64(p, n&16) * k3
+						h ^= bits.RotateLeft64(h, -55) * k1
+					}
 					if n&4 != 0 {
-						h += uint64(*(*uint32)(p)) * k3
+						h += uint64(*(*uint32)(unsafe.Add(p, n&24))) * k3
 						h ^= bits.RotateLeft64(h, -26) * k1
 					}
 					if n&2 != 0 {
-						h += uint64(*(*uint16)(unsafe.Add(p, n&4))) * k3
+						h += uint64(*(*uint16)(unsafe.Add(p, n&28))) * k3
 						h ^= bits.RotateLeft64(h, -48) * k1
 					}
 					if n&1 != 0 {
-						h += uint64(*(*uint8)(unsafe.Add(p, n&6))) * k3
+						h += uint64(*(*uint8)(unsafe.Add(p, n&30))) * k3
 						h ^= bits.RotateLeft64(h, -37) * k1
 					}
 					h ^= bits.RotateLeft64(h, -28)
 					h *= k0
 					h ^= bits.RotateLeft64(h, -29)
 				} else {
-					h = hashString(str)
+					h = metro.Hash64Str(str, metroSeed)
 				}
 				f.regs.insertHash(h)
 				continue

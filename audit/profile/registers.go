@@ -22,53 +22,7 @@ const metroSeed = 1337
 
 // insertString adds s as hyperloglog.Sketch.Insert adds its bytes.
 func (r *registers) insertString(s string) {
-	r.insertHash(hashString(s))
-}
-
-// hashString returns metro.Hash64Str(s, metroSeed), the hash that
-// hyperloglog.Sketch.Insert takes of s's bytes. It hashes strings of
-// fewer than 32 bytes itself, which ids and names are: metro's assembly
-// takes its arguments on the stack, and for a few bytes its fixed steps
-// cost more than the hashing.
-func hashString(s string) uint64 {
-	n := uint(len(s))
-	if n >= 32 {
-		return metro.Hash64Str(s, metroSeed)
-	}
-	// metro's steps of 16, 8, 4, 2 and 1 bytes, each taken while that
-	// many remain: the bits of n say which there are, and each starts
-	// where the longer ones ended.
-	const k0, k1, k2, k3 = metroK0, metroK1, metroK2, metroK3
-	p := unsafe.Pointer(unsafe.StringData(s))
-	h := uint64(metroInit)
-	if n&16 != 0 {
-		v0 := h + load64(p, 0)*k2
-		v0 = bits.RotateLeft64(v0, -29) * k3
-		v1 := h + load64(p, 8)*k2
-		v1 = bits.RotateLeft64(v1, -29) * k3
-		v0 ^= bits.RotateLeft64(v0*k0, -21) + v1
-		v1 ^= bits.RotateLeft64(v1*k3, -21) + v0
-		h += v1
-	}
-	if n&8 != 0 {
-		h += load64(p, n&16) * k3
-		h ^= bits.RotateLeft64(h, -55) * k1
-	}
-	if n&4 != 0 {
-		h += uint64(*(*uint32)(unsafe.Add(p, n&24))) * k3
-		h ^= bits.RotateLeft64(h, -26) * k1
-	}
-	if n&2 != 0 {
-		h += uint64(*(*uint16)(unsafe.Add(p, n&28))) * k3
-		h ^= bits.RotateLeft64(h, -48) * k1
-	}
-	if n&1 != 0 {
-		h += uint64(*(*uint8)(unsafe.Add(p, n&30))) * k3
-		h ^= bits.RotateLeft64(h, -37) * k1
-	}
-	h ^= bits.RotateLeft64(h, -28)
-	h *= k0
-	return h ^ bits.RotateLeft64(h, -29)
+	r.insertHash(metro.Hash64Str(s, metroSeed))
 }
 
 // load64 reads the little-endian word at p+off, which the caller has
@@ -76,7 +30,8 @@ func hashString(s string) uint64 {
 // instruction.
 func load64(p unsafe.Pointer, off uint) uint64 { return *(*uint64)(unsafe.Add(p, off)) }
 
-// The constants of metro's 64-bit hash.
+// The constants of metro's 64-bit hash, with which ObserveValues hashes
+// strings shorter than 32 bytes itself.
 const (
 	metroK0 = 0xD6D018F5
 	metroK1 = 0xA2AA033B

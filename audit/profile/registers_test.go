@@ -65,30 +65,45 @@ func mustMarshal(t *testing.T, marshal func() ([]byte, error)) []byte {
 	return b
 }
 
-// TestHashStringIsMetro: hashString, which hashes short strings itself,
-// gives metro's hash of every length on both sides of each of metro's
-// steps (32, 16, 8, 4, 2 and 1 bytes), of random bytes and of each byte
-// value alone, at offsets that do not align the words.
-func TestHashStringIsMetro(t *testing.T) {
+// TestShortStringsHashedAsMetro: the strings of a high-cardinality field,
+// which ObserveValues hashes itself when they are shorter than 32 bytes,
+// set the registers that metro's hash of them sets: every length on both
+// sides of each of metro's steps (32, 16, 8, 4, 2 and 1 bytes), of random
+// bytes at offsets that do not align the words, and each byte value. The
+// registers are compared after each string, while most are still empty:
+// a wrong hash would raise one.
+func TestShortStringsHashedAsMetro(t *testing.T) {
+	s := rules.NewShape("E", fields("s"))
+	b := NewBuilder()
+	for i := range MaxDistinct + 1 {
+		b.Observe(ev(s, rules.Str(strconv.Itoa(i))))
+	}
+	f := b.events["E"].fields["s"]
+	if !f.high {
+		t.Fatal("the field is not high-cardinality")
+	}
+	want := *f.regs
+	check := func(str string) {
+		t.Helper()
+		b.Observe(ev(s, rules.Str(str)))
+		want.insertHash(metro.Hash64Str(str, metroSeed))
+		if *f.regs != want {
+			t.Fatalf("the registers after %q (%d bytes) differ from metro's", str, len(str))
+		}
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	buf := make([]byte, 200)
-	for n := range 100 {
-		for range 50 {
+	for n := range 70 {
+		for range 30 {
 			for i := range buf {
 				buf[i] = byte(r.Uint32())
 			}
 			at := r.IntN(len(buf) - n + 1)
-			s := string(buf[at : at+n])
-			if got, want := hashString(s), metro.Hash64Str(s, metroSeed); got != want {
-				t.Fatalf("hashString(%q) = %#x, metro's is %#x", s, got, want)
-			}
+			check(string(buf[at : at+n]))
 		}
 	}
 	for c := range 256 {
-		for _, s := range []string{string([]byte{byte(c)}), strings.Repeat(string([]byte{byte(c)}), 31)} {
-			if got, want := hashString(s), metro.Hash64Str(s, metroSeed); got != want {
-				t.Fatalf("hashString(%q) = %#x, metro's is %#x", s, got, want)
-			}
-		}
+		check(string([]byte{byte(c)}))
+		check(strings.Repeat(string([]byte{byte(c)}), 31))
 	}
 }
