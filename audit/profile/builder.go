@@ -40,7 +40,7 @@ type timeCache struct {
 	// "YYYY-MM-DDTHH" of the last time, as two little-endian words that
 	// overlap: bytes 0-7 and 5-12
 	w0, w1 uint64
-	hour   int
+	hour   int  // in [0, 24)
 	other  bool // the date is not the audited day
 	ok     bool // the fields hold a reading
 }
@@ -80,6 +80,7 @@ type plan struct {
 	shape    *rules.Shape
 	ev       *eventAcc
 	timePos  int       // position of the time field, or -1
+	timeOff  uintptr   // the offset of its value (see planField)
 	timeAcc  *fieldAcc // its counts by kind
 	timeUnit int64     // units an hour of an integer timestamp, 0 if not one
 	fields   []planField
@@ -176,21 +177,27 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 	if len(vals) < p.width {
 		panic(fmt.Sprintf("profile: %d values for the %d fields of a %s", len(vals), p.width, s.Event())) // a broken source
 	}
+	// The values are read at their offsets without bounds checks: every
+	// field's position is below p.width, and vals holds that many.
+	base := unsafe.Pointer(unsafe.SliceData(vals))
 	ev := p.ev
 	ev.count++
+	c := &b.times
 	if p.timePos < 0 {
 		ev.noHour++
+	} else if v := (*rules.Value)(unsafe.Add(base, p.timeOff)); v.Kind == rules.KindString && len(v.Str) >= 19 &&
+		le64(v.Str) == c.w0 && le64(v.Str[5:]) == c.w1 && c.ok && usualTime(v.Str) {
+		// the date and hour of the cached reading
+		p.timeAcc.kinds[rules.KindString]++
+		ev.hours[c.hour]++
+		if c.other {
+			ev.otherDay++
+		}
 	} else {
-		v := &vals[p.timePos]
 		hour, other := -1, false
 		switch {
 		case v.Kind == rules.KindString:
-			t := v.Str
-			if c := &b.times; len(t) >= 19 && le64(t) == c.w0 && le64(t[5:]) == c.w1 && c.ok && usualTime(t) {
-				hour, other = c.hour, c.other
-			} else {
-				hour, other = b.textHour(t)
-			}
+			hour, other = b.textHour(v.Str)
 		case v.Kind == rules.KindInt && p.timeUnit > 0:
 			hour, other = b.unixHour(v.Int, p.timeUnit)
 		}
@@ -208,9 +215,6 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 	}
 	// Each case counts its kind with a constant index; a kind this
 	// version does not know is skipped.
-	// The values are read at their offsets without bounds checks: every
-	// field's position is below p.width, and vals holds that many.
-	base := unsafe.Pointer(unsafe.SliceData(vals))
 	for _, pf := range p.fields {
 		v := (*rules.Value)(unsafe.Add(base, pf.off))
 		f := pf.acc
@@ -327,6 +331,7 @@ func (b *Builder) planFor(s *rules.Shape) *plan {
 			}
 			if fd.Name == TimeField && p.timePos < 0 {
 				p.timePos, p.timeAcc, p.timeUnit = i, acc, rules.TimeUnit(fd.Type)
+				p.timeOff = uintptr(i) * unsafe.Sizeof(rules.Value{})
 				continue
 			}
 			p.fields = append(p.fields, planField{off: uintptr(i) * unsafe.Sizeof(rules.Value{}), acc: acc})

@@ -151,6 +151,9 @@ func TestTextTimesCached(t *testing.T) {
 			otherDay++
 		}
 		e := b.events["E"]
+		if n := e.fields["time"].kinds[rules.KindString]; n != int64(i+1) {
+			t.Fatalf("time %d, %q: %d strings counted", i, cur, n)
+		}
 		if e.hours != hours || e.noHour != noHour || e.otherDay != otherDay {
 			t.Fatalf("time %d, %q: hours %v, no hour %d, other day %d; rules.TextTime gives %v, %d, %d",
 				i, cur, e.hours, e.noHour, e.otherDay, hours, noHour, otherDay)
