@@ -510,7 +510,8 @@ func (b *Builder) textHour(t string) (hour int, otherDay bool) {
 	// takes exactly 10 bytes.
 	other := b.day != "" && (len(date) != 10 || le64(date) != b.dayLo || le16(date[8:]) != b.dayHi)
 	if len(t) >= 19 && t[10] == 'T' && usualTime(t) {
-		b.times = timeCache{w0: le64(t), w1: le64(t[5:]), hour: h, other: other, ok: true}
+		c := &b.times // field by field: a literal is built on the stack and copied
+		c.w0, c.w1, c.hour, c.other, c.ok = le64(t), le64(t[5:]), h, other, true
 	}
 	return h, other
 }

@@ -342,7 +342,16 @@ func (n *numStats) addFloat(x float64) {
 }
 
 func (n *numStats) addInt(x int64) {
-	n.sketchAdd(float64(x)) // cannot fail: |x| < 2^63
+	// An int other than 0 is within the adder's indexable magnitudes
+	// (1 to 2^63 against about 1e-308 to 1e308): only its sign chooses
+	// the store, without sketchAdd's call and range tests.
+	if a := n.adder; a != nil && x > 0 {
+		a.pos.Add(a.m.Index(float64(x)))
+	} else if a != nil && x < 0 {
+		a.neg.Add(a.m.Index(-float64(x)))
+	} else {
+		n.sketchAdd(float64(x)) // cannot fail: |x| < 2^63
+	}
 	if n.ints == 0 {
 		n.intMin, n.intMax = x, x
 	} else if x < n.intMin {
