@@ -509,7 +509,7 @@ func (b *Builder) textHour(t string) (hour int, otherDay bool) {
 	// date != b.day by two loads, not a call to memequal; SetDay's layout
 	// takes exactly 10 bytes.
 	other := b.day != "" && (len(date) != 10 || le64(date) != b.dayLo || le16(date[8:]) != b.dayHi)
-	if len(t) >= 19 && t[10] == 'T' && usualTime(t) {
+	if len(t) >= 19 && t[10] == 'T' && usualTime(t) && uint(h) < 24 {
 		c := &b.times // field by field: a literal is built on the stack and copied
 		c.w0, c.w1, c.hour, c.other, c.ok = le64(t), le64(t[5:]), h, other, true
 	}
@@ -518,7 +518,7 @@ func (b *Builder) textHour(t string) (hour int, otherDay bool) {
 
 // unixHour returns the UTC hour of t, an Avro timestamp of unit (see
 // rules.TimeUnit), and whether it falls on another date than the audited
-// day, when one is set. Text times are read by ObserveValues itself.
+// day, when one is set. Text times are read by textHour.
 func (b *Builder) unixHour(t, unit int64) (hour int, otherDay bool) {
 	h := t / unit // units since the epoch, in UTC
 	if t%unit < 0 {
