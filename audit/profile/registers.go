@@ -25,10 +25,20 @@ func (r *registers) insertString(s string) {
 	r.insertHash(metro.Hash64Str(s, metroSeed))
 }
 
-// load64 reads the little-endian word at p+off, which the caller has
-// checked lies within its string: the unaligned load x86 does in one
-// instruction.
-func load64(p unsafe.Pointer, off uint) uint64 { return *(*uint64)(unsafe.Add(p, off)) }
+// load64, load32 and load16 read the little-endian word at p+off, which
+// the caller has checked lies within its string, as metro reads it on any
+// machine: on x86, one unaligned load each.
+func load64(p unsafe.Pointer, off uint) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, off))[:])
+}
+
+func load32(p unsafe.Pointer, off uint) uint32 {
+	return binary.LittleEndian.Uint32((*[4]byte)(unsafe.Add(p, off))[:])
+}
+
+func load16(p unsafe.Pointer, off uint) uint16 {
+	return binary.LittleEndian.Uint16((*[2]byte)(unsafe.Add(p, off))[:])
+}
 
 // The constants of metro's 64-bit hash, with which ObserveValues hashes
 // strings shorter than 32 bytes itself.
