@@ -45,15 +45,6 @@ type timeCache struct {
 	ok     bool // the fields hold a reading
 }
 
-// usualTime reports whether s, of at least 19 bytes, ends as a time
-// without a zone does in rules.TextTime's usual form: a digit last, and
-// no sign where an offset would have one. A text time in that form with
-// the date and hour of another has the same reading.
-func usualTime(s string) bool {
-	n := len(s)
-	return s[n-1]-'0' <= 9 && s[n-3] >= '0' && s[n-5] >= '0' && s[n-6] >= '0'
-}
-
 type eventAcc struct {
 	count    int64
 	hours    [24]int64
@@ -186,7 +177,7 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 	if p.timePos < 0 {
 		ev.noHour++
 	} else if v := (*rules.Value)(unsafe.Add(base, p.timeOff)); v.Kind == rules.KindString && len(v.Str) >= 19 &&
-		le64(v.Str) == c.w0 && le64(v.Str[5:]) == c.w1 && c.ok && usualTime(v.Str) {
+		le64(v.Str) == c.w0 && le64(v.Str[5:]) == c.w1 && c.ok && rules.UsualTextTime(v.Str) {
 		// the date and hour of the cached reading
 		p.timeAcc.kinds[rules.KindString]++
 		ev.hours[c.hour]++
@@ -249,11 +240,11 @@ func (b *Builder) ObserveValues(s *rules.Shape, vals []rules.Value) {
 						h ^= bits.RotateLeft64(h, -55) * k1
 					}
 					if n&4 != 0 {
-						h += uint64(*(*uint32)(unsafe.Add(p, n&24))) * k3
+						h += uint64(load32(p, n&24)) * k3
 						h ^= bits.RotateLeft64(h, -26) * k1
 					}
 					if n&2 != 0 {
-						h += uint64(*(*uint16)(unsafe.Add(p, n&28))) * k3
+						h += uint64(load16(p, n&28)) * k3
 						h ^= bits.RotateLeft64(h, -48) * k1
 					}
 					if n&1 != 0 {
@@ -509,7 +500,7 @@ func (b *Builder) textHour(t string) (hour int, otherDay bool) {
 	// date != b.day by two loads, not a call to memequal; SetDay's layout
 	// takes exactly 10 bytes.
 	other := b.day != "" && (len(date) != 10 || le64(date) != b.dayLo || le16(date[8:]) != b.dayHi)
-	if len(t) >= 19 && t[10] == 'T' && usualTime(t) && uint(h) < 24 {
+	if rules.UsualTextTime(t) && uint(h) < 24 {
 		c := &b.times // field by field: a literal is built on the stack and copied
 		c.w0, c.w1, c.hour, c.other, c.ok = le64(t), le64(t[5:]), h, other, true
 	}
