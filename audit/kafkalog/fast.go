@@ -12,8 +12,10 @@ import (
 // fastLines parses the lines at the start of d while each is an event in
 // the form nearly every line of a log takes: printable ASCII throughout,
 // numbers without a sign and of at most 18 digits, at least 8 bytes of d
-// from the start of each variable field but the last (they are read eight
-// bytes at a time), and an end at "\n", "\r\n" or the end of d. It
+// from the start of the user id (it is read eight bytes at a time; movie
+// ids and servers are searched in the assembly, which reads to the end of
+// d, or eight bytes at a time where there is none), and an end at "\n",
+// "\r\n" or the end of d. It
 // returns the number of bytes of d they take, their newlines included,
 // and the number of lines; it stops before the first line that is not in
 // that form or is too long, having done nothing with it: lines then

@@ -15,8 +15,8 @@ import "golang.org/x/sys/cpu"
 func printable(data []byte) int
 
 // useAVX2 says whether the CPU and system run AVX2, which reads a
-// recommendation's text twice as fast as SSE2; it is set once, at start.
-// The assembly reads it, a byte.
+// recommendation's text twice as fast as SSE2. It is set when the package
+// is initialised and never written after; the assembly reads it, a byte.
 var useAVX2 = cpu.X86.HasAVX2
 
 // printableSSE2 is printable sixteen bytes an instruction.
