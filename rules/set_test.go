@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -414,75 +415,105 @@ func TestLoadSetGzipPadding(t *testing.T) {
 	}
 }
 
-// numeralLoop is numeral written plainly, digit by digit: the reference that
-// numeral and numeralIn are held to.
-func numeralLoop(id string) (uint64, bool) {
-	if len(id) == 0 || len(id) > maxShort || id[0] == '0' && len(id) > 1 {
+// numeralOracle is numeral by its rules, with strconv reading the number:
+// 1 to maxShort bytes, no leading zero unless the id is "0", and nothing
+// but ASCII digits, which ParseUint in base 10 alone accepts.
+func numeralOracle(id string) (uint64, bool) {
+	if len(id) == 0 || len(id) > maxShort || id[0] == '0' && id != "0" {
 		return 0, false
 	}
-	var x uint64
-	for i := 0; i < len(id); i++ {
-		d := id[i] - '0'
-		if d > 9 {
-			return 0, false
-		}
-		x = x*10 + uint64(d)
-	}
-	return x, true
+	x, err := strconv.ParseUint(id, 10, 64)
+	return x, err == nil
 }
 
-// checkNumeral fails t when numeral or numeralIn disagree with
-// numeralLoop on s.
-func checkNumeral(t *testing.T, bits []uint64, s string) {
+// numeralBound bounds the numerals of oddNumerals' set.
+const numeralBound = 1 << 20
+
+// notNumerals are ids that are close to numerals but are not, added to
+// the set of oddNumerals: has finds them in its table, so numeral taking
+// one for a number would lose it. Their numbers are even: not in the
+// bitmap.
+var notNumerals = []string{"02", "0000", "00000000", "012345678", "12a4", "+2", "-2", "1_000", "1234567890123456", "100000000000000000000"}
+
+// oddNumerals returns the set of the odd numbers below numeralBound, by
+// their decimal text, and of notNumerals; its numerals are in a bitmap,
+// which numeralIn reads.
+func oddNumerals(tb testing.TB) *hashSet {
+	tb.Helper()
+	b := NewSetBuilder(numeralBound / 2)
+	var buf []byte
+	for x := uint64(1); x < numeralBound; x += 2 {
+		buf = strconv.AppendUint(buf[:0], x, 10)
+		b.AddBytes(buf)
+	}
+	for _, id := range notNumerals {
+		b.Add(id)
+	}
+	set := b.Set().(*hashSet)
+	if set.bits == nil || set.Len() != numeralBound/2+len(notNumerals) {
+		tb.Fatalf("the set of odd numerals has %d ids, a bitmap %v; want %d, true", set.Len(), set.bits != nil, numeralBound/2+len(notNumerals))
+	}
+	return set
+}
+
+// checkNumeral fails t when numeral, numeralIn on set's bitmap, or
+// set.has disagree with numeralOracle and the odd numbers set holds.
+func checkNumeral(t *testing.T, set *hashSet, s string) {
 	t.Helper()
-	want, wantOK := numeralLoop(s)
+	want, wantOK := numeralOracle(s)
 	if x, ok := numeral(s); x != want || ok != wantOK {
 		t.Fatalf("numeral(%q) = %d, %v, want %d, %v", s, x, ok, want, wantOK)
 	}
-	wantIn := wantOK && want/64 < uint64(len(bits)) && bits[want/64]>>(want%64)&1 != 0
-	if in, ok := numeralIn(bits, s); in != wantIn || ok != wantOK {
+	wantIn := wantOK && want%2 == 1 && want < numeralBound
+	if in, ok := numeralIn(set.bits, s); in != wantIn || ok != wantOK {
 		t.Fatalf("numeralIn(%q) = %v, %v, want %v, %v", s, in, ok, wantIn, wantOK)
+	}
+	wantHas := wantIn || slices.Contains(notNumerals, s)
+	if has := set.has(s); has != wantHas {
+		t.Fatalf("has(%q) = %v, want %v", s, has, wantHas)
 	}
 }
 
-// TestNumeral holds numeral and numeralIn to the loop over digits:
-// every number below 200,000 and every 997th one below 10⁸ (all
-// the lengths, with every digit at every place), and every byte at every
-// place of ids of 1 to 9 bytes.
+// TestNumeral holds numeral and numeralIn to numeralOracle and to a set
+// of the odd numbers: every number below 200,000 and every 997th one
+// after, below 10⁸ (all the lengths, with every digit at every place);
+// every byte at every place of ids of 1 to 9 bytes; and the lengths
+// about maxShort.
 func TestNumeral(t *testing.T) {
-	bits := make([]uint64, 1<<20/64) // the odd numbers below 2^20
-	for i := range bits {
-		bits[i] = 0xaaaaaaaaaaaaaaaa
-	}
+	set := oddNumerals(t)
 	var buf []byte
-	for x := uint64(0); x < 100_000_000; x++ {
-		if x >= 200_000 && x%997 != 3 {
-			continue
+	step := uint64(1)
+	for x := uint64(0); x < 100_000_000; x += step {
+		if x >= 200_000 {
+			step = 997
 		}
 		buf = strconv.AppendUint(buf[:0], x, 10)
-		checkNumeral(t, bits, string(buf))
+		checkNumeral(t, set, string(buf))
 	}
 	for n := 1; n <= 9; n++ {
 		for place := 0; place < n; place++ {
 			for c := 0; c < 256; c++ {
 				id := []byte("123456789"[:n])
 				id[place] = byte(c)
-				checkNumeral(t, bits, string(id))
+				checkNumeral(t, set, string(id))
 			}
 		}
 	}
-	for _, s := range []string{"", "0", "00", "0000", "00000000", "01234567", "99999999", "10000000", "1234567890123456"} {
-		checkNumeral(t, bits, s)
+	for _, s := range append([]string{"", "0", "00", "0000", "00000000", "01234567", "99999999", "10000000",
+		"99999999999999", "999999999999999", "100000000000000", "123456789012345", "1000000000000000",
+		"18446744073709551615", "18446744073709551616", "١٢٣", "1\x002"}, notNumerals...) {
+		checkNumeral(t, set, s)
 	}
 }
 
-// FuzzNumeral holds numeral and numeralIn to the loop over digits.
+// FuzzNumeral holds numeral and numeralIn to numeralOracle and to a set
+// of the odd numbers.
 func FuzzNumeral(f *testing.F) {
 	for _, s := range []string{"1234", "12345678", "0123", "12a4", "1/34", "1:34", "123456789", "7"} {
 		f.Add(s)
 	}
-	bits := []uint64{0xaaaaaaaaaaaaaaaa, 0x5555555555555555}
+	set := oddNumerals(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		checkNumeral(t, bits, s)
+		checkNumeral(t, set, s)
 	})
 }
