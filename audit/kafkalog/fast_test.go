@@ -27,19 +27,20 @@ var fastBases = []string{
 	"2024-03-17T10:04:59,1,GET /rate/abcdefgh=1",
 }
 
-// fastBytes are the byte values TestFastLineAgrees puts in: the
+// fastBytes are the byte values TestFastLinesAgree puts in: the
 // separators of the shapes, digits, and bytes that are not printable
 // ASCII.
 var fastBytes = []byte{0x00, '\t', '\n', '\r', 0x1f, ' ', '!', '+', ',', '-', '.', '/', '0', '9', ':', '=', 'T', 'm', '~', 0x7f, 0x80, 0xc3, 0xff}
 
-// TestFastLineAgrees holds lines, which tries fastLines first, to the
-// general parse of each line (referenceRecs): for lines of every shape
-// with each of fastBytes put in, replacing or added, at each place, at
-// the end of the data with and without a newline, and followed by another
-// line; and for the lines cut at each length, also with CRLF, after a byte
-// order mark (which only the first line may have) and with maximum line
-// lengths about theirs.
-func TestFastLineAgrees(t *testing.T) {
+// TestFastLinesAgree holds lines, which tries fastLines first, to the
+// general parse of each line (referenceRecs), and the count of lines it
+// returns to the newlines: for lines of every shape with each of
+// fastBytes put in, replacing or added, at each place, at the end of the
+// data with and without a newline, and followed by another line; and for
+// the lines cut at each length, also with CRLF, after a byte order mark
+// (which only the first line may have) and with maximum line lengths
+// about theirs.
+func TestFastLinesAgree(t *testing.T) {
 	r := New(Options{Workers: 1})
 	limited := []*Reader{r}
 	for _, n := range []int{len(tWatch) - 1, len(tWatch), len(tRate), len(tReco) - 1, len(tReco)} {
@@ -49,7 +50,15 @@ func TestFastLineAgrees(t *testing.T) {
 	check := func(r *Reader, in string) {
 		t.Helper()
 		c := &collector{}
-		newParser(r.shapes, c, 3, r.maxLine).lines([]byte(in), 1)
+		n := newParser(r.shapes, c, 3, r.maxLine).lines([]byte(in), 1)
+		// every newline ends a line, and text after the last one is one more
+		wantN := int64(strings.Count(in, "\n"))
+		if in != "" && !strings.HasSuffix(in, "\n") {
+			wantN++
+		}
+		if n != wantN {
+			t.Fatalf("max line %d, %q: lines = %d, want %d", r.maxLine, in, n, wantN)
+		}
 		got := c.recs
 		slices.SortFunc(got, compareRecs)
 		if want := referenceRecs(r, []byte(in)); !slices.EqualFunc(got, want, eq) {
@@ -82,7 +91,7 @@ func TestFastLineAgrees(t *testing.T) {
 // TestFastLinesTakes checks that fastLines, not the general way, takes
 // the lines of fastBases that are in its form, in runs of three before a
 // line that is not (and gives the word-at-a-time searches the bytes they
-// read), so that TestFastLineAgrees tests it and not only the general way.
+// read), so that TestFastLinesAgree tests it and not only the general way.
 func TestFastLinesTakes(t *testing.T) {
 	r := New(Options{Workers: 1})
 	for _, base := range fastBases {
