@@ -3,8 +3,6 @@ package kafkalog
 import (
 	"encoding/binary"
 	"math/bits"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -128,19 +126,7 @@ func TestSecondWord(t *testing.T) {
 // end and must find every stop; a word-at-a-time Go version may give up
 // (-1) only on a stop in the last len%8 bytes, which it does not read.
 func TestStops(t *testing.T) {
-	// idEnd and commaEnd are the assembly's on amd64 without purego,
-	// else the Words versions.
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		t.Fatal("no build info: cannot tell whether idEnd is the assembly's")
-	}
-	purego := false
-	for _, st := range bi.Settings {
-		if st.Key == "-tags" && slices.Contains(strings.Split(st.Value, ","), "purego") {
-			purego = true
-		}
-	}
-	exact := runtime.GOARCH == "amd64" && !purego
+	exact := asmStops // idEnd and commaEnd are the assembly's
 	isID := func(c byte) bool { return c > ' ' && c < 0x7f && c != ',' && c != '/' && c != '=' }
 	isUser := func(c byte) bool { return c >= ' ' && c < 0x7f && c != ',' }
 	want := func(b []byte, ok func(byte) bool) int {
