@@ -276,11 +276,14 @@ done
 
 # 5. Startup: a whole scan of a 1,000-event day (4 Avro files, one .gz
 #    log, the example config), against the bare process start of
-#    `dqaudit version`. Its time bounds the time to the first event.
+#    `dqaudit version`. Its time bounds the time to the first event, so
+#    the goal (first event < 100 ms) is shown met when the whole scan
+#    takes less; a longer scan does not show it missed: "not shown".
 bench startup "dqaudit version" "$DQ version" "$(scan startup)"
 n=$(events startup)
+STARTMET=$(awk -v d="$DMED" 'BEGIN { print (d < 0.1) ? "yes (whole scan < 100 ms)" : "not shown (whole scan ≥ 100 ms)" }')
 row "Startup: scan of a $n-event day (5 files)" "\`dqaudit version\`" \
-	"—" "none set (info)" "—"
+	"—" "first event < 100 ms" "$STARTMET"
 
 # 6. The same small scan with a 5,000,000-id reference set instead of
 #    5,000 ids: the difference of the medians is the load.
