@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -236,6 +237,7 @@ func (ew *errWriter) drift(r *audit.Result) {
 type errWriter struct {
 	w   io.Writer
 	err error
+	tbl *tablewriter.Table // the last table, drawn again by table
 }
 
 func (ew *errWriter) printf(format string, args ...any) {
@@ -257,7 +259,18 @@ func (ew *errWriter) table(header []string, align []tw.Align, rows [][]string) {
 			align[i] = tw.AlignLeft
 		}
 	}
-	t := alignedTable(ew.w, renderer.NewMarkdown(), align...)
+	// One tablewriter table draws every table of the report: each
+	// NewTable allocates a 10,240-entry stringer cache (about 450 KB, which
+	// the first write must fault in) that these tables never use. Reset
+	// clears the rows, widths and render state; the options are set anew.
+	t := ew.tbl
+	if t == nil {
+		t = alignedTable(ew.w, renderer.NewMarkdown(), align...)
+		ew.tbl = t
+	} else {
+		t.Reset()
+		t.Options(tableOptions(renderer.NewMarkdown(), align)...)
+	}
 	t.Header(header)
 	if err := t.Bulk(rows); err != nil {
 		ew.err = err

@@ -3,10 +3,12 @@ package reports
 import (
 	"io"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twcache"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -251,7 +253,17 @@ func termTable(w io.Writer, align ...tw.Align) *tablewriter.Table {
 // alignedTable is a tablewriter table with one alignment per column, no
 // wrapping and no header reformatting, drawn by rend (terminal or Markdown).
 func alignedTable(w io.Writer, rend tw.Renderer, align ...tw.Align) *tablewriter.Table {
-	return tablewriter.NewTable(w,
+	return tablewriter.NewTable(w, tableOptions(rend, align)...)
+}
+
+// tableOptions are the options of alignedTable. WithConfig replaces the
+// whole config, so they also remake a table that is used again. The
+// stringer cache (for cells that are not strings: these never are) gets
+// one entry: Reset remakes its map at the size it was given, 10,240
+// entries (about 450 KB) by default.
+func tableOptions(rend tw.Renderer, align []tw.Align) []tablewriter.Option {
+	return []tablewriter.Option{
+		tablewriter.WithStringerCacheCustom(twcache.NewLRU[reflect.Type, reflect.Value](1)),
 		tablewriter.WithRenderer(rend),
 		tablewriter.WithConfig(tablewriter.Config{
 			Header: tw.CellConfig{
@@ -263,5 +275,5 @@ func alignedTable(w io.Writer, rend tw.Renderer, align ...tw.Align) *tablewriter
 				Alignment:  tw.CellAlignment{PerColumn: align},
 			},
 		}),
-	)
+	}
 }
