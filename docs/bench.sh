@@ -9,7 +9,7 @@
 #               the inputs, one archive at a time, so 10 GB of free disk;
 #               about 8 minutes more): peak RSS against 150 MB
 #   BENCH_DIR   work directory (default /tmp/dqaudit-bench). Inputs are
-#               generated there once (about 650 MB, about a minute) and reused
+#               generated there once (about 2 GB, about a minute) and reused
 #               by later runs; delete the directory to regenerate them.
 # Needs go, pigz, jq and GNU time (/usr/bin/time; apt-get install time);
 # igzip (apt-get install isal) for the cases of dqaudit's default decoder.
@@ -20,7 +20,8 @@
 #      gzip decoder alone) and watchavro (writes the Avro inputs);
 #   2. generates the inputs: `dqaudit generate --events 5000000` gives a
 #      Kafka log of 2,000,000 event lines plus 1,010 malformed ones (gzipped;
-#      also unpacked to plain text) and the MovieWatchEvent records that
+#      also unpacked to plain text, and that text five times over in one
+#      file) and the MovieWatchEvent records that
 #      watchavro re-encodes into exactly 2,000,000 records per codec (null,
 #      deflate, snappy); a 1,000-event archive for the startup case; the
 #      5,000-id and 5,000,000-id known-users reference sets;
@@ -101,6 +102,13 @@ if [[ $(cat "$D/.stamp" 2>/dev/null) != "$STAMP" ]]; then
 	echo "$STAMP" >"$D/.stamp"
 fi
 LOG_LINES=$(wc -l <"$D/kafka.log")
+# The plain log five times over in one file (1.3 GB), for the plain rate
+# over a file long enough that the process start and the reports, a fixed
+# 50-90 ms, do not set it.
+if ! [[ -f $D/kafka-5x.log ]]; then
+	for _ in 1 2 3 4 5; do cat "$D/kafka.log"; done >"$D/kafka-5x.log.tmp"
+	mv "$D/kafka-5x.log.tmp" "$D/kafka-5x.log"
+fi
 
 # config NAME FORMAT USERS PATH... writes $W/cfg/NAME.yaml: one input of
 # the given format and paths, the known_users reference, and the example's
@@ -120,6 +128,7 @@ config() {
 config kafka-gz kafka-log "$D/users.csv" "$D/kafka.log.gz"
 config kafka-gz-2 kafka-log "$D/users.csv" "$D/kafka.log.gz" "$D/kafka-2.log.gz"
 config kafka-plain kafka-log "$D/users.csv" "$D/kafka.log"
+config kafka-plain-5x kafka-log "$D/users.csv" "$D/kafka-5x.log"
 for c in null deflate snappy; do config "avro-$c" avro "$D/users.csv" "$D/watch-$c.avro"; done
 # The small config: the example's two inputs over a 1,000-event day.
 tinyconfig() {
@@ -253,11 +262,23 @@ for dec in auto go; do
 done
 
 # 3. The plain log: lines per second of the full audit. wc -l is there
-#    for scale: the cost of merely reading the lines.
+#    for scale: the cost of merely reading the lines. A run of the 2M-line
+#    log takes 0.2-0.3 s, of which a fixed 0.05-0.1 s is not the scan:
+#    the process start (`dqaudit version`: 18 ms on an Intel machine here,
+#    50-65 ms on an AMD one, 42 ms of which the object-storage drivers'
+#    package initialisation), the reports and the exit. So the rate goal
+#    is measured on one file of five times the lines, where that fixed
+#    part is a fifth the share; the 2M-line rate is shown beside it.
 bench kafka-plain "wc -l" "wc -l $D/kafka.log" "$(scan kafka-plain)"
 n=$(lines kafka-plain); check_count kafka-plain "$n" "$LOG_LINES"
 LPS=$(awk -v n="$n" -v s="$DMED" 'BEGIN { printf "%.3f", n / s / 1e6 }')
 row "Kafka log, plain text, $n lines" "\`wc -l\`" \
+	"$(rate "$n" "$DMED") lines, process start and reports included" "— (info: see the next row)" \
+	"$(awk -v r="$LPS" 'BEGIN { print (r >= 8) ? "(≥ 8M)" : "(< 8M)" }')"
+bench kafka-plain-5x "wc -l" "wc -l $D/kafka-5x.log" "$(scan kafka-plain-5x)"
+n=$(lines kafka-plain-5x); check_count kafka-plain-5x "$n" $((5 * LOG_LINES))
+LPS=$(awk -v n="$n" -v s="$DMED" 'BEGIN { printf "%.3f", n / s / 1e6 }')
+row "Kafka log, plain text, one file of 5 × the above, $n lines" "\`wc -l\`" \
 	"**$(rate "$n" "$DMED") lines**" "≥ 8M lines/s ($(nproc) cores)" "$(met "$LPS" ">=" 8)"
 
 # 4. Avro, 2M MovieWatchEvents per codec: dqaudit vs goavro's OCF reader
