@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/dqaudit/dqaudit/audit"
-
 	"github.com/dqaudit/dqaudit/internal/testutil/fixture"
 )
 
